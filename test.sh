@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite: library/notebook sync, notebook lessons (nbdev-test), then integration tests (pytest).
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH" PYTHONHASHSEED=random
+
+echo "== 1/3 notebooks and library in sync"
+state() { git status --porcelain --untracked-files=all; git diff; }
+before=$(state)
+nbdev-export
+nbdev-clean
+python scripts/make_readme.py
+after=$(state)
+if [ "$before" != "$after" ]; then
+  echo "nbdev-export / nbdev-clean / make_readme changed files: commit the regenerated library, cleaned notebooks and README."
+  diff <(echo "$before") <(echo "$after") || true
+  exit 1
+fi
+
+echo "== 2/3 notebook lessons"
+nbdev-test --n-workers 2
+
+echo "== 3/3 integration tests"
+python -m pytest -q tests
