@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# cairosvg (chess boards) needs the system Cairo library
+if ! ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcairo2 >/dev/null
+  else echo "Please install the Cairo library (Debian/Ubuntu: sudo apt-get install libcairo2; macOS: brew install cairo)." >&2; exit 1
+  fi
+fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 stamp=.venv/.vmevalkit-setup
 want=$(sha256sum pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
