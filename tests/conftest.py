@@ -5,8 +5,9 @@ import pytest
 def vmevalkit(*args, cwd=None, env=None):
     "Run the installed `vmevalkit` command in a fresh process; returns the CompletedProcess."
     exe = Path(sys.executable).parent/'vmevalkit'
+    base = {k: v for k, v in os.environ.items() if k != 'VMEVAL_DATA_DIR'}  # a developer's own setting must not leak in
     return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})}, timeout=600)
+                          env={**base, **(env or {})}, timeout=600)
 
 @pytest.fixture(scope='session')
 def dataset_75(tmp_path_factory):

@@ -103,6 +103,10 @@ def test_read_only_writes_nothing(dataset_75):
     fct.test_eq(tree_bytes(questions), before)
 
 def test_pipeline_main_job(tmp_path):
-    res = vmevalkit('pipeline', '--pairs-per-domain', 1, '--data-dir', tmp_path/'data')
-    fct.test_eq(res.returncode, 0)
-    assert 'Validation: OK (5 questions, 0 problems)' in res.stdout
+    "The main job writes under ./data by default, under $VMEVAL_DATA_DIR when set, or under --data-dir."
+    for env, flags, root in [({}, [], tmp_path/'data'), ({'VMEVAL_DATA_DIR': str(tmp_path/'env')}, [], tmp_path/'env'),
+                             ({}, ['--data-dir', tmp_path/'flag'], tmp_path/'flag')]:
+        res = vmevalkit('pipeline', '--pairs-per-domain', 1, *flags, cwd=tmp_path, env=env)
+        fct.test_eq(res.returncode, 0)
+        assert 'Validation: OK (5 questions, 0 problems)' in res.stdout
+        fct.test_eq(json.loads((root/'questions/vmeval_dataset.json').read_text())['total_pairs'], 5)

@@ -63,8 +63,8 @@ FIRST_FRAME, FINAL_FRAME, PROMPT_FILE, QUESTION_METADATA = 'first_frame.png', 'f
 @dataclass(frozen=True)
 class DataLayout:
     "Every path of the data tree rooted at `root`."
-    root: Path = field(default_factory=data_dir)
-    def __post_init__(self): object.__setattr__(self, 'root', Path(self.root))
+    root: Path|None = None  # None: `data_dir()`
+    def __post_init__(self): object.__setattr__(self, 'root', data_dir(self.root))
     @property
     def questions(self)->Path: return self.root/'questions'
     @property
