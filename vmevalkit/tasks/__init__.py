@@ -180,7 +180,7 @@ def _check_request(pairs_per_domain, domains, difficulty)->list:
     "The domain names to make, after checking the request; raises on bad input."
     if not isinstance(pairs_per_domain, int) or pairs_per_domain < 1:
         raise VMEvalError(f"pairs_per_domain must be a whole number ≥ 1, got {pairs_per_domain!r}.")
-    domains = list(domains or [d for d in DOMAIN_REGISTRY if d != 'lamps'])
+    domains = list(domains or DOMAIN_REGISTRY)
     for d in domains:
         task = get_task(d)
         if difficulty is not None and difficulty not in task.difficulties:
