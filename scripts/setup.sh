@@ -17,6 +17,8 @@ want=$(sha256sum pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "Setting up .venv (first run, or pyproject.toml changed) ..."
   .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".[dev]"
+  # the CPU build of torch first: a plain `torch` requirement would pull several GB of CUDA libraries
+  .venv/bin/python -m pip install --quiet "torch==${VMEVAL_TORCH_VERSION:-2.13.0}"
+  .venv/bin/python -m pip install --quiet -e ".[dev,all]"
   echo "$want" > "$stamp"
 fi
