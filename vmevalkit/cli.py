@@ -6,13 +6,14 @@ Docs: https://vmevalkit.github.io/vmevalkit/cli.html.md"""
 
 # %% ../nbs/01_cli.ipynb #0002
 from __future__ import annotations
-import argparse, sys
+import argparse, logging, sys
 from pathlib import Path
 
 from .core import DataLayout, VMEvalError, load_env
 
 # %% auto #0
-__all__ = ['dataset_summary', 'cmd_create', 'cmd_domains', 'cmd_validate', 'cmd_pipeline', 'build_parser', 'main']
+__all__ = ['REFERENCE_MODELS', 'dataset_summary', 'cmd_create', 'cmd_domains', 'cmd_validate', 'cmd_models', 'cmd_infer',
+           'cmd_run', 'cmd_pipeline', 'build_parser', 'main']
 
 # %% ../nbs/01_cli.ipynb #0005
 def dataset_summary(manifest:dict)->str:
@@ -55,18 +56,48 @@ def cmd_validate(args)->int:
     return 0 if report.ok else 1
 
 # %% ../nbs/01_cli.ipynb #0010
+def cmd_models(args)->int:
+    "List the models: name, family, kind, and ready or what is missing."
+    from vmevalkit.models import models_table
+    rows = [r for r in models_table() if not args.family or r['family'] == args.family]
+    w = max(len(r['name']) for r in rows)
+    for r in rows: print(f"{r['name']:<{w}}  {r['family']:<10} {r['kind']:<12} {r['status']}")
+    return 0
+
+def cmd_infer(args)->int:
+    "Run models over the questions of a dataset."
+    from vmevalkit.inference import run_experiment
+    summary = run_experiment(args.questions_dir, args.model, args.experiment, args.samples, args.domains,
+                             args.concurrency, args.shard, args.seed, args.output_dir, args.quiet)
+    print(summary)
+    return 1 if summary.failed else 0
+
+def cmd_run(args)->int:
+    "Run the experiment a YAML config describes."
+    from vmevalkit.inference import run_config
+    summary = run_config(args.config, args.data_dir, args.shard, args.quiet)
+    print(summary)
+    return 1 if summary.failed else 0
+
+# %% ../nbs/01_cli.ipynb #0012
 def cmd_pipeline(args)->int:
-    "The main job on the built-in default: create and validate a small dataset."
+    "The main job on the built-in default: create and validate a small dataset, run the reference models."
     from vmevalkit.tasks import create_dataset, validate_dataset
+    from vmevalkit.inference import run_experiment
     questions = DataLayout(args.data_dir).questions
     manifest = create_dataset(args.pairs_per_domain, args.domains, args.seed, output_dir=questions, workers=args.workers)
     print(f"Created {manifest['total_pairs']} questions in {questions}\n\n{dataset_summary(manifest)}\n")
     report = validate_dataset(questions)
     print(f"Validation: {'OK' if report.ok else 'FAILED'} ({report.checked} questions, {len(report)} problems)")
     for p in report: print(f"  {p}")
-    return 0 if report.ok else 1
+    if not report.ok: return 1
+    summary = run_experiment(questions, REFERENCE_MODELS, 'pipeline', quiet=args.quiet, output_dir=DataLayout(args.data_dir).outputs)
+    print(f"\nInference (reference models): {summary}")
+    return 1 if summary.failed else 0
 
-# %% ../nbs/01_cli.ipynb #0012
+REFERENCE_MODELS = ['oracle', 'still', 'cut-to-final', 'crossfade']
+
+# %% ../nbs/01_cli.ipynb #0014
 def _add_create_flags(p, pairs_default:int):
     p.add_argument('--pairs-per-domain', type=int, default=pairs_default, help='questions per domain')
     p.add_argument('--domains', nargs='+', metavar='DOMAIN', help='domains to create (default: all)')
@@ -90,13 +121,38 @@ def build_parser()->argparse.ArgumentParser:
     p = sub.add_parser('pipeline', help='the main job on the built-in default (no keys, no GPU)')
     _add_create_flags(p, 3)
     p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
+    p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.set_defaults(func=cmd_pipeline)
+    p = sub.add_parser('models', help='list the models and what each needs to run here')
+    p.add_argument('--family', help='only this family (e.g. veo)')
+    p.set_defaults(func=cmd_models)
+    p = sub.add_parser('infer', help='run models over the questions of a dataset')
+    p.add_argument('--model', nargs='+', required=True, help='catalog names (see `vmevalkit models`)')
+    p.add_argument('--experiment', default='pilot_experiment', help='experiment name (the outputs subfolder)')
+    p.add_argument('--domains', nargs='+', metavar='DOMAIN', help='only these domains')
+    p.add_argument('--samples', type=int, default=1, help='answers per question and model (distinct seeds)')
+    _add_run_flags(p)
+    p.add_argument('--seed', type=int, default=42, help='experiment seed (sample seeds derive from it)')
+    p.add_argument('--questions-dir', help='questions folder (default: data/questions)')
+    p.add_argument('--output-dir', help='outputs folder (default: beside the questions folder)')
+    p.set_defaults(func=cmd_infer)
+    p = sub.add_parser('run', help='run the experiment a YAML config describes')
+    p.add_argument('config', help='e.g. configs/demo.yaml')
+    p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
+    _add_run_flags(p)
+    p.set_defaults(func=cmd_run)
     return parser
 
-# %% ../nbs/01_cli.ipynb #0014
+def _add_run_flags(p):
+    p.add_argument('--concurrency', type=int, default=4, help='jobs in flight per API provider')
+    p.add_argument('--shard', help="I/N: run this machine's share of the jobs (0 ≤ I < N)")
+    p.add_argument('--quiet', action='store_true', help='no progress bar')
+
+# %% ../nbs/01_cli.ipynb #0016
 def main(argv:list|None=None)->int:
     "Run the `vmevalkit` command with `argv` (default: the process's arguments); returns the exit code."
     load_env()
+    logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(name)s: %(message)s')
     args = build_parser().parse_args(argv)
     try: return args.func(args)
     except VMEvalError as e:

@@ -1,0 +1,185 @@
+"The API model wrappers end to end against local stand-ins that speak each provider's protocol."
+import base64, io, json, socket, time
+import numpy as np, pytest
+from PIL import Image
+from fastcore import test as fct
+
+from vmevalkit.core import read_frames, write_video
+from vmevalkit.models import FinalError, load_model
+from vmevalkit.models.api import S3ImageUploader
+from provider_servers import LumaServer, RunwayServer, SoraServer, VeoServer, WaveSpeedServer
+
+FAST = dict(backoff=0.01, backoff_max=0.05, poll_interval=0.01, poll_timeout=5)
+# catalog name, stand-in, key variable, base-URL variable, key value
+PROVIDERS = {
+    'sora':      ('openai-sora-2', SoraServer, 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'sk-test-SORA-0123456789'),
+    'veo':       ('veo-3.0-generate', VeoServer, 'GEMINI_API_KEY', 'GEMINI_BASE_URL', 'AIza-test-VEO-0123456789'),
+    'luma':      ('luma-ray-2', LumaServer, 'LUMA_API_KEY', 'LUMA_BASE_URL', 'luma-test-key-0123456789'),
+    'runway':    ('runway-gen4-turbo', RunwayServer, 'RUNWAYML_API_SECRET', 'RUNWAY_BASE_URL', 'key_test_runway_0123456789'),
+    'wavespeed': ('wavespeed-wan-2.2-i2v-720p', WaveSpeedServer, 'WAVESPEED_API_KEY', 'WAVESPEED_BASE_URL', 'ws-test-key-0123456789'),
+}
+UNSUPPORTED = dict(sora=7, veo=4, luma=7, runway=8, wavespeed=10)
+
+
+@pytest.fixture(scope='session')
+def mp4(tmp_path_factory):
+    path = tmp_path_factory.mktemp('video')/'tiny.mp4'
+    write_video([np.full((64, 64, 3), 30*i, np.uint8) for i in range(8)], path, fps=8)
+    return path.read_bytes()
+
+@pytest.fixture(scope='session')
+def first_frame(tmp_path_factory):
+    path = tmp_path_factory.mktemp('q')/'first_frame.png'
+    Image.new('RGB', (1280, 720), (10, 120, 200)).save(path)
+    return path
+
+@pytest.fixture(scope='session')
+def s3():
+    "A real S3-compatible server (moto) on 127.0.0.1 with the bucket `frames`."
+    from moto.server import ThreadedMotoServer
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); port = s.getsockname()[1]
+    srv = ThreadedMotoServer(ip_address='127.0.0.1', port=port)
+    srv.start()
+    yield f'http://127.0.0.1:{port}'
+    srv.stop()
+
+@pytest.fixture(params=list(PROVIDERS))
+def provider(request, monkeypatch, mp4, s3):
+    "(catalog name, running stand-in) with the key and base URL pointed at it."
+    name, cls, key_env, base_env, key = PROVIDERS[request.param]
+    monkeypatch.setenv(key_env, key)
+    monkeypatch.setenv('AWS_ENDPOINT_URL', s3)
+    monkeypatch.setenv('AWS_ACCESS_KEY_ID', 'testing'); monkeypatch.setenv('AWS_SECRET_ACCESS_KEY', 'testing-secret')
+    monkeypatch.setenv('AWS_DEFAULT_REGION', 'us-east-1'); monkeypatch.setenv('S3_BUCKET', 'frames')
+    S3ImageUploader().client().create_bucket(Bucket='frames')
+    with cls(key, mp4) as srv:
+        monkeypatch.setenv(base_env, srv.url)
+        yield request.param, name, srv
+
+def run(name, first_frame, out, **options):
+    return load_model(name).generate(first_frame, 'Solve the puzzle.', output_path=out, **{**FAST, **options})
+
+def assert_no_key(res, key):
+    fct.test_eq(key in json.dumps(res.to_dict()), False)
+
+
+def test_success_end_to_end(provider, first_frame, tmp_path, mp4):
+    which, name, srv = provider
+    res = run(name, first_frame, tmp_path/'v.mp4')
+    assert res.success, res.error
+    fct.test_eq((res.status, res.video_path, res.generation_id), ('success', str(tmp_path/'v.mp4'), 'job1' if which != 'veo' else res.generation_id))
+    fct.test_eq((tmp_path/'v.mp4').read_bytes() == mp4, True)
+    fct.test_eq(len(read_frames(tmp_path/'v.mp4')), 8)
+    fct.test_eq([p.name for p in tmp_path.iterdir()], ['v.mp4'])  # no temporary file left
+    fct.test_eq((len(srv.requests('submit')), len(srv.requests('poll')), len(srv.requests('download'))), (1, 2, 1))
+    assert_no_key(res, srv.key)
+    fct.test_eq(res.metadata['provider'] in ('openai', 'gemini', 'luma', 'runway', 'wavespeed'), True)
+
+def test_submit_shapes(provider, first_frame, tmp_path):
+    "The stand-in received what the provider's protocol asks for."
+    which, name, srv = provider
+    assert run(name, first_frame, tmp_path/'v.mp4', seed=7).success
+    req = srv.jobs['job1']['request']
+    if which == 'sora':
+        fct.test_eq((req['model'], req['size'], req['seconds']), ('sora-2', '1280x720', '4'))
+        fname, png = req['input_reference']
+        fct.test_eq(Image.open(io.BytesIO(png)).size, (1280, 720))
+    elif which == 'veo':
+        inst, params = req['instances'][0], req['parameters']
+        fct.test_eq(Image.open(io.BytesIO(base64.b64decode(inst['image']['bytesBase64Encoded']))).size, (1280, 720))
+        fct.test_eq((params['durationSeconds'], params['aspectRatio'], params['seed']), (8, '16:9', 7))
+        fct.test_eq(srv.requests('download')[0]['headers'].get('x-goog-api-key'), srv.key)
+    elif which == 'luma':
+        fct.test_eq((req['model'], req['duration'], req['resolution'], req['aspect_ratio']), ('ray-2', '5s', '720p', '16:9'))
+        fct.test_eq(Image.open(io.BytesIO(srv.fetched)).size, (1280, 720))  # Luma's stand-in fetched the PNG from S3
+        fct.test_eq(srv.requests('download')[0]['headers'].get('Authorization'), None)
+    elif which == 'runway':
+        fct.test_eq((req['model'], req['ratio'], req['duration'], req['seed']), ('gen4_turbo', '1280:720', 5, 7))
+        fct.test_eq(req['promptImage'].startswith('data:image/png;base64,'), True)
+        fct.test_eq(srv.requests('submit')[0]['headers']['X-Runway-Version'], '2024-11-06')
+    else:
+        fct.test_eq((req['duration'], req['seed'], req['prompt']), (5, 7, 'Solve the puzzle.'))
+        fct.test_eq(srv.requests('submit')[0]['path'], '/api/v3/wavespeed-ai/wan-2.2/i2v-720p')
+
+def test_429_retry_after_then_success(provider, first_frame, tmp_path):
+    which, name, srv = provider
+    srv.faults['submit'] = [(429, {'error': 'rate limited'}, {'Retry-After': '0.3'})]
+    res = run(name, first_frame, tmp_path/'v.mp4')
+    assert res.success, res.error
+    first, second = srv.requests('submit')
+    fct.test_eq(second['t'] - first['t'] >= 0.3, True)
+
+def test_500_then_success(provider, first_frame, tmp_path):
+    which, name, srv = provider
+    srv.faults['poll'] = [(500, {'error': 'internal'}, {}), (502, {'error': 'bad gateway'}, {})]
+    res = run(name, first_frame, tmp_path/'v.mp4')
+    assert res.success, res.error
+    fct.test_eq(len(srv.requests('poll')), 4)
+
+def test_job_fails_with_reason(provider, first_frame, tmp_path):
+    which, name, srv = provider
+    srv.outcome = 'fail'
+    res = run(name, first_frame, tmp_path/'v.mp4')
+    fct.test_eq((res.success, res.status), (False, 'failed'))
+    reason = dict(sora='Video render crashed', veo='backend unavailable', luma='upstream GPU error',
+                  runway='INTERNAL.BAD_OUTPUT', wavespeed='worker crashed')[which]
+    fct.test_eq(reason in res.error, True)
+    fct.test_eq((tmp_path/'v.mp4').exists(), False)
+    assert_no_key(res, srv.key)
+
+def test_job_never_finishes(provider, first_frame, tmp_path):
+    which, name, srv = provider
+    srv.outcome = 'never'
+    start = time.monotonic()
+    res = run(name, first_frame, tmp_path/'v.mp4', poll_timeout=0.3)
+    fct.test_eq(res.success, False)
+    fct.test_eq('timed out after 0.3 s' in res.error and 'job1' in res.error, True)
+    fct.test_eq(time.monotonic() - start < 3, True)
+    fct.test_eq(len(srv.requests('download')), 0)
+
+def test_truncated_download_is_retried(provider, first_frame, tmp_path, mp4):
+    which, name, srv = provider
+    srv.truncate = 1
+    res = run(name, first_frame, tmp_path/'v.mp4')
+    assert res.success, res.error
+    fct.test_eq(len(srv.requests('download')), 2)
+    fct.test_eq((tmp_path/'v.mp4').read_bytes() == mp4, True)
+
+def test_truncated_download_every_time_fails(provider, first_frame, tmp_path):
+    which, name, srv = provider
+    srv.truncate = 99
+    res = run(name, first_frame, tmp_path/'v.mp4', attempts=3)
+    fct.test_eq(res.success, False)
+    fct.test_eq('after 3 attempts' in res.error, True)
+    fct.test_eq(len(srv.requests('download')), 3)
+    fct.test_eq(list(tmp_path.iterdir()), [])  # nothing half-written left behind
+
+def test_content_policy_is_final(provider, first_frame, tmp_path):
+    which, name, srv = provider
+    srv.block = True
+    res = run(name, first_frame, tmp_path/'v.mp4')
+    fct.test_eq(res.success, False)
+    fct.test_eq('content policy' in res.error, True)
+    fct.test_eq(len(srv.requests('submit')), 1)
+    fct.test_eq(len(srv.seen), 1)
+
+def test_unsupported_duration_makes_no_request(provider, first_frame, tmp_path):
+    which, name, srv = provider
+    res = run(name, first_frame, tmp_path/'v.mp4', duration=UNSUPPORTED[which])
+    fct.test_eq(res.success, False)
+    fct.test_eq(f"duration={UNSUPPORTED[which]}" in res.error, True)
+    fct.test_eq(srv.seen, [])
+
+def test_bad_key_is_final_and_redacted(provider, first_frame, tmp_path):
+    which, name, srv = provider
+    srv.faults['submit'] = [(401, {'error': f'invalid key {srv.key}'}, {})]
+    res = run(name, first_frame, tmp_path/'v.mp4')
+    fct.test_eq((res.success, len(srv.requests('submit'))), (False, 1))
+    fct.test_eq('HTTP 401' in res.error and PROVIDERS[which][2] in res.error, True)
+    assert_no_key(res, srv.key)
+
+def test_missing_key_names_the_variable(monkeypatch):
+    monkeypatch.delenv('RUNWAYML_API_SECRET', raising=False)
+    fct.test_fail(lambda: load_model('runway-gen4-turbo'), contains='RUNWAYML_API_SECRET')
+    from vmevalkit.models.runway import RunwayModel
+    fct.test_fail(lambda: RunwayModel('r', 'gen4_turbo').api_key, contains='RUNWAYML_API_SECRET is not set')

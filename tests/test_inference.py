@@ -1,0 +1,86 @@
+"Inference end to end: the demo config, resume after SIGKILL, shards that share one tree, and bad input."
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+from fastcore import test as fct
+from conftest import vmevalkit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+def run_folders(outputs:Path)->dict:
+    "run_id → status for every run folder under `outputs` (hidden temporary folders excluded)."
+    out = {}
+    for meta in outputs.rglob('metadata.json'):
+        if any(part.startswith('.') for part in meta.relative_to(outputs).parts): continue
+        m = json.loads(meta.read_text())
+        out[m['inference']['run_id']] = m['inference']['status']
+    return out
+
+def test_demo_config_writes_the_documented_tree(tmp_path):
+    res = vmevalkit('run', ROOT/'configs/demo.yaml', '--data-dir', tmp_path/'data', '--quiet')
+    fct.test_eq(res.returncode, 0)
+    assert '60 runs: 60 done, 0 skipped, 0 failed' in res.stdout
+    run = tmp_path/'data/outputs/demo/oracle/maze_task/maze_0001/oracle_maze_0001_s0'
+    fct.test_eq(sorted(p.relative_to(run).as_posix() for p in run.rglob('*') if p.is_file()),
+                ['metadata.json', 'question/final_frame.png', 'question/first_frame.png', 'question/prompt.txt',
+                 'question/question_metadata.json', 'video/generated_video.mp4'])
+    m = json.loads((run/'metadata.json').read_text())
+    fct.test_eq(sorted(m), ['inference', 'input', 'output', 'paths', 'question_data'])
+    fct.test_eq(m['output']['video_path'], 'outputs/demo/oracle/maze_task/maze_0001/oracle_maze_0001_s0/video/generated_video.mp4')
+    fct.test_eq(m['input']['image_path'], 'questions/maze_task/maze_0001/first_frame.png')
+    fct.test_eq(m['question_data']['id'], 'maze_0001')
+    again = vmevalkit('run', ROOT/'configs/demo.yaml', '--data-dir', tmp_path/'data', '--quiet')
+    assert '60 runs: 0 done, 60 skipped, 0 failed' in again.stdout
+
+def test_resume_after_sigkill_loses_nothing(tmp_path):
+    cfg = tmp_path/'exp.yaml'
+    cfg.write_text('experiment: kill\ntasks: {domains: [maze, sudoku], pairs_per_domain: 4}\nmodels: [oracle, crossfade]\nsamples: 2\n')
+    exe = Path(sys.executable).parent/'vmevalkit'
+    proc = subprocess.Popen([str(exe), 'run', str(cfg), '--data-dir', str(tmp_path/'data'), '--quiet'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    outputs = tmp_path/'data/outputs/kill'
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(run_folders(outputs) if outputs.exists() else {}) < 5: time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL); proc.wait()
+    before = run_folders(outputs)
+    assert 5 <= len(before) < 32, len(before)               # killed in the middle of the batch
+    assert set(before.values()) == {'success'}              # every folder that looks complete is complete
+    fct.test_eq(len([p for p in outputs.rglob('generated_video.mp4') if '.tmp' not in str(p)]), len(before))
+    videos_before = {p: p.stat().st_mtime_ns for p in outputs.rglob('generated_video.mp4') if '.tmp' not in str(p)}
+    res = vmevalkit('run', cfg, '--data-dir', tmp_path/'data', '--quiet')
+    fct.test_eq(res.returncode, 0)
+    assert f'32 runs: {32 - len(before)} done, {len(before)} skipped, 0 failed' in res.stdout, res.stdout
+    fct.test_eq(len(run_folders(outputs)), 32)
+    fct.test_eq({p: p.stat().st_mtime_ns for p in videos_before}, videos_before)   # completed runs untouched
+    fct.test_eq([p for p in outputs.rglob('*.tmp')], [])                            # the killed run's leftovers cleaned
+
+def test_shards_split_one_tree(tmp_path):
+    q = tmp_path/'data/questions'
+    vmevalkit('create', '--pairs-per-domain', 3, '--domains', 'maze', 'raven', '--output-dir', q)
+    procs = [subprocess.Popen([str(Path(sys.executable).parent/'vmevalkit'), 'infer', '--model', 'still', 'oracle',
+                               '--experiment', 'sharded', '--questions-dir', str(q), '--shard', f'{i}/3', '--quiet'],
+                              stdout=subprocess.PIPE, text=True) for i in range(3)]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    fct.test_eq([p.returncode for p in procs], [0, 0, 0])
+    fct.test_eq(sum(int(o.split(' runs:')[0].split()[-1]) for o in outs), 12)
+    fct.test_eq(len(run_folders(tmp_path/'data/outputs/sharded')), 12)
+
+def test_bad_input_is_named_and_leaves_no_folder(tmp_path):
+    q = tmp_path/'data/questions'
+    vmevalkit('create', '--pairs-per-domain', 1, '--domains', 'maze', '--output-dir', q)
+    cases = [(['--model', 'luma-ray'], "Unknown model 'luma-ray'. Did you mean 'luma-ray-2'"),
+             (['--model', 'oracle', 'openai-sora-2'], 'needs key OPENAI_API_KEY'),
+             (['--model', 'oracle', '--shard', '2/2'], '0 ≤ I < N')]
+    for flags, message in cases:
+        res = vmevalkit('infer', '--questions-dir', q, '--experiment', 'bad', *flags, env={'OPENAI_API_KEY': ''})
+        fct.test_eq(res.returncode, 2)
+        assert message in res.stderr, res.stderr
+    fct.test_eq((tmp_path/'data/outputs').exists(), False)
+    res = vmevalkit('run', tmp_path/'missing.yaml')
+    assert res.returncode == 2 and 'Config not found' in res.stderr
+
+def test_models_command_names_what_is_missing():
+    res = vmevalkit('models', env={'LUMA_API_KEY': '', 'S3_BUCKET': ''})
+    fct.test_eq(res.returncode, 0)
+    lines = {l.split()[0]: l for l in res.stdout.splitlines()}
+    assert lines['oracle'].endswith('ready')
+    assert 'key LUMA_API_KEY' in lines['luma-ray-2'] and 'key S3_BUCKET' in lines['luma-ray-2']
