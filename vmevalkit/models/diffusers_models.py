@@ -218,28 +218,30 @@ def _tiny_ltx():
         layers_per_block=(1,)*5, decoder_layers_per_block=(1,)*5, spatio_temporal_scaling=(True, True, False, False),
         decoder_spatio_temporal_scaling=(True, True, False, False), decoder_inject_noise=(False,)*5,
         upsample_residual=(False,)*4, upsample_factor=(1,)*4, timestep_conditioning=False, patch_size=1, patch_size_t=1)
-    tr = d.LTXVideoTransformer3DModel(in_channels=8, out_channels=8, patch_size=1, patch_size_t=1, num_attention_heads=2,
-                                      attention_head_dim=8, cross_attention_dim=16, num_layers=1, caption_channels=16)
+    tr = d.LTXVideoTransformer3DModel(in_channels=8, out_channels=8, patch_size=1, patch_size_t=1,
+                                      num_attention_heads=2, attention_head_dim=8, cross_attention_dim=16, num_layers=1,
+                                      caption_channels=16)
     return d.LTXImageToVideoPipeline(scheduler=d.FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=_tiny_t5(),
                                      tokenizer=tiny_tokenizer(), transformer=tr)
 
 def _tiny_wan():
     import diffusers as d
-    vae = d.AutoencoderKLWan(base_dim=3, z_dim=4, dim_mult=[1]*4, num_res_blocks=1, temperal_downsample=[False, True, True],
-                             latents_mean=[0.]*4, latents_std=[1.]*4)
+    vae = d.AutoencoderKLWan(base_dim=3, z_dim=4, dim_mult=[1]*4, num_res_blocks=1,
+                             temperal_downsample=[False, True, True], latents_mean=[0.]*4, latents_std=[1.]*4)
     tr = d.WanTransformer3DModel(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=8, in_channels=12,
-                                 out_channels=4, text_dim=16, freq_dim=32, ffn_dim=16, num_layers=1, cross_attn_norm=True,
-                                 qk_norm='rms_norm_across_heads', rope_max_seq_len=32)
+                                 out_channels=4, text_dim=16, freq_dim=32, ffn_dim=16, num_layers=1,
+                                 cross_attn_norm=True, qk_norm='rms_norm_across_heads', rope_max_seq_len=32)
     return d.WanImageToVideoPipeline(tokenizer=tiny_tokenizer(), text_encoder=_tiny_t5(umt5=True), vae=vae,
                                      scheduler=d.FlowMatchEulerDiscreteScheduler(shift=3.0), transformer=tr)
 
 def _tiny_cogvideox():
     import diffusers as d
-    vae = d.AutoencoderKLCogVideoX(down_block_types=('CogVideoXDownBlock3D',)*4, up_block_types=('CogVideoXUpBlock3D',)*4,
-                                   block_out_channels=(8,)*4, latent_channels=4, layers_per_block=1, norm_num_groups=2)
+    vae = d.AutoencoderKLCogVideoX(down_block_types=('CogVideoXDownBlock3D',)*4,
+                                   up_block_types=('CogVideoXUpBlock3D',)*4, block_out_channels=(8,)*4,
+                                   latent_channels=4, layers_per_block=1, norm_num_groups=2)
     tr = d.CogVideoXTransformer3DModel(num_attention_heads=2, attention_head_dim=16, in_channels=8, out_channels=4,
-                                       time_embed_dim=2, text_embed_dim=16, num_layers=1, sample_width=4, sample_height=4,
-                                       sample_frames=9, patch_size=2, max_text_seq_length=16,
+                                       time_embed_dim=2, text_embed_dim=16, num_layers=1, sample_width=4,
+                                       sample_height=4, sample_frames=9, patch_size=2, max_text_seq_length=16,
                                        use_rotary_positional_embeddings=True, use_learned_positional_embeddings=True)
     return d.CogVideoXImageToVideoPipeline(tokenizer=tiny_tokenizer(), text_encoder=_tiny_t5(), vae=vae, transformer=tr,
                                            scheduler=d.CogVideoXDDIMScheduler())
@@ -268,7 +270,8 @@ def tiny_pipeline(family:str, # a key of `TINY_BUILDERS`
                   seed:int=0):
     "A randomly initialised, tiny pipeline of `family`, every module in eval mode."
     import torch
-    if family not in TINY_BUILDERS: raise FinalError(f"No tiny {family!r} pipeline: use one of {', '.join(TINY_BUILDERS)}.")
+    if family not in TINY_BUILDERS:
+        raise FinalError(f"No tiny {family!r} pipeline: use one of {', '.join(TINY_BUILDERS)}.")
     torch.manual_seed(seed)
     pipe = TINY_BUILDERS[family]()
     for m in pipe.components.values():
