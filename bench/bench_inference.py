@@ -39,6 +39,7 @@ def serve(latency:float)->ThreadingHTTPServer:
     tmp = Path(tempfile.mkdtemp())
     LatencyRunway.video = write_video([np.zeros((64, 64, 3), np.uint8)]*4, tmp/'v.mp4').read_bytes()
     LatencyRunway.latency = latency
+    ThreadingHTTPServer.request_queue_size = 256  # the default backlog of 5 drops concurrent connects (1 s SYN retry)
     server = ThreadingHTTPServer(('127.0.0.1', 0), LatencyRunway)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -59,7 +60,7 @@ def main():
     args = ap.parse_args()
     server = serve(args.latency)
     os.environ.update(RUNWAY_BASE_URL=f'http://127.0.0.1:{server.server_port}', RUNWAYML_API_SECRET='bench-key',
-                      VMEVAL_POLL_INTERVAL='0.02')
+                      VMEVAL_POLL_INTERVAL=str(args.latency/20))  # real jobs: ~60 s, polled every 5 s
     from vmevalkit.tasks import create_dataset
     data = Path(tempfile.mkdtemp())
     samples = 4

@@ -29,7 +29,7 @@ class StandIn:
         self.srv = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
         self.srv.app, self.url = self, f'http://127.0.0.1:{self.srv.server_address[1]}'
 
-    def __enter__(self): threading.Thread(target=self.srv.serve_forever, daemon=True).start(); return self
+    def __enter__(self): threading.Thread(target=self.srv.serve_forever, args=(0.05,), daemon=True).start(); return self
     def __exit__(self, *a): self.srv.shutdown(); self.srv.server_close()
 
     def requests(self, kind): return [r for r in self.seen if r['kind'] == kind]

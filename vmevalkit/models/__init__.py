@@ -39,7 +39,7 @@ MODEL_CATALOG = {
                                 'api', _API, duration=4, resolution='1280x720'),
     # Google Veo through the Gemini API (predictLongRunning)
     **{f'veo-{v}': _entry('veo', 'api', 'vmevalkit.models.veo:VeoModel', f'veo-{v}-{s}', ['GEMINI_API_KEY'], 'api', _API,
-                          duration=8, aspect_ratio='16:9')
+                          duration=8, aspect_ratio='16:9', resolution='720p')
        for v, s in [('2.0-generate', '001'), ('3.0-generate', '001'), ('3.0-fast-generate', '001'),
                     ('3.1-generate', 'preview'), ('3.1-fast-generate', 'preview')]},
     # Luma Dream Machine (the image goes as a URL: S3 presigned)
@@ -48,13 +48,14 @@ MODEL_CATALOG = {
        for m in ['ray-2', 'ray-flash-2']},
     # Runway (image_to_video)
     **{f'runway-{m.replace("_", "-")}': _entry('runway', 'api', 'vmevalkit.models.runway:RunwayModel', m,
-                                                ['RUNWAYML_API_SECRET'], 'api', _API, duration=5, ratio='1280:720')
-       for m in ['gen4_turbo', 'gen3a_turbo']},
+                                                ['RUNWAYML_API_SECRET'], 'api', _API, duration=5, ratio=ratio)
+       for m, ratio in [('gen4_turbo', '1280:720'), ('gen3a_turbo', '1280:768')]},
     # WaveSpeed gateway
     **{f'wavespeed-{p.split("/", 1)[1].replace("/", "-")}': _entry('wavespeed', 'api', 'vmevalkit.models.wavespeed:WaveSpeedModel', p,
-                                                            ['WAVESPEED_API_KEY'], 'api', _API, duration=5)
-       for p in ['wavespeed-ai/wan-2.1/i2v-480p', 'wavespeed-ai/wan-2.1/i2v-720p', 'wavespeed-ai/wan-2.2/i2v-480p',
-                 'wavespeed-ai/wan-2.2/i2v-720p', 'google/veo3.1/image-to-video']},
+                                                            ['WAVESPEED_API_KEY'], 'api', _API, duration=d)
+       for p, d in [('wavespeed-ai/wan-2.1/i2v-480p', 5), ('wavespeed-ai/wan-2.1/i2v-720p', 5),
+                    ('wavespeed-ai/wan-2.2/i2v-480p', 5), ('wavespeed-ai/wan-2.2/i2v-720p', 5),
+                    ('google/veo3.1/image-to-video', 8)]},
     # open-source models through diffusers
     'ltx-video':         _entry('ltx', 'open_source', 'vmevalkit.models.diffusers_models:LTXVideoModel',
                                 'Lightricks/LTX-Video', (), 'models', _OSS, True, num_frames=97, fps=24, height=480, width=704),

@@ -8,14 +8,15 @@ Docs: https://vmevalkit.github.io/vmevalkit/api.html.md"""
 from __future__ import annotations
 import base64, hashlib, io, os, random, time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ..core import atomic_path, fit_to_canvas, load_image
 from . import FinalError, ModelWrapper, TransientError, redact
 
 # %% auto #0
-__all__ = ['RetryPolicy', 'is_policy_rejection', 'check_response', 'ApiModel', 'with_retries', 'job_failed', 'frame_png', 'b64',
-           'data_uri', 'parse_size', 'choose', 'whole', 'S3ImageUploader']
+__all__ = ['RetryPolicy', 'is_policy_rejection', 'check_response', 'ApiModel', 'with_retries', 'ssl_context', 'http_client',
+           'job_failed', 'frame_png', 'b64', 'data_uri', 'parse_size', 'choose', 'whole', 'S3ImageUploader']
 
 # %% ../../nbs/21_api.ipynb #0005
 _POLICY_ENV = dict(attempts='VMEVAL_HTTP_ATTEMPTS', backoff='VMEVAL_HTTP_BACKOFF', backoff_max='VMEVAL_HTTP_BACKOFF_MAX',
@@ -26,7 +27,7 @@ class RetryPolicy:
     "How many times to try, how long to wait between tries, and how long to wait for a job."
     attempts: int = 5            # tries per request (first one included)
     backoff: float = 1.          # base delay in seconds; try n waits up to backoff*2**n (full jitter)
-    backoff_max: float = 60.     # cap on one delay
+    backoff_max: float = 60.     # cap on one backoff delay (a server's Retry-After is honoured up to 600 s)
     poll_interval: float = 5.    # seconds between two status checks
     poll_timeout: float = 1800.  # seconds a job may take before we give up on it
     timeout: float = 60.         # seconds for one HTTP exchange
@@ -39,7 +40,7 @@ class RetryPolicy:
 
     def delay(self, attempt:int, retry_after:float|None=None)->float:
         "Seconds to wait before try `attempt`+1: the server's `Retry-After`, else full-jitter backoff."
-        if retry_after is not None: return min(retry_after, self.backoff_max)
+        if retry_after is not None: return min(retry_after, 600.)  # the server knows best, within reason
         return random.uniform(0, min(self.backoff_max, self.backoff * 2**attempt))
 
 # %% ../../nbs/21_api.ipynb #0008
@@ -124,12 +125,24 @@ def request(self:ApiModel, method:str, url:str, # a full URL, or a path under `b
     what = f"{self.provider} {method} {url.split('?')[0]}"
     return with_retries(lambda: self._send(method, url, policy, what, **kwargs), policy, what)
 
+@lru_cache(maxsize=1)
+def ssl_context():
+    "One TLS context for every client (building one per client costs ~50 ms)."
+    import ssl, certifi
+    return ssl.create_default_context(cafile=certifi.where())
+
+@lru_cache(maxsize=1)
+def http_client():
+    "One pooled, thread-safe client for the process: polls reuse connections instead of opening one each."
+    import httpx
+    return httpx.Client(verify=ssl_context(), limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+
 @patch
 def _send(self:ApiModel, method, url, policy, what, headers=None, **kwargs)->dict:
     import httpx
     try:
-        with httpx.Client(timeout=policy.timeout) as client:
-            resp = client.request(method, url, headers={**self.headers(), **(headers or {})}, **kwargs)
+        resp = http_client().request(method, url, headers={**self.headers(), **(headers or {})}, timeout=policy.timeout,
+                                     **kwargs)
     except httpx.TransportError as e: raise TransientError(f"{what} failed: {type(e).__name__} {e}") from None
     check_response(resp, what, self.key_env, self.base_env)
     try: return resp.json()
@@ -167,8 +180,8 @@ def download(self:ApiModel, url:str, output_path:str|Path, policy:RetryPolicy,
 def _stream_to(url, path, headers, policy, what, model)->int:
     import httpx
     try:
-        with httpx.Client(timeout=policy.timeout, follow_redirects=True) as client, \
-             client.stream('GET', url, headers=headers) as resp, atomic_path(path) as tmp:
+        with http_client().stream('GET', url, headers=headers, timeout=policy.timeout, follow_redirects=True) as resp, \
+             atomic_path(path) as tmp:
             if resp.status_code >= 400: resp.read(); check_response(resp, what, model.key_env, model.base_env)
             expected, n = int(resp.headers.get('content-length', -1)), 0
             with open(tmp, 'wb') as f:
@@ -180,11 +193,17 @@ def _stream_to(url, path, headers, policy, what, model)->int:
 # %% ../../nbs/21_api.ipynb #0029
 def frame_png(image_path:str|Path, size:tuple|None=None)->bytes: # (width, height) to scale and pad to; None keeps it
     "The first frame as PNG bytes, fitted to `size` when given."
+    data = Path(image_path).read_bytes() if Path(image_path).is_file() else b''
+    if data.startswith(b'\x89PNG') and (not size or _png_size(data) == tuple(size)): return data  # as it is: no re-encode
     img = load_image(image_path)
     if size and img.size != tuple(size): img = fit_to_canvas(img, tuple(size), background=(0, 0, 0))
     buf = io.BytesIO()
     img.save(buf, format='PNG')
     return buf.getvalue()
+
+def _png_size(data:bytes)->tuple:
+    "Width and height from a PNG's header."
+    return int.from_bytes(data[16:20], 'big'), int.from_bytes(data[20:24], 'big')
 
 def b64(data:bytes)->str:
     "`data` as base64 text."
@@ -223,10 +242,9 @@ class S3ImageUploader:
         if not self.bucket: raise FinalError("S3_BUCKET is not set: Luma needs the image at a URL, set S3_BUCKET (and AWS_*).")
 
     def client(self):
-        "A boto3 S3 client honouring `AWS_ENDPOINT_URL`."
-        import boto3
+        "A boto3 S3 client honouring `AWS_ENDPOINT_URL` (one per endpoint, region and access key)."
         region = os.environ.get('AWS_DEFAULT_REGION') or os.environ.get('AWS_REGION') or 'us-east-1'
-        return boto3.client('s3', endpoint_url=os.environ.get('AWS_ENDPOINT_URL') or None, region_name=region)
+        return _s3_client(os.environ.get('AWS_ENDPOINT_URL') or None, region, os.environ.get('AWS_ACCESS_KEY_ID'))
 
     def upload(self, png:bytes)->str:
         "Upload `png`; return a presigned GET URL for it."
@@ -236,7 +254,13 @@ class S3ImageUploader:
             return s3.generate_presigned_url('get_object', Params={'Bucket': self.bucket, 'Key': key}, ExpiresIn=self.expires)
         except Exception as e: raise TransientError(f"Upload to s3://{self.bucket}/{key} failed: {redact(e)}") from None
 
-# %% ../../nbs/21_api.ipynb #0039
+# %% ../../nbs/21_api.ipynb #0036
+@lru_cache(maxsize=8)
+def _s3_client(endpoint, region, access_key_id):
+    import boto3  # clients are thread-safe and slow to build, so they are kept
+    return boto3.client('s3', endpoint_url=endpoint, region_name=region)
+
+# %% ../../nbs/21_api.ipynb #0040
 @patch
 def _generate(self:ApiModel, image_path:Path, text_prompt:str, output_path:Path, **options)->dict:
     "Validate, submit, poll, download: the life of one job."
