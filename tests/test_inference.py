@@ -84,3 +84,37 @@ def test_models_command_names_what_is_missing():
     lines = {l.split()[0]: l for l in res.stdout.splitlines()}
     assert lines['oracle'].endswith('ready')
     assert 'key LUMA_API_KEY' in lines['luma-ray-2'] and 'key S3_BUCKET' in lines['luma-ray-2']
+
+def test_api_failures_are_recorded_redacted_and_redone(tmp_path, monkeypatch, caplog):
+    "A provider that refuses the key, then one that is down, then one that works: every failure is recorded, the key never."
+    import logging, socket
+    import numpy as np
+    from provider_servers import RunwayServer
+    from vmevalkit.core import write_video
+    from vmevalkit.inference import run_experiment
+    from vmevalkit.tasks import create_dataset
+    fast = dict(backoff=0.01, backoff_max=0.05, poll_interval=0.01, poll_timeout=5, attempts=2)
+    questions = tmp_path/'data/questions'
+    create_dataset(2, ['maze'], seed=0, output_dir=questions, workers=1)
+    mp4 = write_video([np.zeros((64, 64, 3), np.uint8)]*4, tmp_path/'v.mp4').read_bytes()
+    secret = 'key_live_SECRET_987654321'
+    monkeypatch.setenv('RUNWAYML_API_SECRET', secret)
+    caplog.set_level(logging.DEBUG)
+    outputs = tmp_path/'data/outputs/api'
+    with RunwayServer('another-key', mp4) as srv:
+        monkeypatch.setenv('RUNWAY_BASE_URL', srv.url)
+        refused = run_experiment(questions, ['runway-gen4-turbo'], 'api', quiet=True, **fast)
+    fct.test_eq((refused.done, len(refused.failed)), (0, 2))
+    assert all("RUNWAYML_API_SECRET" in e for e in refused.failed.values()), refused.failed
+    fct.test_eq(sorted(run_folders(outputs).values()), ['failed', 'failed'])
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); closed = s.getsockname()[1]
+    monkeypatch.setenv('RUNWAY_BASE_URL', f'http://127.0.0.1:{closed}')
+    down = run_experiment(questions, ['runway-gen4-turbo'], 'api', quiet=True, **fast)
+    assert all("ConnectError" in e for e in down.failed.values()), down.failed
+    with RunwayServer(secret, mp4) as srv:
+        monkeypatch.setenv('RUNWAY_BASE_URL', srv.url)
+        ok = run_experiment(questions, ['runway-gen4-turbo'], 'api', quiet=True, **fast)
+    fct.test_eq((ok.done, ok.skipped, len(ok.failed)), (2, 0, 0))
+    fct.test_eq(sorted(run_folders(outputs).values()), ['success', 'success'])
+    everything = ''.join(p.read_text(errors='replace') for p in outputs.rglob('*.json')) + caplog.text + str(refused) + str(down)
+    fct.test_eq(secret in everything, False)
