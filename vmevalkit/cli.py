@@ -13,7 +13,7 @@ from .core import DataLayout, VMEvalError, load_env
 
 # %% auto #0
 __all__ = ['REFERENCE_MODELS', 'dataset_summary', 'cmd_create', 'cmd_domains', 'cmd_validate', 'cmd_models', 'cmd_infer',
-           'cmd_run', 'cmd_pipeline', 'build_parser', 'main']
+           'cmd_run', 'cmd_score', 'cmd_pipeline', 'build_parser', 'main']
 
 # %% ../nbs/01_cli.ipynb #0005
 def dataset_summary(manifest:dict)->str:
@@ -80,6 +80,14 @@ def cmd_run(args)->int:
     return 1 if summary.failed else 0
 
 # %% ../nbs/01_cli.ipynb #0012
+def cmd_score(args)->int:
+    "Score the runs of an experiment."
+    from vmevalkit.scoring import score_experiment
+    summary = score_experiment(args.experiment, args.data_dir, args.model, args.domains, args.workers, args.scorer)
+    print(summary)
+    return 1 if any(r.status == 'failed' for r in summary.records) else 0
+
+# %% ../nbs/01_cli.ipynb #0014
 def cmd_pipeline(args)->int:
     "The main job on the built-in default: create and validate a small dataset, run the reference models."
     from vmevalkit.tasks import create_dataset, validate_dataset
@@ -93,11 +101,15 @@ def cmd_pipeline(args)->int:
     if not report.ok: return 1
     summary = run_experiment(questions, REFERENCE_MODELS, 'pipeline', quiet=args.quiet, output_dir=DataLayout(args.data_dir).outputs)
     print(f"\nInference (reference models): {summary}")
-    return 1 if summary.failed else 0
+    if summary.failed: return 1
+    from vmevalkit.scoring import score_experiment
+    scores = score_experiment('pipeline', args.data_dir, workers=args.workers)
+    print(f"\nAutomatic scoring: {scores}")
+    return 1 if any(r.status == 'failed' for r in scores.records) else 0
 
 REFERENCE_MODELS = ['oracle', 'still', 'cut-to-final', 'crossfade']
 
-# %% ../nbs/01_cli.ipynb #0014
+# %% ../nbs/01_cli.ipynb #0016
 def _add_create_flags(p, pairs_default:int):
     p.add_argument('--pairs-per-domain', type=int, default=pairs_default, help='questions per domain')
     p.add_argument('--domains', nargs='+', metavar='DOMAIN', help='domains to create (default: all)')
@@ -136,6 +148,14 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument('--questions-dir', help='questions folder (default: data/questions)')
     p.add_argument('--output-dir', help='outputs folder (default: beside the questions folder)')
     p.set_defaults(func=cmd_infer)
+    p = sub.add_parser('score', help="score an experiment's runs (auto: the pixel-reading checkers)")
+    p.add_argument('scorer', choices=['auto'], help='which scorer')
+    p.add_argument('--experiment', required=True, help='the experiment to score')
+    p.add_argument('--model', nargs='+', help='only these models')
+    p.add_argument('--domains', nargs='+', metavar='DOMAIN', help='only these domains')
+    p.add_argument('--workers', type=int, help='processes (default: one per core)')
+    p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
+    p.set_defaults(func=cmd_score)
     p = sub.add_parser('run', help='run the experiment a YAML config describes')
     p.add_argument('config', help='e.g. configs/demo.yaml')
     p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
@@ -148,7 +168,7 @@ def _add_run_flags(p):
     p.add_argument('--shard', help="I/N: run this machine's share of the jobs (0 ≤ I < N)")
     p.add_argument('--quiet', action='store_true', help='no progress bar')
 
-# %% ../nbs/01_cli.ipynb #0016
+# %% ../nbs/01_cli.ipynb #0018
 def main(argv:list|None=None)->int:
     "Run the `vmevalkit` command with `argv` (default: the process's arguments); returns the exit code."
     load_env()

@@ -19,7 +19,8 @@ from ..core import (CANVAS, DataError, DataLayout, TaskPair, VMEvalError, domain
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'PERTURBATIONS', 'CHECKERS', 'MIN_REGISTRATION', 'is_success', 'ScoreRecord', 'scorer_folder',
            'score_path', 'write_score', 'Registration', 'to_canvas', 'register', 'perturb', 'Checker', 'get_checker',
-           'read_states', 'Verdict', 'judge', 'check_video']
+           'read_states', 'Verdict', 'judge', 'check_video', 'score_run', 'run_dirs', 'score_experiment',
+           'ScoreSummary']
 
 # %% ../../nbs/40_scoring.ipynb #0005
 SCORE_MEANING = {1: 'wrong', 2: 'mostly wrong', 3: 'half right', 4: 'mostly right', 5: 'perfect'}
@@ -247,3 +248,93 @@ def check_video(video:str|Path, pair:TaskPair, checker:Checker|None=None)->Verdi
     reference = np.asarray(get_task(pair.domain).first_frame(pair.metadata))
     states, reg = read_states(frames, pair, checker, reference)
     return judge(states, pair, checker, reg.quality)
+
+# %% ../../nbs/40_scoring.ipynb #0039
+def _run_identity(run_dir:Path)->tuple:
+    "(model, task_id, run_id) of a run folder, from its path."
+    return run_dir.parents[2].name, run_dir.parent.name, run_dir.name
+
+def score_run(run_dir:str|Path, scorer:str='auto')->ScoreRecord:
+    "The automatic score of the run in `run_dir`."
+    run_dir = Path(run_dir)
+    rec = ScoreRecord(scorer, *_run_identity(run_dir), scoring_type='video_state_trajectory')
+    def skip(why): rec.status, rec.explanation = 'skipped', why; return rec
+    try: meta = read_json(run_dir/'metadata.json', 'run metadata')
+    except DataError as e: return skip(str(e))
+    video = run_dir/'video'/'generated_video.mp4'
+    if meta.get('inference', {}).get('status') != 'success' or not video.is_file():
+        return skip(f"no video to score (the run {meta.get('inference', {}).get('status', 'is incomplete')}: "
+                    f"{meta.get('inference', {}).get('error') or 'no video file'})")
+    if not meta.get('question_data'): return skip("the run's metadata.json has no question_data")
+    pair = TaskPair.from_dict(meta['question_data'])
+    if pair.domain not in CHECKERS: return skip(f"no automatic checker for domain {pair.domain!r}")
+    return _verdict_record(rec, video, pair)
+
+def _verdict_record(rec:ScoreRecord, video:Path, pair:TaskPair)->ScoreRecord:
+    try: v = check_video(video, pair)
+    except DataError as e: rec.status, rec.explanation = 'failed', str(e); return rec
+    except VMEvalError as e: rec.status, rec.explanation = 'skipped', str(e); return rec
+    rec.status = 'skipped' if v.uncertain else 'completed'
+    rec.score, rec.explanation = v.score, v.explanation
+    rec.details = dict(last_solved=v.last_solved, best_frame=v.best_frame, process_problems=v.process_problems,
+                       readable=round(v.readable, 3), registration=round(v.registration, 3), uncertain=v.uncertain)
+    return rec
+
+# %% ../../nbs/40_scoring.ipynb #0041
+def run_dirs(layout:DataLayout, experiment:str, models:list|None=None, domains:list|None=None)->list:
+    "Every run folder of `experiment`, in a fixed order."
+    root = layout.outputs/experiment
+    if not root.is_dir(): raise DataError(f"No outputs for experiment {experiment!r} in {root}. Run `vmevalkit infer` first.")
+    dirs = sorted(m.parent for m in root.glob('*/*_task/*/*/metadata.json') if not m.parent.name.startswith('.'))
+    return [d for d in dirs if (not models or _run_identity(d)[0] in models) and (not domains or domain_of(d.parent.name) in domains)]
+
+def _score_and_write(args)->dict:
+    run_dir, root, experiment, scorer = args
+    rec = score_run(run_dir, scorer)
+    write_score(DataLayout(root), experiment, rec)
+    return rec.to_dict()
+
+def _already_scored(layout, experiment, run_dir, scorer)->bool:
+    path = score_path(layout, experiment, ScoreRecord(scorer, *_run_identity(run_dir)))
+    if not path.is_file(): return False
+    try: return read_json(path)['result']['status'] in ('completed', 'skipped')
+    except (DataError, KeyError, TypeError): return False
+
+# %% ../../nbs/40_scoring.ipynb #0042
+def score_experiment(experiment:str, # the outputs subfolder to score
+                     data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
+                     models:list|None=None, domains:list|None=None,
+                     workers:int|None=None, # processes (default: one per core)
+                     scorer:str='auto')->ScoreSummary:
+    "Score every run of `experiment` not scored yet; returns a summary."
+    layout = DataLayout(data_dir)
+    todo = [d for d in run_dirs(layout, experiment, models, domains) if not _already_scored(layout, experiment, d, scorer)]
+    jobs = [(d, layout.root, experiment, scorer) for d in todo]
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(jobs) < 4: records = [_score_and_write(j) for j in jobs]
+    else:
+        with ProcessPoolExecutor(workers) as pool: records = list(pool.map(_score_and_write, jobs))
+    return ScoreSummary([ScoreRecord.from_dict(r) for r in records], len(run_dirs(layout, experiment, models, domains)) - len(jobs))
+
+# %% ../../nbs/40_scoring.ipynb #0044
+@dataclass
+class ScoreSummary:
+    "What a scoring pass did, per model."
+    records: list
+    already: int = 0   # runs scored before this pass
+    def table(self)->list:
+        rows = {}
+        for r in self.records:
+            row = rows.setdefault(r.model_name, dict(model=r.model_name, completed=0, success=0, score_sum=0, skipped=0, failed=0))
+            if r.status == 'completed': row['completed'] += 1; row['success'] += is_success(r.score); row['score_sum'] += r.score
+            else: row[r.status] += 1
+        return [dict(model=m, scored=r['completed'], success_rate=round(r['success']/r['completed'], 3) if r['completed'] else None,
+                     mean_score=round(r['score_sum']/r['completed'], 2) if r['completed'] else None,
+                     skipped=r['skipped'], failed=r['failed']) for m, r in sorted(rows.items())]
+    def __str__(self):
+        head = f"{len(self.records)} runs scored now, {self.already} already scored"
+        rows = [f"  {r['model']:<16} scored {r['scored']:>3}  success {r['success_rate'] if r['success_rate'] is not None else '-':>5}  "
+                f"mean {r['mean_score'] if r['mean_score'] is not None else '-':>4}  skipped {r['skipped']}  failed {r['failed']}"
+                for r in self.table()]
+        return '\n'.join([head, *rows])
+    def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
