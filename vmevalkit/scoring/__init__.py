@@ -93,9 +93,13 @@ class Registration:
     quality: float      # ECC correlation, 1 = perfect
 
     @property
-    def is_identity(self)->bool:
-        return (np.abs(self.warp - np.eye(2, 3)).max() < 1e-3 and np.abs(self.gain - 1).max() < 1e-2
-                and np.abs(self.offset).max() < 1)
+    def moves(self)->bool:
+        "Whether the warp moves pixels by more than a fraction of one."
+        return np.abs(self.warp[:, :2] - np.eye(2)).max() > 2e-3 or np.abs(self.warp[:, 2]).max() > .5
+    @property
+    def recolours(self)->bool:
+        "Whether the colour mapping changes values by more than H.264's noise."
+        return np.abs(self.gain - 1).max() > .03 or np.abs(self.offset).max() > 3
 
 def _grey_small(frame:np.ndarray, scale:int=4)->np.ndarray:
     import cv2
@@ -128,10 +132,15 @@ def register(frame:np.ndarray, # the video's first frame, on the canvas
     return Registration(warp, gain, offset, float(quality))
 
 def _colour_fit(frame:np.ndarray, reference:np.ndarray)->tuple:
-    "Per-channel gain and offset that map `frame`'s colours onto `reference`'s (least squares on a pixel sample)."
-    f, r = frame[::8, ::8].reshape(-1, 3).astype(np.float64), reference[::8, ::8].reshape(-1, 3).astype(np.float64)
-    fits = [np.polyfit(f[:, c], r[:, c], 1) if f[:, c].std() > 1 else (1., r[:, c].mean() - f[:, c].mean()) for c in range(3)]
-    return np.array([g for g, _ in fits]), np.array([o for _, o in fits])
+    "Per-channel gain and offset that map `frame`'s colour range onto `reference`'s (1st and 99th percentiles)."
+    import cv2
+    small = lambda im: cv2.resize(im, (CANVAS[0]//4, CANVAS[1]//4), interpolation=cv2.INTER_AREA).reshape(-1, 3)
+    f, r = small(frame), small(reference)  # averaging 4×4 blocks first keeps pixel noise out of the percentiles
+    (f1, f99), (r1, r99) = np.percentile(f, [1, 99], axis=0), np.percentile(r, [1, 99], axis=0)
+    flat = (f99 - f1) < 30  # too little contrast in a channel to measure a gain: shift it only
+    gain = np.where(flat, 1., (r99 - r1)/np.maximum(f99 - f1, 1))
+    offset = np.where(flat, np.median(r, 0) - np.median(f, 0), r1 - gain*f1)
+    return gain, offset
 
 # %% ../../nbs/40_scoring.ipynb #0019
 @patch
@@ -139,9 +148,16 @@ def apply(self:Registration, frame:np.ndarray)->np.ndarray:
     "`frame` mapped onto the question's canvas and colours."
     import cv2
     frame = to_canvas(frame)
-    if self.is_identity: return frame
-    out = cv2.warpAffine(frame, self.warp, CANVAS, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-    return np.clip(out*self.gain + self.offset, 0, 255).astype(np.uint8)
+    if self.moves:
+        frame = cv2.warpAffine(frame, self.warp, CANVAS, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE)
+    return cv2.LUT(frame, self.lut) if self.recolours else frame
+
+@patch(as_prop=True)
+def lut(self:Registration)->np.ndarray:
+    "The colour mapping as a 256×1×3 lookup table."
+    levels = np.arange(256, dtype=np.float64)[:, None]
+    return np.clip(levels*self.gain + self.offset, 0, 255).astype(np.uint8).reshape(256, 1, 3)
 
 # %% ../../nbs/40_scoring.ipynb #0021
 def perturb(frame:np.ndarray, kind:str)->np.ndarray:
@@ -191,7 +207,7 @@ def read_states(frames:list, pair:TaskPair, checker:Checker, reference:np.ndarra
     states, last_small, last_state = [], None, None
     for f in frames:
         small = _grey_small(to_canvas(f), 8)
-        if last_small is None or np.abs(small - last_small).mean() > 0.05:
+        if last_small is None or np.abs(small - last_small).max() > 24:  # holds differ by < 8 levels, moves by > 80
             last_state, last_small = checker.read(reg.apply(f), pair), small
         states.append(last_state)
     return states, reg
