@@ -62,7 +62,7 @@ def _question(image_path:Path, text_prompt:str, question_data:dict|None)->TaskPa
 
 # %% ../nbs/30_inference.ipynb #0011
 @patch
-def _metadata(self:InferenceRunner, pair:TaskPair, res, run_dir:Path, run_id:str, image_path:Path, prompt:str,
+def _metadata(self:InferenceRunner, pair:TaskPair, res, run_id:str, image_path:Path, prompt:str,
               sample:int, seed)->dict:
     rel = lambda p: os.path.relpath(p, self.root)
     final = self.run_dir(res.model, pair.id, run_id)
@@ -99,7 +99,7 @@ def run(self:InferenceRunner, model_name:str, image_path:str|Path, text_prompt:s
         _copy_question(image_path, pair, tmp/'question')
         res = model.generate(image_path, text_prompt, seed=seed, output_path=tmp/'video'/VIDEO_NAME,
                              question_data=pair.to_dict(), **kw)
-        write_json(tmp/METADATA_NAME, self._metadata(pair, res, tmp, run_id, image_path, text_prompt, sample, seed))
+        write_json(tmp/METADATA_NAME, self._metadata(pair, res, run_id, image_path, text_prompt, sample, seed))
     log.info("%s %s: %s", model_name, run_id, res.status if res.success else res.error)
     return {**res.to_dict(), 'video_path': str(final/'video'/VIDEO_NAME) if res.success else None,
             'run_id': run_id, 'inference_dir': str(final), 'skipped': False}

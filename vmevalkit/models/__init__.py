@@ -24,7 +24,12 @@ def _entry(family, kind, wrapper, model, env=(), extra=None, packages=(), gpu=Fa
                 packages=list(packages), gpu=gpu, defaults=defaults)
 
 _REF = 'vmevalkit.models.reference'
-_API, _OSS = ['httpx'], ['torch', 'diffusers', 'transformers']
+_API = ['httpx']
+
+def _oss(family, cls, repo, num_frames, fps, height, width)->dict:
+    "An open-source model run through diffusers (needs the `models` extra and a GPU)."
+    return _entry(family, 'open_source', f'vmevalkit.models.diffusers_models:{cls}', repo, (), 'models',
+                  ['torch', 'diffusers', 'transformers'], True, num_frames=num_frames, fps=fps, height=height, width=width)
 
 MODEL_CATALOG = {
     # reference models: offline, deterministic, the built-in default
@@ -57,22 +62,14 @@ MODEL_CATALOG = {
                     ('wavespeed-ai/wan-2.2/i2v-480p', 5), ('wavespeed-ai/wan-2.2/i2v-720p', 5),
                     ('google/veo3.1/image-to-video', 8)]},
     # open-source models through diffusers
-    'ltx-video':         _entry('ltx', 'open_source', 'vmevalkit.models.diffusers_models:LTXVideoModel',
-                                'Lightricks/LTX-Video', (), 'models', _OSS, True, num_frames=97, fps=24, height=480, width=704),
-    'wan-2.1-i2v-480p':  _entry('wan', 'open_source', 'vmevalkit.models.diffusers_models:WanModel',
-                                'Wan-AI/Wan2.1-I2V-14B-480P-Diffusers', (), 'models', _OSS, True, num_frames=81, fps=16, height=480, width=832),
-    'wan-2.1-i2v-720p':  _entry('wan', 'open_source', 'vmevalkit.models.diffusers_models:WanModel',
-                                'Wan-AI/Wan2.1-I2V-14B-720P-Diffusers', (), 'models', _OSS, True, num_frames=81, fps=16, height=720, width=1280),
-    'wan-2.2-i2v-a14b':  _entry('wan', 'open_source', 'vmevalkit.models.diffusers_models:WanModel',
-                                'Wan-AI/Wan2.2-I2V-A14B-Diffusers', (), 'models', _OSS, True, num_frames=81, fps=16, height=720, width=1280),
-    'wan-2.2-ti2v-5b':   _entry('wan', 'open_source', 'vmevalkit.models.diffusers_models:WanModel',
-                                'Wan-AI/Wan2.2-TI2V-5B-Diffusers', (), 'models', _OSS, True, num_frames=121, fps=24, height=704, width=1280),
-    'cogvideox-5b-i2v':  _entry('cogvideox', 'open_source', 'vmevalkit.models.diffusers_models:CogVideoXModel',
-                                'THUDM/CogVideoX-5b-I2V', (), 'models', _OSS, True, num_frames=49, fps=8, height=480, width=720),
-    'hunyuan-video-i2v': _entry('hunyuan', 'open_source', 'vmevalkit.models.diffusers_models:HunyuanVideoModel',
-                                'hunyuanvideo-community/HunyuanVideo-I2V', (), 'models', _OSS, True, num_frames=129, fps=24, height=720, width=1280),
-    'svd-xt':            _entry('svd', 'open_source', 'vmevalkit.models.diffusers_models:StableVideoDiffusionModel',
-                                'stabilityai/stable-video-diffusion-img2vid-xt', (), 'models', _OSS, True, num_frames=25, fps=7, height=576, width=1024),
+    'ltx-video':         _oss('ltx', 'LTXVideoModel', 'Lightricks/LTX-Video', 97, 24, 480, 704),
+    'wan-2.1-i2v-480p':  _oss('wan', 'WanModel', 'Wan-AI/Wan2.1-I2V-14B-480P-Diffusers', 81, 16, 480, 832),
+    'wan-2.1-i2v-720p':  _oss('wan', 'WanModel', 'Wan-AI/Wan2.1-I2V-14B-720P-Diffusers', 81, 16, 720, 1280),
+    'wan-2.2-i2v-a14b':  _oss('wan', 'WanModel', 'Wan-AI/Wan2.2-I2V-A14B-Diffusers', 81, 16, 720, 1280),
+    'wan-2.2-ti2v-5b':   _oss('wan', 'WanModel', 'Wan-AI/Wan2.2-TI2V-5B-Diffusers', 121, 24, 704, 1280),
+    'cogvideox-5b-i2v':  _oss('cogvideox', 'CogVideoXModel', 'THUDM/CogVideoX-5b-I2V', 49, 8, 480, 720),
+    'hunyuan-video-i2v': _oss('hunyuan', 'HunyuanVideoModel', 'hunyuanvideo-community/HunyuanVideo-I2V', 129, 24, 720, 1280),
+    'svd-xt':            _oss('svd', 'StableVideoDiffusionModel', 'stabilityai/stable-video-diffusion-img2vid-xt', 25, 7, 576, 1024),
 }
 AVAILABLE_MODELS = list(MODEL_CATALOG)
 
