@@ -2,7 +2,7 @@
 # The whole test suite: library/notebook sync, notebook lessons (nbdev-test), then integration tests (pytest).
 set -euo pipefail
 cd "$(dirname "$0")"
-scripts/setup.sh
+scripts/setup.sh --test
 export PATH="$PWD/.venv/bin:$PATH" PYTHONHASHSEED=random
 
 echo "== 1/3 notebooks and library in sync"

@@ -4,12 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-# cairosvg (chess boards) needs the system Cairo library
-if ! ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2'; then
+# System packages: cairosvg (chess boards) needs the Cairo library; with --test, the browser tests need Chromium.
+apt_install() { # package, and the hint for machines where we cannot install it
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcairo2 >/dev/null
-  else echo "Please install the Cairo library (Debian/Ubuntu: sudo apt-get install libcairo2; macOS: brew install cairo)." >&2; exit 1
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
+  else echo "Please install $1 ($2)." >&2; exit 1
   fi
+}
+ldconfig -p 2>/dev/null | grep -q 'libcairo\.so\.2' || apt_install libcairo2 "Debian/Ubuntu: sudo apt-get install libcairo2; macOS: brew install cairo"
+if [ "${1:-}" = --test ] && ! command -v chromium >/dev/null && [ -z "${VMEVAL_CHROMIUM:-}" ]; then
+  apt_install chromium "Debian: sudo apt-get install chromium; elsewhere set VMEVAL_CHROMIUM to a Chromium/Chrome binary"
 fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 stamp=.venv/.vmevalkit-setup

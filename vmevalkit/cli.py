@@ -6,14 +6,14 @@ Docs: https://vmevalkit.github.io/vmevalkit/cli.html.md"""
 
 # %% ../nbs/01_cli.ipynb #0002
 from __future__ import annotations
-import argparse, logging, sys
+import argparse, importlib, logging, sys
 from pathlib import Path
 
 from .core import DataLayout, VMEvalError, load_env
 
 # %% auto #0
-__all__ = ['REFERENCE_MODELS', 'dataset_summary', 'cmd_create', 'cmd_domains', 'cmd_validate', 'cmd_models', 'cmd_infer',
-           'cmd_run', 'cmd_score', 'cmd_pipeline', 'build_parser', 'main']
+__all__ = ['REFERENCE_MODELS', 'COMMAND_MODULES', 'dataset_summary', 'cmd_create', 'cmd_domains', 'cmd_validate', 'cmd_models',
+           'cmd_infer', 'cmd_run', 'cmd_score', 'cmd_pipeline', 'build_parser', 'main']
 
 # %% ../nbs/01_cli.ipynb #0005
 def dataset_summary(manifest:dict)->str:
@@ -161,7 +161,12 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
     _add_run_flags(p)
     p.set_defaults(func=cmd_run)
+    for name in COMMAND_MODULES: importlib.import_module(name).add_commands(sub)
     return parser
+
+# Chapters that bring their own subcommands: each module has `add_commands(subparsers)` and imports nothing heavy at
+# module level, so building the parser stays fast.
+COMMAND_MODULES = []
 
 def _add_run_flags(p):
     p.add_argument('--concurrency', type=int, default=4, help='jobs in flight per API provider')
