@@ -21,8 +21,8 @@ __all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTI
            'DataError', 'ConflictError', 'UnknownNameError', 'unknown_name', 'load_env', 'data_dir', 'DataLayout',
            'question_dir', 'domain_of', 'atomic_path', 'write_bytes', 'write_text', 'write_json', 'read_json',
            'atomic_dir', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest', 'write_manifest', 'fit_to_canvas',
-           'svg_to_image', 'load_image', 'save_png', 'write_video', 'read_frames', 'sample_frames', 'last_frame',
-           'video_info']
+           'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames', 'read_frames', 'sample_frames',
+           'last_frame', 'video_info']
 
 # %% ../nbs/00_core.ipynb #0005
 class VMEvalError(Exception):
@@ -295,17 +295,24 @@ def _capture(path:str|Path):
     if not cap.isOpened(): raise DataError(f"Video {path} cannot be opened (corrupt or not a video). Re-generate it.")
     return cap
 
+def iter_frames(path:str|Path, # the video file
+                rgb:bool=True, # False: OpenCV's BGR, for callers that convert only the frames they keep
+               ): # yields uint8 arrays, one frame at a time
+    "The frames of the video at `path`, decoded one by one."
+    import cv2
+    cap, n = _capture(path), 0
+    try:
+        while True:
+            ok, bgr = cap.read()
+            if not ok: break
+            n += 1
+            yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if rgb else bgr
+    finally: cap.release()
+    if not n: raise DataError(f"Video {path} has no readable frames (truncated, empty or not a video). Re-generate it.")
+
 def read_frames(path:str|Path)->list: # RGB uint8 arrays
     "Every frame of the video at `path`."
-    import cv2
-    cap, frames = _capture(path), []
-    while True:
-        ok, bgr = cap.read()
-        if not ok: break
-        frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-    cap.release()
-    if not frames: raise DataError(f"Video {path} has no readable frames (truncated, empty or not a video). Re-generate it.")
-    return frames
+    return list(iter_frames(path))
 
 # %% ../nbs/00_core.ipynb #0055
 def sample_frames(path:str|Path, n:int)->list: # n RGB arrays, first and last included

@@ -106,7 +106,7 @@ def models_table()->list:
 
 # %% ../../nbs/20_models.ipynb #0017
 SECRET_ENV = ['OPENAI_API_KEY', 'GEMINI_API_KEY', 'LUMA_API_KEY', 'RUNWAYML_API_SECRET', 'WAVESPEED_API_KEY',
-              'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'HF_TOKEN']
+              'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'HF_TOKEN', 'VMEVAL_JUDGE_API_KEY']
 
 def redact(text)->str:
     "`text` with the value of every set secret variable replaced by `***`."

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 from fastcore.basics import patch
-from ..core import (CANVAS, DataError, DataLayout, TaskPair, VMEvalError, domain_of, read_frames, read_json,
+from ..core import (CANVAS, DataError, DataLayout, TaskPair, VMEvalError, domain_of, iter_frames, read_json,
                             unknown_name, utc_now, write_json)
 
 # %% auto #0
-__all__ = ['SCORE_MEANING', 'PERTURBATIONS', 'CHECKERS', 'MIN_REGISTRATION', 'is_success', 'ScoreRecord', 'scorer_folder',
-           'score_path', 'write_score', 'Registration', 'to_canvas', 'register', 'perturb', 'Checker', 'get_checker',
-           'read_states', 'Verdict', 'judge', 'check_video', 'score_run', 'run_dirs', 'score_experiment',
+__all__ = ['SCORE_MEANING', 'PERTURBATIONS', 'CHECKERS', 'CHANGED', 'MIN_REGISTRATION', 'is_success', 'ScoreRecord',
+           'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas', 'register', 'perturb', 'Checker',
+           'get_checker', 'read_states', 'Verdict', 'judge', 'check_video', 'score_run', 'run_dirs', 'score_experiment',
            'ScoreSummary']
 
 # %% ../../nbs/40_scoring.ipynb #0005
@@ -201,15 +201,35 @@ def get_checker(domain:str)->Checker:
     return getattr(importlib.import_module(module), cls)()
 
 # %% ../../nbs/40_scoring.ipynb #0027
-def read_states(frames:list, pair:TaskPair, checker:Checker, reference:np.ndarray)->tuple:
+def _signature(frame:np.ndarray)->np.ndarray:
+    "Block means on a 16×16-pixel grid, from every 8th row (as cheap as a colour conversion), channels summed."
+    import cv2
+    h, w = frame.shape[:2]
+    # every mark a checker reads (a piece, the agent, a digit, a panel) is taller than 8 pixels, so a row crosses it
+    return cv2.resize(frame[4::8], (w//16, h//16), interpolation=cv2.INTER_AREA).sum(axis=2, dtype=np.int32)
+
+def _flag_last(items):
+    "(item, is_last) for each item of an iterable, looking one item ahead."
+    it = iter(items)
+    for prev in it:
+        for item in it: yield prev, False; prev = item
+        yield prev, True
+
+CHANGED = 36  # in a block mean of three summed channels; holds in H.264 stay well under it
+
+def read_states(frames, # any iterable of frames (a list, or `iter_frames(video)`)
+                pair:TaskPair, checker:Checker, reference:np.ndarray, # the question's first frame
+                bgr:bool=False, # frames in OpenCV's channel order
+               )->tuple:
     "(states, registration) for `frames`: one state (or None) per frame."
-    reg = register(to_canvas(frames[0]), reference)
-    states, last_small, last_state = [], None, None
-    for i, f in enumerate(frames):
-        small = _grey_small(to_canvas(f), 8)
-        # holds differ by < 8 levels; the last frame is always read, since the verdict rests on it
-        if last_small is None or i == len(frames) - 1 or np.abs(small - last_small).max() > 12:
-            last_state, last_small = checker.read(reg.apply(f), pair), small
+    import cv2
+    rgb = (lambda f: cv2.cvtColor(f, cv2.COLOR_BGR2RGB)) if bgr else (lambda f: f)
+    states, reg, last_sig, last_state = [], None, None, None
+    for f, is_last in _flag_last(frames):
+        sig = _signature(f)
+        if reg is None: reg = register(to_canvas(rgb(f)), reference)
+        if last_sig is None or is_last or np.abs(sig - last_sig).max() > CHANGED:
+            last_state, last_sig = checker.read(reg.apply(rgb(f)), pair), sig
         states.append(last_state)
     return states, reg
 
@@ -260,10 +280,9 @@ def check_video(video:str|Path, pair:TaskPair, checker:Checker|None=None)->Verdi
     "Register, read and judge the video at `video` against question `pair`."
     from vmevalkit.tasks import get_task
     checker = checker or get_checker(pair.domain)
-    frames = read_frames(video)
-    if len(frames) < 2: raise VMEvalError(f"video {video} has {len(frames)} frame: no process to judge")
     reference = np.asarray(get_task(pair.domain).first_frame(pair.metadata))
-    states, reg = read_states(frames, pair, checker, reference)
+    states, reg = read_states(iter_frames(video, rgb=False), pair, checker, reference, bgr=True)
+    if len(states) < 2: raise VMEvalError(f"video {video} has {len(states)} frame: no process to judge")
     return judge(states, pair, checker, reg.quality)
 
 # %% ../../nbs/40_scoring.ipynb #0039
