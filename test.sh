@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite: library/notebook sync, notebook lessons (nbdev-test), then integration tests (pytest).
+# The whole test suite: library/notebook sync, notebook lessons (nbdev-test), the docs check, integration tests (pytest).
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh --test
 export PATH="$PWD/.venv/bin:$PATH" PYTHONHASHSEED=random
 
-echo "== 1/3 notebooks and library in sync"
+echo "== 1/4 notebooks and library in sync"
 state() { git status --porcelain --untracked-files=all; git diff; }
 before=$(state)
 nbdev-export
@@ -18,8 +18,11 @@ if [ "$before" != "$after" ]; then
   exit 1
 fi
 
-echo "== 2/3 notebook lessons"
+echo "== 2/4 notebook lessons"
 nbdev-test --n-workers 2
 
-echo "== 3/3 integration tests"
+echo "== 3/4 docs: every notebook processes under nbdev's docs rules; outputs fit to publish"
+python scripts/check_docs.py
+
+echo "== 4/4 integration tests"
 python -m pytest -q tests

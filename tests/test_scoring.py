@@ -36,7 +36,7 @@ def test_reference_models_bracket_the_scores(tmp_path):
 def test_bad_videos_are_recorded_and_the_run_goes_on(tmp_path):
     data = tmp_path/'data'
     cfg = tmp_path/'bad.yaml'
-    cfg.write_text('experiment: bad\ntasks: {domains: [maze], pairs_per_domain: 6}\nmodels: [oracle]\n')
+    cfg.write_text('experiment: bad\ntasks: {domains: [maze], pairs_per_domain: 6}\nmodels: [oracle]\nscorers: []\n')
     fct.test_eq(vmevalkit('run', cfg, '--data-dir', data, '--quiet').returncode, 0)
     runs = sorted((data/'outputs/bad/oracle/maze_task').glob('*/*'))
     video = lambda i: runs[i]/'video/generated_video.mp4'

@@ -12,8 +12,8 @@ from pathlib import Path
 from .core import DataLayout, VMEvalError, load_env
 
 # %% auto #0
-__all__ = ['REFERENCE_MODELS', 'COMMAND_MODULES', 'dataset_summary', 'cmd_create', 'cmd_domains', 'cmd_validate', 'cmd_models',
-           'cmd_infer', 'cmd_run', 'cmd_score', 'cmd_pipeline', 'build_parser', 'main']
+__all__ = ['REFERENCE_MODELS', 'PIPELINE_STAGES', 'COMMAND_MODULES', 'dataset_summary', 'cmd_create', 'cmd_domains',
+           'cmd_validate', 'cmd_models', 'cmd_infer', 'cmd_run', 'cmd_score', 'cmd_pipeline', 'build_parser', 'main']
 
 # %% ../nbs/01_cli.ipynb #0005
 def dataset_summary(manifest:dict)->str:
@@ -82,6 +82,12 @@ def cmd_run(args)->int:
 # %% ../nbs/01_cli.ipynb #0012
 def cmd_score(args)->int:
     "Score the runs of an experiment."
+    if args.scorer == 'human':
+        from vmevalkit.scoring.human import score_human_cli
+        return score_human_cli(args)
+    if args.scorer != 'auto':
+        from vmevalkit.scoring.vlm import score_vlm_cli
+        return score_vlm_cli(args)
     from vmevalkit.scoring import score_experiment
     summary = score_experiment(args.experiment, args.data_dir, args.model, args.domains, args.workers, args.scorer)
     print(summary)
@@ -89,25 +95,45 @@ def cmd_score(args)->int:
 
 # %% ../nbs/01_cli.ipynb #0014
 def cmd_pipeline(args)->int:
-    "The main job on the built-in default: create and validate a small dataset, run the reference models."
+    "The main job on the built-in default: create and validate a small dataset, run the reference models, score, analyse."
     from vmevalkit.tasks import create_dataset, validate_dataset
     from vmevalkit.inference import run_experiment
-    questions = DataLayout(args.data_dir).questions
-    manifest = create_dataset(args.pairs_per_domain, args.domains, args.seed, output_dir=questions, workers=args.workers)
-    print(f"Created {manifest['total_pairs']} questions in {questions}\n\n{dataset_summary(manifest)}\n")
-    report = validate_dataset(questions)
+    from vmevalkit.scoring import score_experiment
+    from vmevalkit.analysis.report import analyze
+    layout, times = DataLayout(args.data_dir), {}
+    manifest = _stage(times, 'create', create_dataset, args.pairs_per_domain, args.domains, args.seed,
+                      output_dir=layout.questions, workers=args.workers)
+    print(f"Created {manifest['total_pairs']} questions in {layout.questions}\n\n{dataset_summary(manifest)}")
+    report = _stage(times, 'validate', validate_dataset, layout.questions)
     print(f"Validation: {'OK' if report.ok else 'FAILED'} ({report.checked} questions, {len(report)} problems)")
     for p in report: print(f"  {p}")
-    if not report.ok: return 1
-    summary = run_experiment(questions, REFERENCE_MODELS, 'pipeline', quiet=args.quiet, output_dir=DataLayout(args.data_dir).outputs)
-    print(f"\nInference (reference models): {summary}")
-    if summary.failed: return 1
-    from vmevalkit.scoring import score_experiment
-    scores = score_experiment('pipeline', args.data_dir, workers=args.workers)
-    print(f"\nAutomatic scoring: {scores}")
-    return 1 if any(r.status == 'failed' for r in scores.records) else 0
+    if not report.ok: return _stage_times(times, 1)
+    summary = _stage(times, 'infer', run_experiment, layout.questions, REFERENCE_MODELS, 'pipeline', quiet=args.quiet,
+                     output_dir=layout.outputs)
+    print(f"Inference (reference models): {summary}")
+    if summary.failed: return _stage_times(times, 1)
+    scores = _stage(times, 'score', score_experiment, 'pipeline', args.data_dir, workers=args.workers)
+    print(f"Automatic scoring: {scores}")
+    if any(r.status == 'failed' for r in scores.records): return _stage_times(times, 1)
+    print(_stage(times, 'analyze', analyze, 'pipeline', args.data_dir, 'auto', say=None if args.quiet else print))
+    return _stage_times(times, 0)
 
 REFERENCE_MODELS = ['oracle', 'still', 'cut-to-final', 'crossfade']
+PIPELINE_STAGES = {'create': 'creating questions', 'validate': 'validating them', 'infer': 'running the reference models',
+                   'score': 'scoring with the automatic checkers', 'analyze': 'writing the report'}
+
+def _stage(times:dict, name:str, f, *args, **kwargs):
+    "Run one pipeline stage: announce it, run `f`, record its time in `times`."
+    import time
+    print(f"\n[{len(times) + 1}/{len(PIPELINE_STAGES)}] {PIPELINE_STAGES[name]} …", flush=True)
+    start = time.perf_counter()
+    try: return f(*args, **kwargs)
+    finally: times[name] = time.perf_counter() - start
+
+def _stage_times(times:dict, code:int)->int:
+    "Print how long each stage took; return `code`."
+    print('\nStage times: ' + ', '.join(f"{k} {v:.1f} s" for k, v in times.items()) + f"; total {sum(times.values()):.1f} s")
+    return code
 
 # %% ../nbs/01_cli.ipynb #0016
 def _add_create_flags(p, pairs_default:int):
@@ -148,13 +174,21 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument('--questions-dir', help='questions folder (default: data/questions)')
     p.add_argument('--output-dir', help='outputs folder (default: beside the questions folder)')
     p.set_defaults(func=cmd_infer)
-    p = sub.add_parser('score', help="score an experiment's runs (auto: the pixel-reading checkers)")
-    p.add_argument('scorer', choices=['auto'], help='which scorer')
+    p = sub.add_parser('score', help="score an experiment's runs (auto checkers, a VLM judge, or humans)")
+    p.add_argument('scorer', choices=['auto', 'gpt4o', 'internvl', 'vlm', 'human'], help='which scorer')
     p.add_argument('--experiment', required=True, help='the experiment to score')
     p.add_argument('--model', nargs='+', help='only these models')
     p.add_argument('--domains', nargs='+', metavar='DOMAIN', help='only these domains')
-    p.add_argument('--workers', type=int, help='processes (default: one per core)')
+    p.add_argument('--workers', type=int, help='auto: processes (default: one per core)')
     p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
+    p.add_argument('--base-url', help="judge endpoint (default: OPENAI_BASE_URL for gpt4o, 127.0.0.1:23333 for internvl, "
+                                      "VMEVAL_JUDGE_BASE_URL for vlm)")
+    p.add_argument('--judge-model', help="judge model (default: gpt-4o, or the server's model, or VMEVAL_JUDGE_MODEL)")
+    p.add_argument('--frames', type=int, default=1, help='judges: video frames shown (1 = the last; N = evenly spaced)')
+    p.add_argument('--concurrency', type=int, default=4, help='judges: requests in flight')
+    p.add_argument('--quiet', action='store_true', help='no progress bar')
+    p.add_argument('--launch', action=argparse.BooleanOptionalAction, default=None,
+                   help='human: open JupyterLab (default: when run from a terminal)')
     p.set_defaults(func=cmd_score)
     p = sub.add_parser('run', help='run the experiment a YAML config describes')
     p.add_argument('config', help='e.g. configs/demo.yaml')
@@ -166,7 +200,7 @@ def build_parser()->argparse.ArgumentParser:
 
 # Chapters that bring their own subcommands: each module has `add_commands(subparsers)` and imports nothing heavy at
 # module level, so building the parser stays fast.
-COMMAND_MODULES = []
+COMMAND_MODULES = ['vmevalkit.sync.s3', 'vmevalkit.sync.hub', 'vmevalkit.dashboard', 'vmevalkit.analysis.report']
 
 def _add_run_flags(p):
     p.add_argument('--concurrency', type=int, default=4, help='jobs in flight per API provider')

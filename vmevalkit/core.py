@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #0002
 from __future__ import annotations
-import difflib, io, json, os, re, shutil, tempfile
+import difflib, functools, io, json, os, re, shutil, tempfile
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -114,9 +114,16 @@ def atomic_path(path:str|Path): # the file to create or replace
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes files private; results are meant to be shared like any file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
+
+@functools.cache
+def _umask()->int:
+    "The process's file-creation mask, read once (reading it means setting it, which other threads must not see twice)."
+    mask = os.umask(0o22); os.umask(mask)
+    return mask
 
 def write_bytes(path:str|Path, data:bytes)->Path:
     "Write `data` to `path` atomically."
@@ -152,6 +159,7 @@ def atomic_dir(path:str|Path, # the folder to create
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes folders private
         if path.exists(): shutil.rmtree(path)
         os.replace(tmp, path)
     finally:

@@ -19,8 +19,9 @@ from .models import MODEL_CATALOG, FinalError, load_model, model_entry, redact, 
 log = logging.getLogger('vmevalkit.inference')
 
 # %% auto #0
-__all__ = ['log', 'VIDEO_NAME', 'METADATA_NAME', 'InferenceRunner', 'completed_result', 'Job', 'sample_seed', 'parse_shard',
-           'plan_jobs', 'lane', 'RunSummary', 'run_experiment', 'read_config', 'run_config']
+__all__ = ['log', 'VIDEO_NAME', 'METADATA_NAME', 'SCORER_OPTIONS', 'InferenceRunner', 'completed_result', 'Job', 'sample_seed',
+           'parse_shard', 'plan_jobs', 'lane', 'RunSummary', 'run_experiment', 'read_config', 'scorer_settings',
+           'analysis_settings', 'run_config', 'score_and_analyze']
 
 # %% ../nbs/30_inference.ipynb #0005
 VIDEO_NAME, METADATA_NAME = 'generated_video.mp4', 'metadata.json'
@@ -225,17 +226,64 @@ def read_config(path:str|Path)->dict:
     except yaml.YAMLError as e: raise DataError(f"Config {path} is not valid YAML ({e}).") from None
     if not isinstance(cfg, dict) or not cfg.get('models'):
         raise DataError(f"Config {path} must be a mapping with a 'models' list (and optionally experiment, tasks, samples).")
-    unknown = set(cfg) - {'experiment', 'tasks', 'models', 'samples', 'concurrency', 'seed', 'scorers', 'options'}
+    unknown = set(cfg) - {'experiment', 'tasks', 'models', 'samples', 'concurrency', 'seed', 'scorers', 'analysis', 'options'}
     if unknown: raise DataError(f"Config {path}: unknown keys {sorted(unknown)}.")
+    scorer_settings(cfg, path)  # both raise on a malformed section, before any work starts
+    analysis_settings(cfg, path)
     return cfg
 
+SCORER_OPTIONS = {'auto': {'workers', 'models', 'domains'},
+                  'vlm': {'frames', 'concurrency', 'models', 'domains', 'base_url', 'judge_model'}}
+
+def scorer_settings(cfg:dict, path='config')->dict:
+    "The config's scorers as {name: options}; `auto` alone when it names none."
+    scorers = cfg.get('scorers', ['auto'])
+    if isinstance(scorers, str): scorers = [scorers]
+    if isinstance(scorers, list) and all(isinstance(s, str) for s in scorers): scorers = {s: {} for s in scorers}
+    if not isinstance(scorers, dict) or not all(isinstance(o, dict) or o is None for o in scorers.values()):
+        raise DataError(f"{path}: scorers must be a list of names or a mapping name → options, not {scorers!r}.")
+    for name, opts in scorers.items():
+        bad = set(opts or {}) - SCORER_OPTIONS['auto' if name == 'auto' else 'vlm']
+        if bad: raise DataError(f"{path}: unknown options {sorted(bad)} for scorer {name!r} "
+                                f"(known: {sorted(SCORER_OPTIONS['auto' if name == 'auto' else 'vlm'])}).")
+    return {name: dict(opts or {}) for name, opts in scorers.items()}
+
+def analysis_settings(cfg:dict, path='config')->dict|None:
+    "The config's `analyze` options, or None when the report is switched off."
+    analysis = cfg.get('analysis', True)
+    if analysis is False: return None
+    if analysis is True: return {}
+    if not isinstance(analysis, dict) or set(analysis) - {'scorer', 'out', 'formats'}:
+        raise DataError(f"{path}: analysis must be true, false or a mapping with scorer, out, formats; not {analysis!r}.")
+    return analysis
+
 def run_config(path:str|Path, data_dir:str|Path|None=None, shard:str|None=None, quiet:bool=False)->RunSummary:
-    "Create the questions a config names and run its experiment."
+    "Create the questions a config names, run its experiment, then score it and write its report."
     from vmevalkit.tasks import create_dataset
     cfg, layout = read_config(path), DataLayout(data_dir)
     tasks = cfg.get('tasks') or {}
     create_dataset(tasks.get('pairs_per_domain', 3), tasks.get('domains'), tasks.get('seed', 42), tasks.get('difficulty'),
                    layout.questions)
-    return run_experiment(layout.questions, cfg['models'], cfg.get('experiment', 'pilot_experiment'),
-                          cfg.get('samples', 1), tasks.get('domains'), cfg.get('concurrency', 4), shard,
-                          cfg.get('seed', 42), layout.outputs, quiet, **(cfg.get('options') or {}))
+    summary = run_experiment(layout.questions, cfg['models'], cfg.get('experiment', 'pilot_experiment'),
+                             cfg.get('samples', 1), tasks.get('domains'), cfg.get('concurrency', 4), shard,
+                             cfg.get('seed', 42), layout.outputs, quiet, **(cfg.get('options') or {}))
+    if shard is None: score_and_analyze(cfg, layout, quiet)
+    return summary
+
+def score_and_analyze(cfg:dict, layout:DataLayout, quiet:bool=False):
+    "Score a config's experiment with its scorers, then write its report; returns the report (or None)."
+    from vmevalkit.scoring import score_experiment
+    experiment, say = cfg.get('experiment', 'pilot_experiment'), (lambda line: None) if quiet else print
+    scorers = scorer_settings(cfg)
+    for name, opts in scorers.items():
+        say(f"Scoring with {name} …")
+        if name == 'auto': summary = score_experiment(experiment, layout.root, scorer='auto', **opts)
+        else:
+            from vmevalkit.scoring.vlm import score_vlm
+            summary = score_vlm(experiment, layout.root, judge=name, quiet=quiet, **opts)
+        say(str(summary))
+    if not scorers or analysis_settings(cfg) is None: return None
+    from vmevalkit.analysis.report import analyze
+    report = analyze(experiment, layout.root, **analysis_settings(cfg), say=say)
+    say(str(report))
+    return report

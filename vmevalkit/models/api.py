@@ -6,17 +6,18 @@ Docs: https://vmevalkit.github.io/vmevalkit/api.html.md"""
 
 # %% ../../nbs/21_api.ipynb #0002
 from __future__ import annotations
-import base64, hashlib, io, os, random, time
+import base64, io, os, random, time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from ..core import atomic_path, fit_to_canvas, load_image
 from . import FinalError, ModelWrapper, TransientError, redact
+from ..sync.s3 import S3ImageUploader
 
 # %% auto #0
 __all__ = ['RetryPolicy', 'is_policy_rejection', 'check_response', 'ApiModel', 'with_retries', 'ssl_context', 'http_client',
-           'job_failed', 'frame_png', 'b64', 'data_uri', 'parse_size', 'choose', 'whole', 'S3ImageUploader']
+           'job_failed', 'frame_png', 'b64', 'data_uri', 'parse_size', 'choose', 'whole']
 
 # %% ../../nbs/21_api.ipynb #0005
 _POLICY_ENV = dict(attempts='VMEVAL_HTTP_ATTEMPTS', backoff='VMEVAL_HTTP_BACKOFF', backoff_max='VMEVAL_HTTP_BACKOFF_MAX',
@@ -232,33 +233,6 @@ def whole(x)->int:
     "`x` as an int when it is a whole number (4.0 -> 4), else a ValueError."
     if float(x) != int(float(x)): raise ValueError(x)
     return int(float(x))
-
-# %% ../../nbs/21_api.ipynb #0035
-class S3ImageUploader:
-    "Upload PNGs to S3 and hand out presigned URLs."
-    def __init__(self, bucket:str|None=None, # default: `S3_BUCKET`
-                 prefix:str='vmevalkit/inputs', expires:int=3600): # URL lifetime in seconds
-        self.bucket, self.prefix, self.expires = bucket or os.environ.get('S3_BUCKET'), prefix, expires
-        if not self.bucket: raise FinalError("S3_BUCKET is not set: Luma needs the image at a URL, set S3_BUCKET (and AWS_*).")
-
-    def client(self):
-        "A boto3 S3 client honouring `AWS_ENDPOINT_URL` (one per endpoint, region and access key)."
-        region = os.environ.get('AWS_DEFAULT_REGION') or os.environ.get('AWS_REGION') or 'us-east-1'
-        return _s3_client(os.environ.get('AWS_ENDPOINT_URL') or None, region, os.environ.get('AWS_ACCESS_KEY_ID'))
-
-    def upload(self, png:bytes)->str:
-        "Upload `png`; return a presigned GET URL for it."
-        key, s3 = f"{self.prefix}/{hashlib.sha256(png).hexdigest()[:32]}.png", self.client()
-        try:
-            s3.put_object(Bucket=self.bucket, Key=key, Body=png, ContentType='image/png')
-            return s3.generate_presigned_url('get_object', Params={'Bucket': self.bucket, 'Key': key}, ExpiresIn=self.expires)
-        except Exception as e: raise TransientError(f"Upload to s3://{self.bucket}/{key} failed: {redact(e)}") from None
-
-# %% ../../nbs/21_api.ipynb #0036
-@lru_cache(maxsize=8)
-def _s3_client(endpoint, region, access_key_id):
-    import boto3  # clients are thread-safe and slow to build, so they are kept
-    return boto3.client('s3', endpoint_url=endpoint, region_name=region)
 
 # %% ../../nbs/21_api.ipynb #0040
 @patch

@@ -19,8 +19,8 @@ from ..core import (CANVAS, DataError, DataLayout, TaskPair, VMEvalError, domain
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'PERTURBATIONS', 'CHECKERS', 'CHANGED', 'MIN_REGISTRATION', 'is_success', 'ScoreRecord',
            'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas', 'register', 'perturb', 'Checker',
-           'get_checker', 'read_states', 'Verdict', 'judge', 'check_video', 'score_run', 'run_dirs', 'score_experiment',
-           'ScoreSummary']
+           'get_checker', 'read_states', 'Verdict', 'judge', 'check_video', 'score_run', 'ScoreSummary', 'run_dirs',
+           'score_experiment']
 
 # %% ../../nbs/40_scoring.ipynb #0005
 SCORE_MEANING = {1: 'wrong', 2: 'mostly wrong', 3: 'half right', 4: 'mostly right', 5: 'perfect'}
@@ -316,6 +316,29 @@ def _verdict_record(rec:ScoreRecord, video:Path, pair:TaskPair)->ScoreRecord:
                        readable=round(v.readable, 3), registration=round(v.registration, 3), uncertain=v.uncertain)
     return rec
 
+# %% ../../nbs/40_scoring.ipynb #0044
+@dataclass
+class ScoreSummary:
+    "What a scoring pass did, per model."
+    records: list
+    already: int = 0   # runs scored before this pass
+    def table(self)->list:
+        rows = {}
+        for r in self.records:
+            row = rows.setdefault(r.model_name, dict(model=r.model_name, completed=0, success=0, score_sum=0, skipped=0, failed=0))
+            if r.status == 'completed': row['completed'] += 1; row['success'] += is_success(r.score); row['score_sum'] += r.score
+            else: row[r.status] += 1
+        return [dict(model=m, scored=r['completed'], success_rate=round(r['success']/r['completed'], 3) if r['completed'] else None,
+                     mean_score=round(r['score_sum']/r['completed'], 2) if r['completed'] else None,
+                     skipped=r['skipped'], failed=r['failed']) for m, r in sorted(rows.items())]
+    def __str__(self):
+        head = f"{len(self.records)} runs scored now, {self.already} already scored"
+        rows = [f"  {r['model']:<16} scored {r['scored']:>3}  success {r['success_rate'] if r['success_rate'] is not None else '-':>5}  "
+                f"mean {r['mean_score'] if r['mean_score'] is not None else '-':>4}  skipped {r['skipped']}  failed {r['failed']}"
+                for r in self.table()]
+        return '\n'.join([head, *rows])
+    def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
+
 # %% ../../nbs/40_scoring.ipynb #0041
 def run_dirs(layout:DataLayout, experiment:str, models:list|None=None, domains:list|None=None)->list:
     "Every run folder of `experiment`, in a fixed order."
@@ -351,26 +374,3 @@ def score_experiment(experiment:str, # the outputs subfolder to score
     else:
         with ProcessPoolExecutor(workers) as pool: records = list(pool.map(_score_and_write, jobs))
     return ScoreSummary([ScoreRecord.from_dict(r) for r in records], len(run_dirs(layout, experiment, models, domains)) - len(jobs))
-
-# %% ../../nbs/40_scoring.ipynb #0044
-@dataclass
-class ScoreSummary:
-    "What a scoring pass did, per model."
-    records: list
-    already: int = 0   # runs scored before this pass
-    def table(self)->list:
-        rows = {}
-        for r in self.records:
-            row = rows.setdefault(r.model_name, dict(model=r.model_name, completed=0, success=0, score_sum=0, skipped=0, failed=0))
-            if r.status == 'completed': row['completed'] += 1; row['success'] += is_success(r.score); row['score_sum'] += r.score
-            else: row[r.status] += 1
-        return [dict(model=m, scored=r['completed'], success_rate=round(r['success']/r['completed'], 3) if r['completed'] else None,
-                     mean_score=round(r['score_sum']/r['completed'], 2) if r['completed'] else None,
-                     skipped=r['skipped'], failed=r['failed']) for m, r in sorted(rows.items())]
-    def __str__(self):
-        head = f"{len(self.records)} runs scored now, {self.already} already scored"
-        rows = [f"  {r['model']:<16} scored {r['scored']:>3}  success {r['success_rate'] if r['success_rate'] is not None else '-':>5}  "
-                f"mean {r['mean_score'] if r['mean_score'] is not None else '-':>4}  skipped {r['skipped']}  failed {r['failed']}"
-                for r in self.table()]
-        return '\n'.join([head, *rows])
-    def _repr_markdown_(self): return '```\n' + str(self) + '\n```'

@@ -1,0 +1,103 @@
+"""Reports end to end: the main job's report from real videos and scores, `vmevalkit analyze` on partial and empty
+experiments, replacing a report and refusing to replace anything else, `vmevalkit run` with scorers and analysis."""
+import json, re, shutil
+from pathlib import Path
+import pytest
+from fastcore import test as fct
+from conftest import vmevalkit
+
+@pytest.fixture(scope='module')
+def pipeline_data(tmp_path_factory):
+    "The main job on one question per domain, run once for the module."
+    root = tmp_path_factory.mktemp('pipe')/'data'
+    res = vmevalkit('pipeline', '--pairs-per-domain', 1, '--data-dir', root, '--quiet', '--workers', 2)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return root, res
+
+def headline_rows(text:str)->dict:
+    "model → (scored, successes, success, CI) from a printed headline table."
+    rows = re.findall(r'^(oracle|still|crossfade|cut-to-final)\s+(\d+)\s+(\d+)\s+(\d+%)\s+(\S+)\s+\S+$', text, re.M)
+    return {m: (int(n), int(s), rate, ci) for m, n, s, rate, ci in rows}
+
+def test_main_job_reports_oracle_100_still_0(pipeline_data):
+    root, res = pipeline_data
+    rows = headline_rows(res.stdout)
+    fct.test_eq(rows['oracle'][:3], (5, 5, '100%'))
+    fct.test_eq(rows['still'][:3], (5, 0, '0%'))
+    fct.test_eq(rows['oracle'][3], '57%–100%')  # Wilson, 5 of 5
+    for stage in ['[1/5] creating questions', '[5/5] writing the report', 'Stage times: create']: assert stage in res.stdout
+    report = root/'analysis'/'pipeline'
+    assert f"Report: {report/'report.html'}" in res.stdout
+    page = (report/'report.html').read_text()
+    assert '<td>oracle</td><td>5</td><td>5</td><td>100%</td><td>57%–100%</td>' in page
+    assert 'src="data:image/png;base64,' in page and 'src="figures/' not in page
+    for name in ['model_ranking', 'domain_heatmap', 'model_domains', 'domain_difficulty', 'score_distribution', 'convergence']:
+        assert (report/'figures'/f'{name}.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+        assert (report/'figures'/f'{name}.pdf').read_bytes()[:5] == b'%PDF-'
+    stats = json.loads((report/'statistics.json').read_text())
+    rates = {r['model']: r['rate'] for r in stats['scorers']['auto']['rates_by_model']}
+    fct.test_eq((rates['oracle'], rates['still']), (1.0, 0.0))
+    assert '| oracle | 5 | 5 | 100% | 57%–100% | 5.00 |' in (report/'report.md').read_text()
+
+def test_partial_experiment_says_what_is_missing(pipeline_data, tmp_path):
+    root = tmp_path/'data'
+    shutil.copytree(pipeline_data[0], root)
+    shutil.rmtree(root/'scorings'/'auto-eval'/'pipeline'/'still')
+    meta = next((root/'outputs'/'pipeline'/'crossfade').rglob('metadata.json'))
+    m = json.loads(meta.read_text()); m['inference']['status'] = 'failed'; meta.write_text(json.dumps(m))
+    res = vmevalkit('analyze', '--experiment', 'pipeline', '--data-dir', root, '--formats', 'png')
+    fct.test_eq(res.returncode, 0)
+    assert 'still: 5 of 5 runs have no auto verdict yet; `vmevalkit score auto --experiment pipeline` scores them.' in res.stdout
+    assert 'crossfade: 1 of 5 runs failed at inference' in res.stdout
+    assert '  figure model_ranking (' in res.stdout  # progress while it draws
+    fct.test_eq(set(headline_rows(res.stdout)), {'oracle', 'crossfade', 'cut-to-final'})
+    cov = (root/'analysis'/'pipeline'/'coverage.csv').read_text().splitlines()
+    assert 'still,5,0,0,0,0,5' in cov, cov
+    fct.test_eq(list((root/'analysis'/'pipeline'/'figures').glob('*.pdf')), [])
+
+def test_empty_and_unknown_experiments_explain(pipeline_data, tmp_path):
+    root = tmp_path/'data'
+    (root/'questions').mkdir(parents=True)
+    (root/'outputs'/'fresh'/'oracle').mkdir(parents=True)
+    res = vmevalkit('analyze', '--experiment', 'fresh', '--data-dir', root)
+    fct.test_eq(res.returncode, 2)
+    assert "has 0 runs" in res.stderr and '`vmevalkit score auto --experiment fresh`' in res.stderr, res.stderr
+    res = vmevalkit('analyze', '--experiment', 'nope', '--data-dir', root)
+    fct.test_eq(res.returncode, 2)
+    assert "No experiment 'nope'" in res.stderr and 'Known: fresh' in res.stderr, res.stderr
+    res = vmevalkit('analyze', '--experiment', 'x', '--data-dir', tmp_path/'missing')
+    assert res.returncode == 2 and 'does not exist' in res.stderr, res.stderr
+    res = vmevalkit('analyze', '--experiment', 'pipeline', '--data-dir', pipeline_data[0], '--scorer', 'gpt4o')
+    assert res.returncode == 2 and "No 'gpt4o' scores" in res.stderr, res.stderr
+
+def test_rerun_replaces_only_its_report_and_never_a_foreign_folder(pipeline_data, tmp_path):
+    root = tmp_path/'data'
+    shutil.copytree(pipeline_data[0], root)
+    report = root/'analysis'/'pipeline'
+    (report/'stale.txt').write_text('from an older report')
+    (root/'analysis'/'other').mkdir(); (root/'analysis'/'other'/'keep.txt').write_text('keep')
+    res = vmevalkit('analyze', '--experiment', 'pipeline', '--data-dir', root, '--formats', 'png', '--quiet')
+    fct.test_eq(res.returncode, 0)
+    fct.test_eq((report/'stale.txt').exists(), False)
+    fct.test_eq((root/'analysis'/'other'/'keep.txt').read_text(), 'keep')
+    fct.test_eq([p.name for p in (root/'analysis').iterdir() if p.name.startswith('.')], [])  # no temporary leftovers
+    mine = tmp_path/'my-paper'; mine.mkdir(); (mine/'draft.tex').write_text('\\section{}')
+    res = vmevalkit('analyze', '--experiment', 'pipeline', '--data-dir', root, '--out', mine)
+    fct.test_eq(res.returncode, 2)
+    assert 'refusing to replace it' in res.stderr
+    fct.test_eq(sorted(p.name for p in mine.iterdir()), ['draft.tex'])
+
+def test_run_config_scores_and_analyses(tmp_path):
+    cfg = tmp_path/'tiny.yaml'
+    cfg.write_text('experiment: tiny\ntasks: {domains: [maze, sudoku], pairs_per_domain: 1}\n'
+                   'models: [oracle, still]\nscorers: {auto: {workers: 1}}\nanalysis: {scorer: auto, formats: [png, svg]}\n')
+    res = vmevalkit('run', cfg, '--data-dir', tmp_path/'data', '--quiet')
+    fct.test_eq(res.returncode, 0)
+    report = tmp_path/'data'/'analysis'/'tiny'
+    assert (report/'figures'/'model_ranking.svg').read_text().lstrip().startswith('<?xml')
+    assert '| oracle | 2 | 2 | 100% |' in (report/'report.md').read_text()
+    stats = json.loads((report/'statistics.json').read_text())
+    fct.test_eq({r['model']: r['successes'] for r in stats['scorers']['auto']['rates_by_model']}, {'oracle': 2, 'still': 0})
+    cfg.write_text('models: [oracle]\nanalysis: {headline: auto}\n')
+    res = vmevalkit('run', cfg, '--data-dir', tmp_path/'data')
+    assert res.returncode == 2 and 'analysis must be true, false or a mapping' in res.stderr, res.stderr
