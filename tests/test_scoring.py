@@ -57,3 +57,16 @@ def test_bad_videos_are_recorded_and_the_run_goes_on(tmp_path):
     fct.test_eq(status['maze_0004'][0], 'skipped'); assert 'question_data' in status['maze_0004'][1]
     fct.test_eq(recs[runs[5].name]['solution_correctness_score'], 5)
     assert all(recs[r.name]['solution_correctness_score'] is None for r in runs[:5])    # never a 0 or a guess
+
+import pytest
+from vmevalkit.scoring import check_video, perturb
+from vmevalkit.tasks import get_task
+
+@pytest.mark.parametrize('domain', ['chess', 'maze', 'raven', 'rotation', 'sudoku'])
+def test_moved_recoloured_noisy_oracle_still_scores_5(tmp_path, domain):
+    # every perturbation at once, on every frame: the checker must register the whole video and still read it
+    task = get_task(domain)
+    pair = task.make_pair(1, seed=11)
+    frames = [perturb(perturb(perturb(np.asarray(f), 'shift'), 'brighten'), 'noise') for f in task.solution_frames(pair.metadata)]
+    verdict = check_video(write_video(frames, tmp_path/'oracle.mp4'), pair)
+    fct.test_eq(verdict.score, 5)

@@ -144,14 +144,31 @@ def _colour_fit(frame:np.ndarray, reference:np.ndarray)->tuple:
 
 # %% ../../nbs/40_scoring.ipynb #0019
 @patch
-def apply(self:Registration, frame:np.ndarray)->np.ndarray:
+def apply(self:Registration, frame:np.ndarray,
+          box:list|None=None, # [x0, y0, x1, y1] on the canvas: map only this part, the rest stays black
+         )->np.ndarray:
     "`frame` mapped onto the question's canvas and colours."
     import cv2
     frame = to_canvas(frame)
+    if not (self.moves or self.recolours): return frame
+    x0, y0, x1, y1 = _clip_box(box)
+    part = frame[y0:y1, x0:x1]
     if self.moves:
-        frame = cv2.warpAffine(frame, self.warp, CANVAS, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                               borderMode=cv2.BORDER_REPLICATE)
-    return cv2.LUT(frame, self.lut) if self.recolours else frame
+        warp = self.warp.copy()
+        warp[:, 2] += self.warp[:, :2] @ (x0, y0)  # the box's pixel (0, 0) is the canvas's (x0, y0)
+        part = cv2.warpAffine(frame, warp, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+    if self.recolours: part = cv2.LUT(np.ascontiguousarray(part), self.lut)
+    if (x0, y0, x1, y1) == (0, 0, *CANVAS): return part
+    out = np.zeros_like(frame)
+    out[y0:y1, x0:x1] = part
+    return out
+
+def _clip_box(box:list|None)->tuple:
+    "`box` as whole pixels inside the canvas (None: the whole canvas)."
+    if box is None: return (0, 0, *CANVAS)
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    return max(x0, 0), max(y0, 0), min(x1, CANVAS[0]), min(y1, CANVAS[1])
 
 @patch(as_prop=True)
 def lut(self:Registration)->np.ndarray:
@@ -191,6 +208,9 @@ class Checker:
     def describe(self, state:dict|None, pair:TaskPair)->str:
         "A short text of a state, for explanations."
         return 'unreadable' if state is None else json.dumps(state)
+    def region(self, pair:TaskPair)->list|None:
+        "The canvas box [x0, y0, x1, y1] that `read` looks at (frames are registered only there); None: all of it."
+        return None
 
 CHECKERS = {d: f"vmevalkit.scoring.{d}:{d.title()}Checker" for d in ['chess', 'maze', 'raven', 'rotation', 'sudoku']}
 
@@ -225,11 +245,12 @@ def read_states(frames, # any iterable of frames (a list, or `iter_frames(video)
     import cv2
     rgb = (lambda f: cv2.cvtColor(f, cv2.COLOR_BGR2RGB)) if bgr else (lambda f: f)
     states, reg, last_sig, last_state = [], None, None, None
+    box = checker.region(pair)
     for f, is_last in _flag_last(frames):
         sig = _signature(f)
         if reg is None: reg = register(to_canvas(rgb(f)), reference)
         if last_sig is None or is_last or np.abs(sig - last_sig).max() > CHANGED:
-            last_state, last_sig = checker.read(reg.apply(rgb(f)), pair), sig
+            last_state, last_sig = checker.read(reg.apply(rgb(f), box), pair), sig
         states.append(last_state)
     return states, reg
 

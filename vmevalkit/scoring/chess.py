@@ -199,6 +199,13 @@ def _twins(start:dict, symbol:str, move:chess.Move)->tuple:
     squares = (chess.parse_square(n) for n, s in start.items() if s == symbol)
     return tuple(sq for sq in squares if sq != move.from_square)
 
+# %% ../../nbs/41_chess_check.ipynb #e8a0caed
+@patch
+def region(self:ChessChecker, pair:TaskPair)->list:
+    "The board and a 24-pixel margin."
+    x0, y0, x1, y1 = BOARD_BOX
+    return [x0 - 24, y0 - 24, x1 + 24, y1 + 24]
+
 # %% ../../nbs/41_chess_check.ipynb #0031
 @patch
 def describe(self:ChessChecker, state:dict|None, pair:TaskPair)->str:

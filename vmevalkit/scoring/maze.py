@@ -75,6 +75,13 @@ class MazeChecker(Checker):
         if agent is None or len(broken) > MAX_BROKEN*sum(row.count('#') for row in walls): return None
         return {'agent': agent, 'broken_walls': broken}
 
+# %% ../../nbs/42_maze_check.ipynb #5f38bc8a
+@patch
+def region(self:MazeChecker, pair:TaskPair)->list:
+    "The grid's box and an 8-pixel margin."
+    x0, y0, x1, y1 = pair.render['box']
+    return [x0 - 8, y0 - 8, x1 + 8, y1 + 8]
+
 # %% ../../nbs/42_maze_check.ipynb #0023
 @patch
 def solved(self:MazeChecker, state:dict, pair:TaskPair)->bool:

@@ -224,6 +224,13 @@ class RavenChecker(Checker):
                     question=bool((question > 40).sum() > QUESTION_PIXELS),
                     changed=changed_panels(frame, pair, lut))
 
+# %% ../../nbs/43_raven_check.ipynb #9e7e0215
+@patch
+def region(self:RavenChecker, pair:TaskPair)->list:
+    "The grid's box and an 8-pixel margin."
+    x0, y0, x1, y1 = pair.render['grid_box']
+    return [x0 - 8, y0 - 8, x1 + 8, y1 + 8]
+
 # %% ../../nbs/43_raven_check.ipynb #0030
 @patch
 def solved(self:RavenChecker, state:dict, pair:TaskPair)->bool:
