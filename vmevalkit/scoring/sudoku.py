@@ -135,6 +135,13 @@ class SudokuChecker(Checker):
         return dict(grid=rows([x if x >= 0 else None for x in v]), written=rows(w),
                     faint=[list(divmod(i, n)) for i, x in enumerate(v) if x == -1], unsure=[list(c) for c in unsure])
 
+# %% ../../nbs/45_sudoku_check.ipynb #a36f3e1c
+@patch
+def region(self:SudokuChecker, pair:TaskPair)->list:
+    "The grid's box and a 24-pixel margin (more than `grid_edges` reaches)."
+    x0, y0, x1, y1 = pair.render['grid_box']
+    return [x0 - 24, y0 - 24, x1 + 24, y1 + 24]
+
 # %% ../../nbs/45_sudoku_check.ipynb #0025
 @patch
 def solved(self:SudokuChecker, state:dict, pair:TaskPair)->bool:
