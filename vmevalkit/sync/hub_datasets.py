@@ -215,30 +215,25 @@ def pull_questions(repo_id:str, questions:str|Path|None=None, # the folder to fi
     return folders_from_dataset(ds, questions or DataLayout().questions, source=f"hf:{repo_id}@{revision or 'main'}/{split}")
 
 # %% ../../nbs/53_hub_datasets.ipynb #0031
-def _tally(records)->dict:
-    "(model, domain) → [runs, successes] over completed records."
-    from vmevalkit.scoring import is_success
-    counts = {}
-    for r in records:
-        if r.status != 'completed': continue
-        for key in [(r.model_name, domain_of(r.task_id)), (r.model_name, 'all')]:
-            c = counts.setdefault(key, [0, 0]); c[0] += 1; c[1] += is_success(r.score)
-    return counts
-
 def leaderboard(experiment:str, data_dir:str|Path|None=None, scorer:str='auto')->list:
-    "Success rates per model and domain from the score files of `experiment`."
-    from vmevalkit.scoring import ScoreRecord, scorer_folder
+    "Success rates with 95 % Wilson intervals per model and domain (and `all` domains), from `experiment`'s scores."
+    import pandas as pd
+    from vmevalkit.analysis import load_scores, success_rates
+    from vmevalkit.scoring import scorer_folder
     folder = DataLayout(data_dir).scorings/scorer_folder(scorer)/experiment
     if not folder.is_dir(): raise DataError(f"No {scorer} scores for experiment {experiment!r} at {folder}. Run `vmevalkit score {scorer} --experiment {experiment}`.")
-    records = [ScoreRecord.from_dict(read_json(f, 'score record')) for f in sorted(folder.glob('*/*_task/*/*.json'))]
-    return [dict(experiment=experiment, scorer=scorer, model=m, domain=d, n=n, successes=s, rate=round(s/n, 4))
-            for (m, d), (n, s) in sorted(_tally(records).items())]
+    df = load_scores(data_dir, experiment, scorer)
+    rates = pd.concat([success_rates(df, by=('model', 'domain')), success_rates(df).assign(domain='all')])
+    return [dict(experiment=experiment, scorer=scorer, model=r['model'], domain=r['domain'], n=int(r['n']),
+                 successes=int(r['successes']), **{k: round(float(r[k]), 4) for k in ('rate', 'ci_low', 'ci_high')})
+            for r in rates.sort_values(['model', 'domain']).to_dict('records')]
 
 # %% ../../nbs/53_hub_datasets.ipynb #0035
 def leaderboard_table(rows:list)->str:
     "The leaderboard as a markdown table."
-    lines = ['| model | domain | n | successes | rate |', '|---|---|---:|---:|---:|']
-    return '\n'.join(lines + [f"| {r['model']} | {r['domain']} | {r['n']} | {r['successes']} | {r['rate']:.1%} |" for r in rows])
+    lines = ['| model | domain | n | successes | rate | 95 % CI |', '|---|---|---:|---:|---:|---:|']
+    return '\n'.join(lines + [f"| {r['model']} | {r['domain']} | {r['n']} | {r['successes']} | {r['rate']:.1%} | "
+                               f"{r['ci_low']:.0%}–{r['ci_high']:.0%} |" for r in rows])
 
 def leaderboard_card(rows:list, repo_id:str, license:str='mit')->str:
     "The dataset card of a leaderboard."
