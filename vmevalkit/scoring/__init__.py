@@ -18,9 +18,9 @@ from ..core import (CANVAS, DataError, DataLayout, TaskPair, VMEvalError, domain
 
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'PERTURBATIONS', 'CHECKERS', 'CHANGED', 'MIN_REGISTRATION', 'is_success', 'ScoreRecord',
-           'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas', 'register', 'perturb', 'Checker',
-           'get_checker', 'read_states', 'Verdict', 'judge', 'check_video', 'score_run', 'ScoreSummary', 'run_dirs',
-           'score_experiment']
+           'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas', 'register', 'grown', 'perturb',
+           'Checker', 'get_checker', 'read_states', 'Verdict', 'judge', 'check_video', 'score_run', 'ScoreSummary',
+           'run_dirs', 'score_experiment']
 
 # %% ../../nbs/40_scoring.ipynb #0005
 SCORE_MEANING = {1: 'wrong', 2: 'mostly wrong', 3: 'half right', 4: 'mostly right', 5: 'perfect'}
@@ -163,6 +163,11 @@ def apply(self:Registration, frame:np.ndarray,
     out = np.zeros_like(frame)
     out[y0:y1, x0:x1] = part
     return out
+
+def grown(box:list, margin:int)->list:
+    "`box` [x0, y0, x1, y1] grown by `margin` pixels on every side."
+    x0, y0, x1, y1 = box
+    return [x0 - margin, y0 - margin, x1 + margin, y1 + margin]
 
 def _clip_box(box:list|None)->tuple:
     "`box` as whole pixels inside the canvas (None: the whole canvas)."

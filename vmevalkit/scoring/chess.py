@@ -13,7 +13,7 @@ import numpy as np
 from fastcore.basics import patch
 from PIL import Image
 from ..core import TaskPair
-from . import Checker
+from . import Checker, grown
 from ..tasks.chess import BOARD_BOX, COLORS, SQUARE_PX, piece_image, square_box
 
 # %% auto #0
@@ -203,8 +203,7 @@ def _twins(start:dict, symbol:str, move:chess.Move)->tuple:
 @patch
 def region(self:ChessChecker, pair:TaskPair)->list:
     "The board and a 24-pixel margin."
-    x0, y0, x1, y1 = BOARD_BOX
-    return [x0 - 24, y0 - 24, x1 + 24, y1 + 24]
+    return grown(BOARD_BOX, 24)
 
 # %% ../../nbs/41_chess_check.ipynb #0031
 @patch

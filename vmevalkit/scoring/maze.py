@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 from fastcore.basics import patch
 from ..core import TaskPair
-from . import Checker
+from . import Checker, grown
 from ..tasks.maze import MazeTask, bfs, shortest_path
 
 # %% auto #0
@@ -79,8 +79,7 @@ class MazeChecker(Checker):
 @patch
 def region(self:MazeChecker, pair:TaskPair)->list:
     "The grid's box and an 8-pixel margin."
-    x0, y0, x1, y1 = pair.render['box']
-    return [x0 - 8, y0 - 8, x1 + 8, y1 + 8]
+    return grown(pair.render['box'], 8)
 
 # %% ../../nbs/42_maze_check.ipynb #0023
 @patch

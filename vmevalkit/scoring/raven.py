@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 from fastcore.basics import patch
 from ..core import TaskPair
-from . import Checker
+from . import Checker, grown
 from ..tasks.raven import PALETTE, QUESTION_MARK, RADII, SLOTS, VALUES, draw_shape, panel_shapes
 
 # %% auto #0
@@ -228,8 +228,7 @@ class RavenChecker(Checker):
 @patch
 def region(self:RavenChecker, pair:TaskPair)->list:
     "The grid's box and an 8-pixel margin."
-    x0, y0, x1, y1 = pair.render['grid_box']
-    return [x0 - 8, y0 - 8, x1 + 8, y1 + 8]
+    return grown(pair.render['grid_box'], 8)
 
 # %% ../../nbs/43_raven_check.ipynb #0030
 @patch

@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 from fastcore.basics import patch
 from ..core import TaskPair
-from . import Checker
+from . import Checker, grown
 from ..tasks import get_task
 from ..tasks.sudoku import flat
 
@@ -139,8 +139,7 @@ class SudokuChecker(Checker):
 @patch
 def region(self:SudokuChecker, pair:TaskPair)->list:
     "The grid's box and a 24-pixel margin (more than `grid_edges` reaches)."
-    x0, y0, x1, y1 = pair.render['grid_box']
-    return [x0 - 24, y0 - 24, x1 + 24, y1 + 24]
+    return grown(pair.render['grid_box'], 24)
 
 # %% ../../nbs/45_sudoku_check.ipynb #0025
 @patch
