@@ -107,13 +107,15 @@ def _grey_small(frame:np.ndarray, scale:int=4)->np.ndarray:
                       interpolation=cv2.INTER_AREA).astype(np.float32)
 
 # %% ../../nbs/40_scoring.ipynb #0015
-def to_canvas(frame:np.ndarray)->np.ndarray:
-    "`frame` resized to the 1280×720 canvas (refusing shapes far from 16:9)."
+def to_canvas(frame:np.ndarray,
+              scale:int=1)->np.ndarray: # canvas pixels per pixel of the result
+    "`frame` resized to the 1280×720 canvas, or to 1/`scale` of it (refusing shapes far from 16:9)."
     import cv2
     h, w = frame.shape[:2]
     if abs((w/h)/(CANVAS[0]/CANVAS[1]) - 1) > 0.1:
         raise VMEvalError(f"video is {w}×{h}, too far from the question's 16:9 to compare")
-    return frame if (w, h) == CANVAS else cv2.resize(frame, CANVAS, interpolation=cv2.INTER_AREA)
+    size = (CANVAS[0]//scale, CANVAS[1]//scale)
+    return frame if (w, h) == size else cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 # %% ../../nbs/40_scoring.ipynb #0017
 def register(frame:np.ndarray, # the video's first frame, on the canvas
@@ -146,22 +148,33 @@ def _colour_fit(frame:np.ndarray, reference:np.ndarray)->tuple:
 @patch
 def apply(self:Registration, frame:np.ndarray,
           box:list|None=None, # [x0, y0, x1, y1] on the canvas: map only this part, the rest stays black
+          scale:int=1, # canvas pixels per pixel of the result: > 1 maps a small copy of the whole canvas
+          bgr:bool=False, # `frame` is in OpenCV's BGR order (the result is RGB either way)
          )->np.ndarray:
     "`frame` mapped onto the question's canvas and colours."
     import cv2
-    frame = to_canvas(frame)
-    if not (self.moves or self.recolours): return frame
-    x0, y0, x1, y1 = _clip_box(box)
+    work = 1 if scale == 1 else 2  # a small picture is warped at half size, where sub-pixel shifts stay sharp
+    frame = to_canvas(frame, work)
+    h, w = frame.shape[:2]
+    x0, y0, x1, y1 = _clip_box(box) if scale == 1 else (0, 0, w, h)
     part = frame[y0:y1, x0:x1]
     if self.moves:
-        warp = self.warp.copy()
-        warp[:, 2] += self.warp[:, :2] @ (x0, y0)  # the box's pixel (0, 0) is the canvas's (x0, y0)
+        warp = _scaled_warp(self.warp, work)
+        warp[:, 2] += warp[:, :2] @ (x0, y0)  # the box's pixel (0, 0) is the canvas's (x0, y0)
         part = cv2.warpAffine(frame, warp, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                               borderMode=cv2.BORDER_REPLICATE)
+    if scale > 1: part = to_canvas(part, scale)
+    if bgr: part = cv2.cvtColor(part, cv2.COLOR_BGR2RGB)  # only the part that is kept gets converted
     if self.recolours: part = cv2.LUT(np.ascontiguousarray(part), self.lut)
-    if (x0, y0, x1, y1) == (0, 0, *CANVAS): return part
+    if (x0, y0, x1, y1) == (0, 0, w, h): return part  # the whole canvas (always so for small pictures)
     out = np.zeros_like(frame)
     out[y0:y1, x0:x1] = part
+    return out
+
+def _scaled_warp(warp:np.ndarray, scale:int)->np.ndarray:
+    "A canvas warp restated for pictures 1/`scale` of the canvas (pixel centres kept)."
+    c, out = (scale - 1)/2, warp.copy()
+    out[:, 2] = (warp[:, :2] @ (c, c) + warp[:, 2] - c)/scale
     return out
 
 def grown(box:list, margin:int)->list:
@@ -216,6 +229,7 @@ class Checker:
     def region(self, pair:TaskPair)->list|None:
         "The canvas box [x0, y0, x1, y1] that `read` looks at (frames are registered only there); None: all of it."
         return None
+    scale = 1  # canvas pixels per pixel of the frames `read` gets: a checker reading a small picture registers it small
 
 CHECKERS = {d: f"vmevalkit.scoring.{d}:{d.title()}Checker" for d in ['chess', 'maze', 'raven', 'rotation', 'sudoku']}
 
@@ -227,11 +241,13 @@ def get_checker(domain:str)->Checker:
 
 # %% ../../nbs/40_scoring.ipynb #0027
 def _signature(frame:np.ndarray)->np.ndarray:
-    "Block means on a 16×16-pixel grid, from every 8th row (as cheap as a colour conversion), channels summed."
+    "Block means (channels together) on a 16×16-pixel grid, from every 8th row: cheaper than a colour conversion."
     import cv2
     h, w = frame.shape[:2]
-    # every mark a checker reads (a piece, the agent, a digit, a panel) is taller than 8 pixels, so a row crosses it
-    return cv2.resize(frame[4::8], (w//16, h//16), interpolation=cv2.INTER_AREA).sum(axis=2, dtype=np.int32)
+    # every mark a checker reads (a piece, the agent, a digit, a panel) is taller than 8 pixels, so a row crosses it;
+    # a row's pixels side by side are one long grey row, so one resize averages 16 pixels' three channels at once
+    rows = frame[4::8].reshape(-1, w*frame.shape[2])
+    return cv2.resize(rows, (w//16, h//16), interpolation=cv2.INTER_AREA).astype(np.int16)
 
 def _flag_last(items):
     "(item, is_last) for each item of an iterable, looking one item ahead."
@@ -240,7 +256,7 @@ def _flag_last(items):
         for item in it: yield prev, False; prev = item
         yield prev, True
 
-CHANGED = 36  # in a block mean of three summed channels; holds in H.264 stay well under it
+CHANGED = 12  # grey levels in a block mean; holds in H.264 stay well under it
 
 def read_states(frames, # any iterable of frames (a list, or `iter_frames(video)`)
                 pair:TaskPair, checker:Checker, reference:np.ndarray, # the question's first frame
@@ -248,14 +264,13 @@ def read_states(frames, # any iterable of frames (a list, or `iter_frames(video)
                )->tuple:
     "(states, registration) for `frames`: one state (or None) per frame."
     import cv2
-    rgb = (lambda f: cv2.cvtColor(f, cv2.COLOR_BGR2RGB)) if bgr else (lambda f: f)
     states, reg, last_sig, last_state = [], None, None, None
     box = checker.region(pair)
     for f, is_last in _flag_last(frames):
         sig = _signature(f)
-        if reg is None: reg = register(to_canvas(rgb(f)), reference)
+        if reg is None: reg = register(to_canvas(cv2.cvtColor(f, cv2.COLOR_BGR2RGB) if bgr else f), reference)
         if last_sig is None or is_last or np.abs(sig - last_sig).max() > CHANGED:
-            last_state, last_sig = checker.read(reg.apply(rgb(f), box), pair), sig
+            last_state, last_sig = checker.read(reg.apply(f, box, checker.scale, bgr), pair), sig
         states.append(last_state)
     return states, reg
 

@@ -12,14 +12,15 @@ import functools, json, math
 import numpy as np
 from fastcore.basics import patch
 from ..core import TaskPair
-from . import Checker
-from ..tasks.rotation import (BACKGROUND, OUTLINE, TURNTABLE, TURNTABLE_OUTLINE, draw_view, exposed_faces,
-                                      face_colour, object_layout, view_matrix)
+from . import Checker, to_canvas
+from ..tasks.rotation import (AMBIENT, BACKGROUND, DIFFUSE, LIGHT, OBJECT_COLOUR, OUTLINE, TURNTABLE,
+                                      TURNTABLE_OUTLINE, draw_view, exposed_faces, object_layout)
 
 # %% auto #0
 __all__ = ['SHRINK', 'CROP', 'SIZE', 'DRAW', 'COARSE', 'FINE', 'ELEV_STEP', 'ELEV_MARGIN', 'DISTINCT', 'SEEDS', 'MIN_SCORE',
            'MIN_MARGIN', 'SOLVED_WITHIN', 'MAX_STEP', 'TURN_BACK', 'TURN_SLACK', 'ELEV_SLACK', 'frame_features',
-           'render_features', 'similarity', 'ViewBank', 'view_bank', 'best_views', 'RotationChecker', 'turn_frames']
+           'view_matrices', 'face_greys', 'render_features', 'levels', 'distances', 'similarity', 'ViewBank',
+           'view_bank', 'best_views', 'RotationChecker', 'turn_frames']
 
 # %% ../../nbs/44_rotation_check.ipynb #0007
 SHRINK = 8            # canvas pixels per feature pixel
@@ -28,10 +29,9 @@ SIZE = ((CROP[1] - CROP[0])//SHRINK, 720//SHRINK)  # feature picture (width, hei
 
 def _grey(colour)->float: return sum(colour)/3
 
-def frame_features(frame:np.ndarray)->np.ndarray: # a registered RGB canvas frame
+def frame_features(frame:np.ndarray)->np.ndarray: # a registered RGB canvas frame (full size, or 1/SHRINK already)
     "The small grey picture of `frame`'s middle, its brightness matched to the question's background."
-    import cv2
-    small = cv2.resize(frame, (1280//SHRINK, 720//SHRINK), interpolation=cv2.INTER_AREA).astype(np.float32).mean(-1)
+    small = to_canvas(frame, SHRINK).astype(np.float32).mean(-1)
     x0, x1 = CROP[0]//SHRINK, CROP[1]//SHRINK
     gain = np.median(np.concatenate([small[:, :x0], small[:, x1:]], 1))/_grey(BACKGROUND)
     return small[:, x0:x1]/np.clip(gain, 0.7, 1.3)
@@ -39,39 +39,73 @@ def frame_features(frame:np.ndarray)->np.ndarray: # a registered RGB canvas fram
 # %% ../../nbs/44_rotation_check.ipynb #0010
 DRAW = 2  # candidate views are drawn at DRAW× the feature size, then averaged down
 
+def view_matrices(views:list)->np.ndarray: # {azim, elev} dicts, degrees
+    "The task's `view_matrix` of every view at once, (n, 3, 3)."
+    a, e = np.radians([[v['azim'] for v in views], [v['elev'] for v in views]])
+    ca, sa, ce, se, z, o = np.cos(a), np.sin(a), np.cos(e), np.sin(e), np.zeros(len(views)), np.ones(len(views))
+    turn = np.stack([np.stack(r, -1) for r in ((ca, -sa, z), (sa, ca, z), (z, z, o))], -2)
+    camera = np.stack([np.stack(r, -1) for r in ((o, z, z), (z, se, ce), (z, -ce, se))], -2)
+    return camera @ turn
+
+def face_greys(normals:np.ndarray)->np.ndarray: # unit normals in camera coordinates, (…, 3)
+    "The grey of the task's `face_colour` for every normal at once."
+    light = np.array(LIGHT)/np.linalg.norm(LIGHT)
+    k = AMBIENT + DIFFUSE*(1 + normals @ light)/2
+    return np.rint(k[..., None]*np.array(OBJECT_COLOUR)).sum(-1)/3  # rounded per channel first, as the task does
+
 def render_features(voxels, # cube positions; [] draws the empty turntable
-                    view:dict, layout:dict, faces:tuple)->np.ndarray: # layout and faces of the question's object
-    "The small grey picture of `voxels` seen in `view`, drawn the way the task draws it."
+                    views:list, # {azim, elev} dicts
+                    layout:dict, faces:tuple)->np.ndarray: # layout and faces of the question's object
+    "The small grey pictures (n, h, w) of `voxels` seen in each of `views`, drawn the way the task draws them."
     import cv2
     corners, normals, owners = faces
-    f, bits, m = SHRINK/DRAW, 3, view_matrix(view)  # bits: fractional bits of polygon coordinates
+    f, bits, m = SHRINK/DRAW, 3, view_matrices(views)  # bits: fractional bits of polygon coordinates
     cx, cy = (layout['centre'][0] - CROP[0] + .5)/f - .5, (layout['centre'][1] + .5)/f - .5  # pixel centres
-    def pixels(points):
-        cam = np.asarray(points, float) @ m.T
+    def pixels(points): # (…, 3) → every view's (n, …, 2) fixed-point pixels and (n, …) depths
+        cam = np.einsum('vij,...j->v...i', m, np.asarray(points, float))
         xy = np.stack([cx + layout['scale']/f*cam[..., 0], cy - layout['scale']/f*cam[..., 1]], -1)
         return np.rint(xy*(1 << bits)).astype(np.int32), cam[..., 2]
-    im = np.full((SIZE[1]*DRAW, SIZE[0]*DRAW), _grey(BACKGROUND), np.float32)
     t, r = np.linspace(0, 2*math.pi, 96, endpoint=False), layout['turntable_radius']
-    rim, _ = pixels(np.stack([r*np.cos(t), r*np.sin(t), np.full_like(t, layout['turntable_z'])], 1))
-    cv2.fillPoly(im, [rim], _grey(TURNTABLE), cv2.LINE_AA, bits)
-    cv2.polylines(im, [rim], True, _grey(TURNTABLE_OUTLINE), 1, cv2.LINE_AA, bits)
+    rims, _ = pixels(np.stack([r*np.cos(t), r*np.sin(t), np.full_like(t, layout['turntable_z'])], 1))
     if len(voxels):
         px, _ = pixels(corners)
         _, depth = pixels(np.array(voxels, float) + 0.5 - layout['pivot'])
-        cam_normals = normals @ m.T
-        for i in np.argsort(depth[owners], kind='stable'):
-            if cam_normals[i, 2] > 1e-9:
-                cv2.fillPoly(im, [px[i]], _grey(face_colour(cam_normals[i])), cv2.LINE_AA, bits)
-                cv2.polylines(im, [px[i]], True, _grey(OUTLINE), 1, cv2.LINE_AA, bits)
-    return cv2.resize(im, SIZE, interpolation=cv2.INTER_AREA)
+        cam_normals = np.einsum('vij,fj->vfi', m, normals)
+        greys = face_greys(cam_normals)
+    im, out = np.empty((SIZE[1]*DRAW, SIZE[0]*DRAW), np.float32), np.empty((len(views), SIZE[1], SIZE[0]), np.float32)
+    for v in range(len(views)):
+        im.fill(_grey(BACKGROUND))
+        cv2.fillPoly(im, [rims[v]], _grey(TURNTABLE), cv2.LINE_AA, bits)
+        cv2.polylines(im, [rims[v]], True, _grey(TURNTABLE_OUTLINE), 1, cv2.LINE_AA, bits)
+        if len(voxels):
+            order = np.argsort(depth[v][owners], kind='stable')
+            for i in order[cam_normals[v, order, 2] > 1e-9].tolist():  # far to near, facing the camera
+                cv2.fillPoly(im, [px[v, i]], greys[v, i], cv2.LINE_AA, bits)
+                cv2.polylines(im, [px[v, i]], True, _grey(OUTLINE), 1, cv2.LINE_AA, bits)
+        out[v] = cv2.resize(im, SIZE, interpolation=cv2.INTER_AREA)
+    return out
 
 # %% ../../nbs/44_rotation_check.ipynb #0014
+def levels(picture:np.ndarray)->np.ndarray:
+    "A grey picture as whole grey levels (uint8)."
+    return picture if picture.dtype == np.uint8 else np.clip(np.rint(picture), 0, 255).astype(np.uint8)
+
+def distances(a:np.ndarray, # uint8 pictures, (n, h, w) or one (h, w)
+              b:np.ndarray)->np.ndarray: # uint8 pictures, (n, h, w)
+    "Sum of absolute differences of each pair of pictures, (n,)."
+    import cv2
+    n = len(b)
+    a = np.broadcast_to(a, b.shape).reshape(n, -1) if a.ndim == 2 else a.reshape(n, -1)
+    # OpenCV's saturating uint8 difference is about 25× numpy's float one on a stack of pictures
+    return cv2.reduce(cv2.absdiff(np.ascontiguousarray(a), b.reshape(n, -1)), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+
 def similarity(frame:np.ndarray, # small grey picture of the frame
                views:np.ndarray, # candidate pictures, (n, h, w)
                stages:np.ndarray)->np.ndarray: # the empty turntable at each candidate's elevation, (n, h, w)
     "How alike `frame` and each view are: 1 = the same object picture, 0 = no overlap."
-    shown, drawn = np.abs(frame - stages).sum((1, 2)), np.abs(views - stages).sum((1, 2))
-    return 1 - np.abs(views - frame).sum((1, 2))/(shown + drawn + 1e-6)
+    frame, views, stages = levels(frame), levels(views), levels(stages)
+    shown, drawn = distances(frame, stages), distances(views, stages)
+    return 1 - distances(frame, views)/(shown + drawn + 1e-6)
 
 # %% ../../nbs/44_rotation_check.ipynb #0017
 COARSE, FINE, ELEV_STEP = 10, 5, 5  # degrees: azimuth step of the first search and of the refinement; height step
@@ -87,11 +121,15 @@ class ViewBank:
 
     def pictures(self, views:list)->tuple: # (azim, elev) pairs
         "(view pictures, stage pictures) of `views`, each (n, h, w)."
-        for a, e in views:
-            if (a, e) not in self.views:
-                self.views[a, e] = render_features(self.voxels, dict(azim=a, elev=e), self.layout, self.faces)
-            if e not in self.stages: self.stages[e] = render_features([], dict(azim=0, elev=e), self.layout, self.faces)
-        return np.stack([self.views[v] for v in views]), np.stack([self.stages[e] for _, e in views])
+        self._draw(self.views, self.voxels, [v for v in dict.fromkeys(views) if v not in self.views])
+        self._draw(self.stages, [], [(0, e) for e in dict.fromkeys(e for _, e in views) if (0, e) not in self.stages])
+        return np.stack([self.views[v] for v in views]), np.stack([self.stages[0, e] for _, e in views])
+
+    def _draw(self, kept:dict, voxels, views:list):
+        "Draw the missing `views` in one batch and keep them in `kept`."
+        if not views: return
+        pictures = render_features(voxels, [dict(azim=a, elev=e) for a, e in views], self.layout, self.faces)
+        kept.update(zip(views, levels(pictures)))
 
     @functools.cached_property
     def coarse(self)->tuple:
@@ -99,14 +137,13 @@ class ViewBank:
         views = [(a, e) for e in self.elevs for a in range(0, 360, COARSE)]
         pictures, stages = self.pictures(views)
         stage_of = np.repeat(np.arange(len(self.elevs)), 360//COARSE)
-        return (views, pictures, np.abs(pictures - stages).sum((1, 2)), stage_of,
-                np.stack([self.stages[e] for e in self.elevs]))
+        return (views, pictures, distances(pictures, stages), stage_of, np.stack([self.stages[0, e] for e in self.elevs]))
 
     def coarse_similarity(self, frame:np.ndarray)->np.ndarray:
         "`similarity` of `frame` to every coarse view, with everything that does not depend on the frame precomputed."
         views, pictures, drawn, stage_of, stages = self.coarse
-        shown = np.abs(frame - stages).sum((1, 2))[stage_of]
-        return 1 - np.abs(pictures - frame).sum((1, 2))/(shown + drawn + 1e-6)
+        frame = levels(frame)
+        return 1 - distances(frame, pictures)/(distances(frame, stages)[stage_of] + drawn + 1e-6)
 
 def _azim_gap(a, b)->float: return abs((a - b + 180) % 360 - 180)
 
@@ -145,7 +182,7 @@ MIN_SCORE, MIN_MARGIN = 0.7, 0.05
 
 class RotationChecker(Checker):
     "Reads the view of the object (azimuth, camera height) and judges the turn."
-    domain = 'rotation'
+    domain, scale = 'rotation', SHRINK  # reads frames registered straight at the small size
     def read(self, frame:np.ndarray, pair:TaskPair)->dict|None:
         "The view `frame` shows, `{azim, elev, score}`, or None when no view clearly fits."
         (view, score), (_, rival) = best_views(view_bank(pair), frame_features(frame))
