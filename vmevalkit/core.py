@@ -22,7 +22,7 @@ __all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTI
            'question_dir', 'domain_of', 'atomic_path', 'write_bytes', 'write_text', 'write_json', 'read_json',
            'atomic_dir', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest', 'write_manifest', 'fit_to_canvas',
            'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames', 'read_frames', 'sample_frames',
-           'last_frame', 'video_info']
+           'last_frame', 'read_ahead', 'video_info']
 
 # %% ../nbs/00_core.ipynb #0005
 class VMEvalError(Exception):
@@ -332,6 +332,34 @@ def sample_frames(path:str|Path, n:int)->list: # n RGB arrays, first and last in
 def last_frame(path:str|Path)->np.ndarray:
     "The final frame of the video at `path`."
     return read_frames(path)[-1]
+
+# %% ../nbs/00_core.ipynb #c4996498
+def read_ahead(items, # any iterable, such as `iter_frames(video)`
+               n:int=4): # how many items may wait, fetched
+    "The items of `items`, while a thread fetches up to `n` more."
+    import queue, threading
+    waiting, stop, end = queue.Queue(n), threading.Event(), object()
+    def put(entry)->bool:
+        while not stop.is_set():
+            try: waiting.put(entry, timeout=.05); return True
+            except queue.Full: pass
+        return False
+    def fetch():
+        try:
+            for item in items:
+                if not put((item, None)): return
+            put((end, None))
+        except BaseException as e: put((end, e))
+        finally: getattr(items, 'close', lambda: None)()  # a generator's clean-up (closing the video) runs now
+    threading.Thread(target=fetch, daemon=True).start()
+    try:
+        while True:
+            item, error = waiting.get()
+            if item is end:
+                if error is not None: raise error
+                return
+            yield item
+    finally: stop.set()
 
 # %% ../nbs/00_core.ipynb #0059
 def video_info(path:str|Path)->dict:

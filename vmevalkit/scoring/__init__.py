@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 from fastcore.basics import patch
-from ..core import (CANVAS, DataError, DataLayout, TaskPair, VMEvalError, domain_of, iter_frames, read_json,
-                            unknown_name, utc_now, write_json)
+from ..core import (CANVAS, DataError, DataLayout, TaskPair, VMEvalError, domain_of, iter_frames, read_ahead,
+                            read_json, unknown_name, utc_now, write_json)
 
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'PERTURBATIONS', 'CHECKERS', 'CHANGED', 'MIN_REGISTRATION', 'is_success', 'ScoreRecord',
@@ -101,11 +101,6 @@ class Registration:
         "Whether the colour mapping changes values by more than H.264's noise."
         return np.abs(self.gain - 1).max() > .03 or np.abs(self.offset).max() > 3
 
-def _grey_small(frame:np.ndarray, scale:int=4)->np.ndarray:
-    import cv2
-    return cv2.resize(cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY), (CANVAS[0]//scale, CANVAS[1]//scale),
-                      interpolation=cv2.INTER_AREA).astype(np.float32)
-
 # %% ../../nbs/40_scoring.ipynb #0015
 def to_canvas(frame:np.ndarray,
               scale:int=1)->np.ndarray: # canvas pixels per pixel of the result
@@ -118,26 +113,28 @@ def to_canvas(frame:np.ndarray,
     return frame if (w, h) == size else cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 # %% ../../nbs/40_scoring.ipynb #0017
-def register(frame:np.ndarray, # the video's first frame, on the canvas
+def register(frame:np.ndarray, # the video's first frame (RGB, any 16:9 size)
              reference:np.ndarray, # the question's first frame
              scale:int=4)->Registration:
     "The affine and colour mapping from `frame` to `reference` (quality 0 when alignment fails)."
     import cv2
+    # both are compared as scale×scale block means: cheap, and the averaging keeps pixel noise out of the fits
+    small, ref = to_canvas(frame, scale), to_canvas(reference, scale)
+    grey = lambda im: cv2.cvtColor(im, cv2.COLOR_RGB2GRAY).astype(np.float32)
     warp = np.eye(2, 3, dtype=np.float32)
-    try: quality, warp = cv2.findTransformECC(_grey_small(reference, scale), _grey_small(frame, scale), warp,
-                                              cv2.MOTION_AFFINE, (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5), None, 5)
+    try: quality, warp = cv2.findTransformECC(grey(ref), grey(small), warp, cv2.MOTION_AFFINE,
+                                              (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5), None, 5)
     except cv2.error: return Registration(np.eye(2, 3), np.ones(3), np.zeros(3), 0.)
+    aligned = cv2.warpAffine(small, warp, small.shape[1::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REPLICATE)
+    gain, offset = _colour_fit(aligned, ref)
     warp = warp.astype(np.float64)
     warp[:, 2] *= scale
-    aligned = cv2.warpAffine(frame, warp, CANVAS, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-    gain, offset = _colour_fit(aligned, reference)
     return Registration(warp, gain, offset, float(quality))
 
 def _colour_fit(frame:np.ndarray, reference:np.ndarray)->tuple:
     "Per-channel gain and offset that map `frame`'s colour range onto `reference`'s (1st and 99th percentiles)."
-    import cv2
-    small = lambda im: cv2.resize(im, (CANVAS[0]//4, CANVAS[1]//4), interpolation=cv2.INTER_AREA).reshape(-1, 3)
-    f, r = small(frame), small(reference)  # averaging 4×4 blocks first keeps pixel noise out of the percentiles
+    f, r = frame.reshape(-1, 3), reference.reshape(-1, 3)
     (f1, f99), (r1, r99) = np.percentile(f, [1, 99], axis=0), np.percentile(r, [1, 99], axis=0)
     flat = (f99 - f1) < 30  # too little contrast in a channel to measure a gain: shift it only
     gain = np.where(flat, 1., (r99 - r1)/np.maximum(f99 - f1, 1))
@@ -153,7 +150,7 @@ def apply(self:Registration, frame:np.ndarray,
          )->np.ndarray:
     "`frame` mapped onto the question's canvas and colours."
     import cv2
-    work = 1 if scale == 1 else 2  # a small picture is warped at half size, where sub-pixel shifts stay sharp
+    work = max(1, scale//2)  # a small picture is warped at twice its size, where sub-pixel shifts stay sharp
     frame = to_canvas(frame, work)
     h, w = frame.shape[:2]
     x0, y0, x1, y1 = _clip_box(box) if scale == 1 else (0, 0, w, h)
@@ -268,7 +265,7 @@ def read_states(frames, # any iterable of frames (a list, or `iter_frames(video)
     box = checker.region(pair)
     for f, is_last in _flag_last(frames):
         sig = _signature(f)
-        if reg is None: reg = register(to_canvas(cv2.cvtColor(f, cv2.COLOR_BGR2RGB) if bgr else f), reference)
+        if reg is None: reg = register(cv2.cvtColor(f, cv2.COLOR_BGR2RGB) if bgr else f, reference)
         if last_sig is None or is_last or np.abs(sig - last_sig).max() > CHANGED:
             last_state, last_sig = checker.read(reg.apply(f, box, checker.scale, bgr), pair), sig
         states.append(last_state)
@@ -322,7 +319,7 @@ def check_video(video:str|Path, pair:TaskPair, checker:Checker|None=None)->Verdi
     from vmevalkit.tasks import get_task
     checker = checker or get_checker(pair.domain)
     reference = np.asarray(get_task(pair.domain).first_frame(pair.metadata))
-    states, reg = read_states(iter_frames(video, rgb=False), pair, checker, reference, bgr=True)
+    states, reg = read_states(read_ahead(iter_frames(video, rgb=False)), pair, checker, reference, bgr=True)
     if len(states) < 2: raise VMEvalError(f"video {video} has {len(states)} frame: no process to judge")
     return judge(states, pair, checker, reg.quality)
 

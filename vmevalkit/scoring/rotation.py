@@ -17,10 +17,10 @@ from ..tasks.rotation import (AMBIENT, BACKGROUND, DIFFUSE, LIGHT, OBJECT_COLOUR
                                       TURNTABLE_OUTLINE, draw_view, exposed_faces, object_layout)
 
 # %% auto #0
-__all__ = ['SHRINK', 'CROP', 'SIZE', 'DRAW', 'COARSE', 'FINE', 'ELEV_STEP', 'ELEV_MARGIN', 'DISTINCT', 'SEEDS', 'MIN_SCORE',
-           'MIN_MARGIN', 'SOLVED_WITHIN', 'MAX_STEP', 'TURN_BACK', 'TURN_SLACK', 'ELEV_SLACK', 'frame_features',
-           'view_matrices', 'face_greys', 'render_features', 'levels', 'distances', 'similarity', 'ViewBank',
-           'view_bank', 'best_views', 'RotationChecker', 'turn_frames']
+__all__ = ['SHRINK', 'CROP', 'SIZE', 'DRAW', 'COARSE', 'FINE', 'COARSE_ELEV', 'ELEV_STEP', 'ELEV_MARGIN', 'DISTINCT', 'SEEDS',
+           'MIN_SCORE', 'MIN_MARGIN', 'SOLVED_WITHIN', 'MAX_STEP', 'TURN_BACK', 'TURN_SLACK', 'ELEV_SLACK',
+           'frame_features', 'view_matrices', 'face_greys', 'render_features', 'levels', 'distances', 'similarity',
+           'ViewBank', 'view_bank', 'best_views', 'RotationChecker', 'turn_frames']
 
 # %% ../../nbs/44_rotation_check.ipynb #0007
 SHRINK = 8            # canvas pixels per feature pixel
@@ -31,7 +31,8 @@ def _grey(colour)->float: return sum(colour)/3
 
 def frame_features(frame:np.ndarray)->np.ndarray: # a registered RGB canvas frame (full size, or 1/SHRINK already)
     "The small grey picture of `frame`'s middle, its brightness matched to the question's background."
-    small = to_canvas(frame, SHRINK).astype(np.float32).mean(-1)
+    import cv2
+    small = cv2.transform(to_canvas(frame, SHRINK).astype(np.float32), np.full((1, 3), 1/3, np.float32))  # grey: mean
     x0, x1 = CROP[0]//SHRINK, CROP[1]//SHRINK
     gain = np.median(np.concatenate([small[:, :x0], small[:, x1:]], 1))/_grey(BACKGROUND)
     return small[:, x0:x1]/np.clip(gain, 0.7, 1.3)
@@ -71,17 +72,18 @@ def render_features(voxels, # cube positions; [] draws the empty turntable
         px, _ = pixels(corners)
         _, depth = pixels(np.array(voxels, float) + 0.5 - layout['pivot'])
         cam_normals = np.einsum('vij,fj->vfi', m, normals)
-        greys = face_greys(cam_normals)
+        greys, order = face_greys(cam_normals), np.argsort(depth[:, owners], axis=1, kind='stable')  # far to near
     im, out = np.empty((SIZE[1]*DRAW, SIZE[0]*DRAW), np.float32), np.empty((len(views), SIZE[1], SIZE[0]), np.float32)
+    background, stage, rim, outline = (_grey(c) for c in (BACKGROUND, TURNTABLE, TURNTABLE_OUTLINE, OUTLINE))
     for v in range(len(views)):
-        im.fill(_grey(BACKGROUND))
-        cv2.fillPoly(im, [rims[v]], _grey(TURNTABLE), cv2.LINE_AA, bits)
-        cv2.polylines(im, [rims[v]], True, _grey(TURNTABLE_OUTLINE), 1, cv2.LINE_AA, bits)
+        im.fill(background)
+        cv2.fillPoly(im, [rims[v]], stage, cv2.LINE_AA, bits)
+        cv2.polylines(im, [rims[v]], True, rim, 1, cv2.LINE_AA, bits)
         if len(voxels):
-            order = np.argsort(depth[v][owners], kind='stable')
-            for i in order[cam_normals[v, order, 2] > 1e-9].tolist():  # far to near, facing the camera
-                cv2.fillPoly(im, [px[v, i]], greys[v, i], cv2.LINE_AA, bits)
-                cv2.polylines(im, [px[v, i]], True, _grey(OUTLINE), 1, cv2.LINE_AA, bits)
+            shown = order[v][cam_normals[v, order[v], 2] > 1e-9]  # facing the camera
+            for face, grey in zip(px[v, shown], greys[v, shown].tolist()):
+                cv2.fillPoly(im, [face], grey, cv2.LINE_AA, bits)
+                cv2.polylines(im, [face], True, outline, 1, cv2.LINE_AA, bits)
         out[v] = cv2.resize(im, SIZE, interpolation=cv2.INTER_AREA)
     return out
 
@@ -108,7 +110,8 @@ def similarity(frame:np.ndarray, # small grey picture of the frame
     return 1 - distances(frame, views)/(shown + drawn + 1e-6)
 
 # %% ../../nbs/44_rotation_check.ipynb #0017
-COARSE, FINE, ELEV_STEP = 10, 5, 5  # degrees: azimuth step of the first search and of the refinement; height step
+COARSE, FINE = 10, 5                # degrees: azimuth step of the first search and of the refinement
+COARSE_ELEV, ELEV_STEP = 10, 5       # degrees: height step of the first search and of the refinement
 ELEV_MARGIN = 10                     # degrees: how far beyond the question's heights the candidates reach
 DISTINCT = 30                        # views further apart (azimuth) than this are different answers
 
@@ -134,10 +137,11 @@ class ViewBank:
     @functools.cached_property
     def coarse(self)->tuple:
         "(views, pictures, |picture − stage| sums, stage index, stages) of the coarse grid, stacked once."
-        views = [(a, e) for e in self.elevs for a in range(0, 360, COARSE)]
+        elevs = self.elevs[::COARSE_ELEV//ELEV_STEP]
+        views = [(a, e) for e in elevs for a in range(0, 360, COARSE)]
         pictures, stages = self.pictures(views)
-        stage_of = np.repeat(np.arange(len(self.elevs)), 360//COARSE)
-        return (views, pictures, distances(pictures, stages), stage_of, np.stack([self.stages[0, e] for e in self.elevs]))
+        stage_of = np.repeat(np.arange(len(elevs)), 360//COARSE)
+        return (views, pictures, distances(pictures, stages), stage_of, np.stack([self.stages[0, e] for e in elevs]))
 
     def coarse_similarity(self, frame:np.ndarray)->np.ndarray:
         "`similarity` of `frame` to every coarse view, with everything that does not depend on the frame precomputed."
