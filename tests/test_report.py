@@ -91,8 +91,9 @@ def test_run_config_scores_and_analyses(tmp_path):
     cfg = tmp_path/'tiny.yaml'
     cfg.write_text('experiment: tiny\ntasks: {domains: [maze, sudoku], pairs_per_domain: 1}\n'
                    'models: [oracle, still]\nscorers: {auto: {workers: 1}}\nanalysis: {scorer: auto, formats: [png, svg]}\n')
-    res = vmevalkit('run', cfg, '--data-dir', tmp_path/'data', '--quiet')
+    res = vmevalkit('run', cfg, '--data-dir', tmp_path/'data')
     fct.test_eq(res.returncode, 0)
+    assert -1 < res.stdout.find('4 runs:') < res.stdout.find('Scoring with auto'), res.stdout  # inference, then scoring
     report = tmp_path/'data'/'analysis'/'tiny'
     assert (report/'figures'/'model_ranking.svg').read_text().lstrip().startswith('<?xml')
     assert '| oracle | 2 | 2 | 100% |' in (report/'report.md').read_text()

@@ -75,8 +75,7 @@ def cmd_infer(args)->int:
 def cmd_run(args)->int:
     "Run the experiment a YAML config describes."
     from vmevalkit.inference import run_config
-    summary = run_config(args.config, args.data_dir, args.shard, args.quiet)
-    print(summary)
+    summary = run_config(args.config, args.data_dir, args.shard, args.quiet, say=print)  # before the scoring output
     return 1 if summary.failed else 0
 
 # %% ../nbs/01_cli.ipynb #0012

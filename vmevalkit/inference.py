@@ -257,7 +257,9 @@ def analysis_settings(cfg:dict, path='config')->dict|None:
         raise DataError(f"{path}: analysis must be true, false or a mapping with scorer, out, formats; not {analysis!r}.")
     return analysis
 
-def run_config(path:str|Path, data_dir:str|Path|None=None, shard:str|None=None, quiet:bool=False)->RunSummary:
+def run_config(path:str|Path, data_dir:str|Path|None=None, shard:str|None=None, quiet:bool=False,
+               say=None, # called with the inference summary before scoring starts (the command line prints it)
+              )->RunSummary:
     "Create the questions a config names, run its experiment, then score it and write its report."
     from vmevalkit.tasks import create_dataset
     cfg, layout = read_config(path), DataLayout(data_dir)
@@ -267,6 +269,7 @@ def run_config(path:str|Path, data_dir:str|Path|None=None, shard:str|None=None, 
     summary = run_experiment(layout.questions, cfg['models'], cfg.get('experiment', 'pilot_experiment'),
                              cfg.get('samples', 1), tasks.get('domains'), cfg.get('concurrency', 4), shard,
                              cfg.get('seed', 42), layout.outputs, quiet, **(cfg.get('options') or {}))
+    if say: say(summary)
     if shard is None: score_and_analyze(cfg, layout, quiet)
     return summary
 
