@@ -19,12 +19,12 @@ from ..models import FinalError, TransientError
 from . import file_digest, local_files, safe_join
 
 # %% auto #0
-__all__ = ['NO_CREDENTIALS', 'MiB', 'LATEST_KEY', 'UPLOAD_MANIFEST', 'VERSIONS_KEY', 'S3Error', 'bucket_name', 's3_client',
-           's3_errors', 'S3Store', 'part_size', 'multipart_etag', 's3_etag', 'Progress', 'KnownSize', 'upload_prefix',
-           'plan_upload', 'SyncResult', 'domain_counts', 'sync_to_s3', 'download_from_s3', 'list_uploads',
-           'uploads_table', 'next_version', 'log_version', 'read_versions', 'versions_table', 'stale_experiments',
-           'archive_experiments', 'prune_uploads', 'S3ImageUploader', 'cmd_upload', 'cmd_download', 'cmd_ls',
-           'cmd_versions', 'cmd_archive', 'cmd_prune', 'add_commands']
+__all__ = ['NO_CREDENTIALS', 'MiB', 'LATEST_KEY', 'UPLOAD_MANIFEST', 'VERSIONS_KEY', 'LOG_TRIES', 'S3Error', 'bucket_name',
+           's3_client', 's3_errors', 'S3Store', 'part_size', 'multipart_etag', 's3_etag', 'Progress', 'KnownSize',
+           'upload_prefix', 'plan_upload', 'SyncResult', 'domain_counts', 'sync_to_s3', 'download_from_s3',
+           'list_uploads', 'uploads_table', 'next_version', 'log_version', 'read_versions', 'versions_table',
+           'stale_experiments', 'archive_experiments', 'prune_uploads', 'S3ImageUploader', 'cmd_upload', 'cmd_download',
+           'cmd_ls', 'cmd_versions', 'cmd_archive', 'cmd_prune', 'add_commands']
 
 # %% ../../nbs/51_s3.ipynb #0007
 class S3Error(VMEvalError):
@@ -113,23 +113,40 @@ class S3Store:
 from fastcore.basics import patch
 
 @patch
-def put_json(self:S3Store, key:str, obj)->None:
-    "Write `obj` as JSON to `key`."
+def put_json(self:S3Store, key:str, obj,
+             if_tag:str|None=None, # write only if the object still has this ETag
+             if_absent:bool=False, # write only if there is no object at `key` yet
+            )->bool:
+    "Write `obj` as JSON to `key`; False (nothing written) when a condition no longer holds."
+    from botocore.exceptions import ClientError
+    conditions = dict(IfMatch=if_tag) if if_tag else dict(IfNoneMatch='*') if if_absent else {}
     with s3_errors(self.bucket, key):
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(obj, indent=1).encode(),
-                               ContentType='application/json')
+        try: self.client.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(obj, indent=1).encode(),
+                                    ContentType='application/json', **conditions)
+        except ClientError as e:
+            code = e.response.get('Error', {}).get('Code')
+            if code in ('PreconditionFailed', 'ConditionalRequestConflict'): return False
+            if code == 'NotImplemented' and conditions: return self.put_json(key, obj)  # a store without them
+            raise
+    return True
+
+@patch
+def get_json_and_tag(self:S3Store, key:str)->tuple:
+    "(the JSON object at `key`, its ETag), or (None, None) if there is none."
+    from botocore.exceptions import ClientError
+    with s3_errors(self.bucket, key):
+        try: got = self.client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as e:
+            if e.response.get('Error', {}).get('Code') in ('NoSuchKey', '404'): return None, None
+            raise
+        body = got['Body'].read()
+    try: return json.loads(body), got['ETag']
+    except ValueError: raise DataError(f"{self.uri(key)} is not valid JSON; fix or delete it") from None
 
 @patch
 def get_json(self:S3Store, key:str):
     "The JSON object at `key`, or None if there is none."
-    from botocore.exceptions import ClientError
-    with s3_errors(self.bucket, key):
-        try: body = self.client.get_object(Bucket=self.bucket, Key=key)['Body'].read()
-        except ClientError as e:
-            if e.response.get('Error', {}).get('Code') in ('NoSuchKey', '404'): return None
-            raise
-    try: return json.loads(body)
-    except ValueError: raise DataError(f"{self.uri(key)} is not valid JSON; fix or delete it") from None
+    return self.get_json_and_tag(key)[0]
 
 # %% ../../nbs/51_s3.ipynb #0021
 def part_size(size:int, chunk:int)->int:
@@ -409,15 +426,20 @@ def log_version(result:SyncResult, # what `sync_to_s3` answered
                 bucket:str|None=None, **store)->dict:
     "Append an upload to the bucket's version log; returns the entry."
     s3 = S3Store(bucket, **store)
-    log = s3.get_json(VERSIONS_KEY) or {'versions': []}
     prefix = result.uri.split('/', 3)[3].rsplit('/data', 1)[0]
     info = s3.get_json(f"{prefix}/{UPLOAD_MANIFEST}") or {}
-    entry = dict(version=version or next_version(log['versions']), date=prefix[:8], s3_uri=result.uri,
-                 size_mb=round(result.bytes / MiB, 2), files=result.files, timestamp=utc_now(),
-                 stats=dict(change=note, domains=info.get('domains', {})))
-    log['versions'].append(entry)
-    s3.put_json(VERSIONS_KEY, log)
-    return entry
+    for _ in range(LOG_TRIES):  # another machine may log between our read and our write: then read again
+        log, tag = s3.get_json_and_tag(VERSIONS_KEY)
+        log = log or {'versions': []}
+        entry = dict(version=version or next_version(log['versions']), date=prefix[:8], s3_uri=result.uri,
+                     size_mb=round(result.bytes / MiB, 2), files=result.files, timestamp=utc_now(),
+                     stats=dict(change=note, domains=info.get('domains', {})))
+        if s3.put_json(VERSIONS_KEY, {**log, 'versions': log['versions'] + [entry]}, if_tag=tag, if_absent=tag is None):
+            return entry
+    raise S3Error(f"{s3.uri(VERSIONS_KEY)} changed {LOG_TRIES} times while this upload was being logged (other "
+                  "uploads at the same time): log it again with `vmevalkit s3 upload --log`", retryable=True)
+
+LOG_TRIES = 5
 
 def read_versions(bucket:str|None=None, **store)->list:
     "The version log's entries, oldest first."
