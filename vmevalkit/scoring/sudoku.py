@@ -42,7 +42,7 @@ def grid_edges(frame:np.ndarray, # a registered RGB canvas frame
             _line_near(cols, left, x1, reach), _line_near(rows, top, y1, reach)]
 
 # %% ../../nbs/45_sudoku_check.ipynb #0009
-WORK, INSET, SLACK = 32, 3, 1  # working cell side; pixels skipped at each side (lines); template slide each way
+WORK, INSET, SLACK = 48, 4, 1  # working cell side; pixels skipped at each side (lines); template slide each way
 INSIDE = WORK - 2*INSET
 
 def work_grid(frame:np.ndarray, geo:dict)->np.ndarray:
@@ -50,8 +50,8 @@ def work_grid(frame:np.ndarray, geo:dict)->np.ndarray:
     import cv2
     x0, y0, x1, y1 = (round(v) for v in grid_edges(frame, geo))
     side = WORK*geo['size']
-    # shrunk about 2× (a 9×9 grid), linear sampling already averages every pixel, at a fraction of the cost that area
-    # averaging has at a ratio a pixel off 2 (the grid found is rarely exactly 576 pixels)
+    # shrunk by under 2× (a 9×9 grid), linear sampling already averages every pixel, at a fraction of the cost of
+    # area averaging at such a fractional ratio
     how = cv2.INTER_LINEAR if x1 - x0 < 2.1*side else cv2.INTER_AREA
     return cv2.resize(frame[y0:y1, x0:x1], (side, side), interpolation=how)
 
