@@ -214,6 +214,7 @@ PERTURBATIONS = ['rescale', 'shift', 'brighten', 'noise', 'small']
 class Checker:
     "Reads a domain's puzzle state from frames; subclasses fill in the four methods."
     domain = ''
+    scale = 1  # canvas pixels per pixel of the frames `read` gets: a checker reading a small picture registers it small
     def read(self, frame:np.ndarray, pair:TaskPair)->dict|None:
         "The state shown in a registered canvas frame, or None when it cannot be read with confidence."
         raise NotImplementedError
@@ -229,7 +230,6 @@ class Checker:
     def region(self, pair:TaskPair)->list|None:
         "The canvas box [x0, y0, x1, y1] that `read` looks at (frames are registered only there); None: all of it."
         return None
-    scale = 1  # canvas pixels per pixel of the frames `read` gets: a checker reading a small picture registers it small
 
 CHECKERS = {d: f"vmevalkit.scoring.{d}:{d.title()}Checker" for d in ['chess', 'maze', 'raven', 'rotation', 'sudoku']}
 

@@ -14,13 +14,14 @@ from fastcore.basics import patch
 from ..core import TaskPair
 from . import Checker, to_canvas
 from ..tasks.rotation import (AMBIENT, BACKGROUND, DIFFUSE, LIGHT, OBJECT_COLOUR, OUTLINE, TURNTABLE,
-                                      TURNTABLE_OUTLINE, draw_view, exposed_faces, object_layout)
+                                      TURNTABLE_OUTLINE, draw_view, exposed_faces, object_layout,
+                                      view_matrix)
 
 # %% auto #0
 __all__ = ['SHRINK', 'CROP', 'SIZE', 'DRAW', 'COARSE', 'FINE', 'COARSE_ELEV', 'ELEV_STEP', 'ELEV_MARGIN', 'DISTINCT', 'SEEDS',
            'MIN_SCORE', 'MIN_MARGIN', 'SOLVED_WITHIN', 'MAX_STEP', 'TURN_BACK', 'TURN_SLACK', 'ELEV_SLACK',
-           'frame_features', 'view_matrices', 'face_greys', 'render_features', 'levels', 'distances', 'similarity',
-           'ViewBank', 'view_bank', 'best_views', 'RotationChecker', 'turn_frames']
+           'frame_features', 'face_greys', 'render_features', 'levels', 'distances', 'similarity', 'ViewBank',
+           'view_bank', 'best_views', 'RotationChecker', 'turn_frames']
 
 # %% ../../nbs/44_rotation_check.ipynb #0007
 SHRINK = 8            # canvas pixels per feature pixel
@@ -40,14 +41,6 @@ def frame_features(frame:np.ndarray)->np.ndarray: # a registered RGB canvas fram
 # %% ../../nbs/44_rotation_check.ipynb #0010
 DRAW = 2  # candidate views are drawn at DRAW× the feature size, then averaged down
 
-def view_matrices(views:list)->np.ndarray: # {azim, elev} dicts, degrees
-    "The task's `view_matrix` of every view at once, (n, 3, 3)."
-    a, e = np.radians([[v['azim'] for v in views], [v['elev'] for v in views]])
-    ca, sa, ce, se, z, o = np.cos(a), np.sin(a), np.cos(e), np.sin(e), np.zeros(len(views)), np.ones(len(views))
-    turn = np.stack([np.stack(r, -1) for r in ((ca, -sa, z), (sa, ca, z), (z, z, o))], -2)
-    camera = np.stack([np.stack(r, -1) for r in ((o, z, z), (z, se, ce), (z, -ce, se))], -2)
-    return camera @ turn
-
 def face_greys(normals:np.ndarray)->np.ndarray: # unit normals in camera coordinates, (…, 3)
     "The grey of the task's `face_colour` for every normal at once."
     light = np.array(LIGHT)/np.linalg.norm(LIGHT)
@@ -60,7 +53,7 @@ def render_features(voxels, # cube positions; [] draws the empty turntable
     "The small grey pictures (n, h, w) of `voxels` seen in each of `views`, drawn the way the task draws them."
     import cv2
     corners, normals, owners = faces
-    f, bits, m = SHRINK/DRAW, 3, view_matrices(views)  # bits: fractional bits of polygon coordinates
+    f, bits, m = SHRINK/DRAW, 3, np.stack([view_matrix(v) for v in views])  # bits: fractional bits of coordinates
     cx, cy = (layout['centre'][0] - CROP[0] + .5)/f - .5, (layout['centre'][1] + .5)/f - .5  # pixel centres
     def pixels(points): # (…, 3) → every view's (n, …, 2) fixed-point pixels and (n, …) depths
         cam = np.einsum('vij,...j->v...i', m, np.asarray(points, float))
