@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #0002
 from __future__ import annotations
-import difflib, functools, io, json, os, re, shutil, tempfile
+import difflib, functools, io, json, os, re, shutil, socket, tempfile, threading
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -18,11 +18,12 @@ from fastcore.basics import patch_to
 
 # %% auto #0
 __all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTION_METADATA', 'CANVAS', 'VMEvalError',
-           'DataError', 'ConflictError', 'UnknownNameError', 'unknown_name', 'load_env', 'data_dir', 'DataLayout',
-           'question_dir', 'domain_of', 'atomic_path', 'write_bytes', 'write_text', 'write_json', 'read_json',
-           'atomic_dir', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest', 'write_manifest', 'fit_to_canvas',
-           'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames', 'read_frames', 'sample_frames',
-           'last_frame', 'read_ahead', 'video_info']
+           'DataError', 'ConflictError', 'UnknownNameError', 'UnsafeNameError', 'Busy', 'Interrupted', 'unknown_name',
+           'load_env', 'data_dir', 'DataLayout', 'safe_name', 'question_dir', 'domain_of', 'atomic_path', 'write_bytes',
+           'write_text', 'write_json', 'read_json', 'remove_tree', 'atomic_dir', 'claim', 'request_stop', 'reset_stop',
+           'stop_requested', 'pause', 'int_arg', 'name_arg', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest',
+           'write_manifest', 'fit_to_canvas', 'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames',
+           'read_frames', 'sample_frames', 'last_frame', 'read_ahead', 'video_info']
 
 # %% ../nbs/00_core.ipynb #0005
 class VMEvalError(Exception):
@@ -36,6 +37,15 @@ class ConflictError(VMEvalError):
 
 class UnknownNameError(VMEvalError, ValueError):
     "A name (domain, model, scorer, …) that no registry knows."
+
+class UnsafeNameError(DataError, ValueError):
+    "A name that would become a path component is empty, hidden, absolute, or walks out of its folder."
+
+class Busy(ConflictError):
+    "Another live process is working on this (a run, a score); leave it to that process."
+
+class Interrupted(VMEvalError):
+    "The user asked to stop (Ctrl-C, SIGTERM): what is finished is kept, and a re-run resumes the rest."
 
 # %% ../nbs/00_core.ipynb #0007
 def unknown_name(kind:str, # what the name should be, e.g. "domain"
@@ -76,6 +86,17 @@ class DataLayout:
     @property
     def manifest(self)->Path: return self.questions/MANIFEST_NAME
 
+# %% ../nbs/00_core.ipynb #e0eb00ea
+_SAFE_NAME = re.compile(r'[A-Za-z0-9_+@=][A-Za-z0-9_.+@=-]{0,127}')
+
+def safe_name(name, # the value to check
+              kind:str='name')->str: # what it is, for the message: "question id", "experiment", …
+    "`name` itself if it can be one path component of the data tree, else an `UnsafeNameError` naming it."
+    if isinstance(name, str) and _SAFE_NAME.fullmatch(name): return name
+    raise UnsafeNameError(f"Unsafe {kind} {name!r}: a {kind} becomes a folder name, so it must be 1–128 characters of "
+                          f"letters, digits and _ - . + @ =, not starting with '.' or '-' (no '/', '..', spaces or "
+                          f"absolute paths). Rename it where it comes from.")
+
 # %% ../nbs/00_core.ipynb #0016
 def question_dir(questions:Path, # the questions folder
                  task_id:str)->Path: # e.g. "chess_0003"
@@ -84,7 +105,7 @@ def question_dir(questions:Path, # the questions folder
 
 def domain_of(task_id:str)->str:
     "The domain a task id belongs to (`maze_0007` → `maze`)."
-    m = re.fullmatch(r'(.+)_\d+', str(task_id))
+    m = re.fullmatch(r'(.+)_\d+', safe_name(task_id, 'question id'))
     if not m: raise DataError(f"Task id {task_id!r} is not of the form {{domain}}_{{NNNN}} (e.g. chess_0003).")
     return m.group(1)
 
@@ -92,12 +113,14 @@ def domain_of(task_id:str)->str:
 @patch_to(DataLayout)
 def run_dir(self, experiment:str, model:str, task_id:str, run_id:str)->Path:
     "Where inference writes one run: `outputs/{experiment}/{model}/{domain}_task/{task_id}/{run_id}`."
-    return self.outputs/experiment/model/f"{domain_of(task_id)}_task"/task_id/run_id
+    names = safe_name(experiment, 'experiment'), safe_name(model, 'model'), safe_name(run_id, 'run id')
+    return self.outputs/names[0]/names[1]/f"{domain_of(task_id)}_task"/task_id/names[2]
 
 @patch_to(DataLayout)
 def scoring_dir(self, scorer:str, experiment:str, model:str, task_id:str)->Path:
     "Where `scorer` writes its records for one question: `scorings/{scorer}/{experiment}/{model}/{domain}_task/{task_id}`."
-    return self.scorings/scorer/experiment/model/f"{domain_of(task_id)}_task"/task_id
+    names = safe_name(scorer, 'scorer'), safe_name(experiment, 'experiment'), safe_name(model, 'model')
+    return self.scorings/names[0]/names[1]/names[2]/f"{domain_of(task_id)}_task"/task_id
 
 @patch_to(DataLayout)
 def relative(self, path:Path)->str:
@@ -148,22 +171,102 @@ def read_json(path:str|Path, what:str='JSON file'): # `what` names the file's ro
         raise DataError(f"{what} {path} is not valid JSON ({e}). Restore it from a backup or re-create it.") from None
 
 # %% ../nbs/00_core.ipynb #0029
+def remove_tree(path:str|Path, # the folder (or file, or symlink) to delete
+                root:str|Path): # the folder it must lie inside
+    "Delete `path`, which must lie strictly inside `root`; a symlink is removed itself, its target is untouched."
+    path, root = Path(path), Path(root).resolve()
+    where = path.parent.resolve()/path.name  # resolve the parent only: a symlink at `path` is judged where it sits
+    if root not in where.parents:
+        raise ConflictError(f"Refusing to delete {path}: it is not inside {root}. Nothing was deleted.")
+    if path.is_symlink() or path.is_file(): path.unlink()
+    elif path.exists(): shutil.rmtree(path)
+
 @contextmanager
 def atomic_dir(path:str|Path, # the folder to create
-               replace:bool=False): # replace an existing folder instead of refusing
+               replace:bool=False, # replace an existing folder instead of refusing
+               root:str|Path|None=None): # needed to replace: the folder `path` must lie inside (e.g. the data root)
     "Yield a temporary folder beside `path` that becomes `path` when the block succeeds."
     path = Path(path)
     if path.exists() and not replace:
         raise ConflictError(f"{path} already exists; refusing to overwrite it. Move it away or choose another folder.")
+    if replace and root is None: raise ValueError("atomic_dir(replace=True) needs the `root` the folder must lie inside")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'))
     try:
         yield tmp
         os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes folders private
-        if path.exists(): shutil.rmtree(path)
+        if path.exists() or path.is_symlink(): remove_tree(path, root)
         os.replace(tmp, path)
     finally:
         if tmp.exists(): shutil.rmtree(tmp)
+
+# %% ../nbs/00_core.ipynb #0bf7dda3
+@contextmanager
+def claim(lock:str|Path, # a hidden file beside the work, e.g. `.{run_id}.lock`
+          what:str='this work'): # named in the `Busy` message
+    "Own `lock` for the block; `Busy` if another live process owns it."
+    import fcntl
+    lock = Path(lock)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.pread(fd, 200, 0).decode(errors='replace')
+            os.close(fd)
+            raise Busy(f"{what} is being worked on by another process ({owner or 'starting'}); left to it.") from None
+        if _same_file(fd, lock): break
+        os.close(fd)  # its last owner removed the file between our open and our lock: lock the new one
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)  # while still held, so a process that opened the old file retries on a new one
+        os.close(fd)
+
+def _same_file(fd:int, path:Path)->bool:
+    "Whether the open file `fd` is still the one at `path`."
+    try: return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError: return False
+
+# %% ../nbs/00_core.ipynb #897f9179
+_STOP = threading.Event()
+
+def request_stop():
+    "Ask every waiting loop of this process to stop (the Ctrl-C handler calls it)."
+    _STOP.set()
+
+def reset_stop():
+    "Forget an earlier stop request (a new job starts)."
+    _STOP.clear()
+
+def stop_requested()->bool: return _STOP.is_set()
+
+def pause(seconds:float=0): # how long to wait; 0 only checks
+    "Wait `seconds`, or raise `Interrupted` as soon as a stop is requested."
+    if _STOP.wait(max(0., seconds)): raise Interrupted("Stopped on request; finished work is kept, a re-run resumes the rest.")
+
+# %% ../nbs/00_core.ipynb #a23a4ec7
+def int_arg(low:int|None=None, high:int|None=None): # the allowed range, ends included
+    "An argparse `type` for a whole number from `low` to `high`."
+    import argparse
+    def whole_number(text:str)->int:
+        try: v = int(text)
+        except ValueError: raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if (low is not None and v < low) or (high is not None and v > high):
+            bounds = f"from {low} to {high}" if low is not None and high is not None else f"at least {low}" if low is not None else f"at most {high}"
+            raise argparse.ArgumentTypeError(f"{v} is out of range: it must be {bounds}")
+        return v
+    return whole_number
+
+def name_arg(kind:str): # what the name is, e.g. "experiment"
+    "An argparse `type` that accepts only a `safe_name`."
+    import argparse
+    def name(text:str)->str:
+        try: return safe_name(text, kind)
+        except UnsafeNameError as e: raise argparse.ArgumentTypeError(str(e)) from None
+    return name
 
 # %% ../nbs/00_core.ipynb #0032
 @dataclass
@@ -191,10 +294,11 @@ _PAIR_FIELDS = {f.name for f in fields(TaskPair)} - {'extra'}
 
 @patch_to(TaskPair, cls_method=True)
 def from_dict(cls, d:dict)->TaskPair:
-    "A `TaskPair` from its JSON form (ours or the original toolkit's)."
+    "A `TaskPair` from its JSON form (ours or the original toolkit's); its id and domain must be safe names."
     if not isinstance(d, dict) or not d.get('id'): raise DataError(f"A task pair needs an 'id'; got {str(d)[:80]!r}.")
     known = {k: v for k, v in d.items() if k in _PAIR_FIELDS}
     known.setdefault('domain', domain_of(d['id']))
+    safe_name(known['domain'], 'domain')
     known.setdefault('prompt', '')
     return cls(**known, extra={k: v for k, v in d.items() if k not in _PAIR_FIELDS})
 

@@ -261,7 +261,7 @@ def analyze(experiment:str, # the experiment to report on
         raise DataError(f"No completed {scorer} scores in experiment {experiment!r} ({_status_counts(table)}); "
                         f"see the reasons in {layout.scorings}. {' '.join(coverage_notes(cov, scorer, experiment))}")
     report = Report(folder, experiment, scorer, headline(table), coverage_notes(cov, scorer, experiment))
-    with atomic_dir(folder, replace=True) as tmp:
+    with atomic_dir(folder, replace=True, root=folder.parent) as tmp:  # _check_replaceable vetted it
         say(f"Analysing {experiment!r} with scorer {scorer!r} into {folder}")
         figures = draw_figures(table, tmp, scorer, formats, say)
         agreement = draw_agreement(scores, tmp, scorer, formats, say)

@@ -133,7 +133,7 @@ def create_dataset(self:Task, num_samples:int=15, seed:int=42, difficulty:str|No
 # %% ../../nbs/10_tasks.ipynb #0026
 def write_question(task:Task, pair:TaskPair, questions:Path, replace:bool=False)->Path:
     "Render and write `pair`'s folder under `questions`."
-    with atomic_dir(question_dir(questions, pair.id), replace=replace) as d:
+    with atomic_dir(question_dir(questions, pair.id), replace=replace, root=questions) as d:
         save_png(task.first_frame(pair.metadata), d/FIRST_FRAME)
         save_png(task.final_frame(pair.metadata), d/FINAL_FRAME)
         write_text(d/PROMPT_FILE, pair.prompt)
