@@ -6,14 +6,15 @@ Docs: https://vmevalkit.github.io/vmevalkit/cli.html.md"""
 
 # %% ../nbs/01_cli.ipynb #0002
 from __future__ import annotations
-import argparse, importlib, logging, sys
+import argparse, importlib, logging, os, signal, sys, threading
 from pathlib import Path
 
-from .core import DataLayout, VMEvalError, load_env
+from .core import DataLayout, Interrupted, VMEvalError, load_env, request_stop
 
 # %% auto #0
 __all__ = ['REFERENCE_MODELS', 'PIPELINE_STAGES', 'COMMAND_MODULES', 'dataset_summary', 'cmd_create', 'cmd_domains',
-           'cmd_validate', 'cmd_models', 'cmd_infer', 'cmd_run', 'cmd_score', 'cmd_pipeline', 'build_parser', 'main']
+           'cmd_validate', 'cmd_models', 'cmd_infer', 'cmd_run', 'cmd_score', 'cmd_pipeline', 'build_parser',
+           'CommandParser', 'main']
 
 # %% ../nbs/01_cli.ipynb #0005
 def dataset_summary(manifest:dict)->str:
@@ -143,7 +144,7 @@ def _add_create_flags(p, pairs_default:int):
 
 def build_parser()->argparse.ArgumentParser:
     "The `vmevalkit` argument parser."
-    parser = argparse.ArgumentParser(prog='vmevalkit', description='Measure whether video models can reason.')
+    parser = CommandParser(prog='vmevalkit', description='Measure whether video models can reason.')
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
     p = sub.add_parser('create', help='create, extend or resume a dataset of questions')
     _add_create_flags(p, 15)
@@ -207,12 +208,33 @@ def _add_run_flags(p):
     p.add_argument('--quiet', action='store_true', help='no progress bar')
 
 # %% ../nbs/01_cli.ipynb #0018
+class CommandParser(argparse.ArgumentParser):
+    "An argument parser whose errors are one line: `vmevalkit <command>: error: <what is wrong>`, exit 2."
+    def error(self, message):
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+def _stop_on_sigterm():
+    "Let SIGTERM (a scheduler's stop) take the path of Ctrl-C."
+    def interrupt(signum, frame): raise KeyboardInterrupt
+    if threading.current_thread() is threading.main_thread(): signal.signal(signal.SIGTERM, interrupt)
+
 def main(argv:list|None=None)->int:
     "Run the `vmevalkit` command with `argv` (default: the process's arguments); returns the exit code."
     load_env()
     logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(name)s: %(message)s')
     args = build_parser().parse_args(argv)
+    if argv is None: _stop_on_sigterm()
     try: return args.func(args)
     except VMEvalError as e:
-        print(f"vmevalkit {args.command}: error: {e}", file=sys.stderr)
-        return 2
+        print(f"vmevalkit {args.command}: {'stopped' if isinstance(e, Interrupted) else 'error'}: {e}", file=sys.stderr)
+        code = 130 if isinstance(e, Interrupted) else 2
+    except KeyboardInterrupt:
+        request_stop()
+        print(f"vmevalkit {args.command}: stopped; finished work is kept, run the same command again to resume.",
+              file=sys.stderr)
+        code = 130
+    if code == 130 and argv is None:  # the process itself: leave now, threads stuck in a request cannot hold it
+        sys.stdout.flush(); sys.stderr.flush()
+        os._exit(130)
+    return code
