@@ -6,23 +6,40 @@ Docs: https://vmevalkit.github.io/vmevalkit/sync.html.md"""
 
 # %% ../../nbs/50_sync.ipynb #0002
 from __future__ import annotations
-import fnmatch, hashlib
-from pathlib import Path, PurePosixPath
+import fnmatch, hashlib, os
+from pathlib import Path
 
-from ..core import DataError
+from ..core import DataError, UnsafeNameError, safe_name
 
 # %% auto #0
-__all__ = ['IGNORE_PATTERNS', 'safe_join', 'file_digest', 'ignored', 'local_files']
+__all__ = ['IGNORE_PATTERNS', 'no_links_below', 'safe_join', 'file_digest', 'ignored', 'local_files']
 
 # %% ../../nbs/50_sync.ipynb #0005
+def no_links_below(root:str|Path, # the folder the path must stay in (may itself be a link)
+                   path:str|Path)->Path: # a path under `root`, existing or not
+    "`path`, if nothing between `root` and it is a symlink and it resolves inside `root`; else a `DataError`."
+    root, path = Path(root), Path(path)
+    step = root
+    for part in path.relative_to(root).parts:
+        step = step/part
+        if step.is_symlink():
+            raise DataError(f"refusing to write {path}: {step} is a symlink (to {os.readlink(step)}), and a download "
+                            "never writes through a link. Remove the link, or download into another folder.")
+    if root.resolve() not in path.resolve().parents: raise DataError(f"refusing to write {path}: it is not inside {root}.")
+    return path
+
 def safe_join(root:str|Path, # the local folder everything must stay in
               name:str, # a remote key or repo path, `/`-separated
              )->Path:
-    "`root / name`, refusing names that are absolute, empty or climb out of `root`."
-    p = PurePosixPath(name.replace('\\', '/'))
-    if not name or p.is_absolute() or '..' in p.parts or (p.parts and ':' in p.parts[0]):
-        raise DataError(f"refusing remote path {name!r}: it would land outside {root} (absolute paths and '..' are not allowed)")
-    return Path(root).joinpath(*p.parts)
+    "`root / name`, refusing names with an unsafe part and destinations reached through a symlink."
+    parts = name.replace('\\', '/').split('/')
+    for part in parts:
+        try: safe_name(part, 'path part')
+        except UnsafeNameError:
+            raise DataError(f"refusing remote path {name!r}: its part {part!r} is not a safe name, and the file could "
+                            f"land outside {root} (each part: letters, digits, _ - . + @ =, not starting with '.' or "
+                            "'-'; no absolute paths, '..' or empty parts)") from None
+    return no_links_below(root, Path(root).joinpath(*parts))
 
 # %% ../../nbs/50_sync.ipynb #0008
 def file_digest(path:str|Path, # the file to hash
@@ -35,12 +52,19 @@ def file_digest(path:str|Path, # the file to hash
     return h.hexdigest()
 
 # %% ../../nbs/50_sync.ipynb #0011
-IGNORE_PATTERNS = ['.DS_Store', '__pycache__', '*.pyc', '.ipynb_checkpoints', '.*.tmp*', '*.partial']
+IGNORE_PATTERNS = ['.DS_Store', '__pycache__', '*.pyc', '.ipynb_checkpoints', '.*.tmp*', '*.partial', '.*.lock']
 
 def ignored(rel:str, # a `/`-separated relative path
             patterns:list=IGNORE_PATTERNS)->bool:
     "Whether any part of `rel` matches an ignore pattern."
     return any(fnmatch.fnmatch(part, pat) for part in rel.split('/') for pat in patterns)
+
+def _inside(p:Path, root:Path)->Path:
+    "`p`, unless it is a symlink that leads out of `root`."
+    if p.is_symlink() and root.resolve() not in p.resolve().parents:
+        raise DataError(f"{p} is a symlink to {p.resolve()}, outside {root}; a sync never follows a link out of the "
+                        "tree, so nothing was sent. Replace the link with a copy, or sync the folder it points to.")
+    return p
 
 def local_files(root:str|Path, # the folder to list
                 patterns:list=IGNORE_PATTERNS, # names to leave out
@@ -48,5 +72,6 @@ def local_files(root:str|Path, # the folder to list
     "Every file under `root` that a sync carries, by relative `/`-separated name, sorted."
     root = Path(root)
     if not root.is_dir(): raise DataError(f"{root} is not a folder: nothing to sync (check the path)")
-    files = {p.relative_to(root).as_posix(): p for p in root.rglob('*') if p.is_file()}
-    return {k: files[k] for k in sorted(files) if not ignored(k, patterns)}
+    paths = {p.relative_to(root).as_posix(): p for p in root.rglob('*')}
+    files = {k: p for k, p in paths.items() if not ignored(k, patterns) and _inside(p, root).is_file()}
+    return dict(sorted(files.items()))

@@ -12,14 +12,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import DataLayout, VMEvalError, atomic_path
+from ..core import (DataLayout, Interrupted, VMEvalError, atomic_path, int_arg, name_arg, pause, remove_tree,
+                            request_stop, safe_name)
+from ..models import redact
 from . import IGNORE_PATTERNS, file_digest, ignored, local_files, safe_join
 
 # %% auto #0
 __all__ = ['TOKEN_HELP', 'HUB_ONLY', 'FOLDER_TYPES', 'hub_endpoint', 'hf_api', 'HubError', 'hub_error', 'hub_errors', 'hf_whoami',
            'git_blob_id', 'same_file', 'remote_tree', 'hf_list_files', 'upload_plan', 'commit_batches', 'HubUpload',
            'hf_upload', 'hf_tag', 'download_plan', 'fetch_file', 'HubDownload', 'hf_download', 'standard_folder',
-           'cmd_hf_upload', 'cmd_hf_download', 'cmd_hf_ls', 'cmd_hf_whoami', 'add_commands']
+           'cmd_hf_upload', 'cmd_hf_download', 'cmd_hf_ls', 'cmd_hf_whoami', 'repo_id_arg', 'add_commands']
 
 # %% ../../nbs/52_hub.ipynb #0005
 def hub_endpoint()->str:
@@ -51,8 +53,8 @@ def hub_error(e:Exception, # what `huggingface_hub` raised
         return HubError(f"Dataset repo {where} not found, or private and this token cannot read it: check --repo-id and HF_TOKEN.")
     if status == 401: return HubError(f"{hub_endpoint()} rejected the token (invalid or expired). {TOKEN_HELP}")
     if status == 403: return HubError(f"This token may not write to {where}: use a token with write access to its namespace.")
-    if isinstance(e, httpx2.TransportError): return HubError(f"Cannot reach the Hub at {hub_endpoint()} ({e}): check the network or HF_ENDPOINT.")
-    if isinstance(e, E.HfHubHTTPError): return HubError(f"The Hub refused a request for {where}: {e}")
+    if isinstance(e, httpx2.TransportError): return HubError(f"Cannot reach the Hub at {hub_endpoint()} ({redact(e)}): check the network or HF_ENDPOINT.")
+    if isinstance(e, E.HfHubHTTPError): return HubError(f"The Hub refused a request for {where}: {redact(e)}")
     return e
 
 @contextmanager
@@ -179,9 +181,8 @@ HUB_ONLY = ['.gitattributes']
 def download_plan(remote:dict, # path → `RepoFile`
                   target:Path, # the folder to fill
                   patterns:list=IGNORE_PATTERNS+HUB_ONLY)->dict:
-    "Remote path → local destination, for every file to carry; refuses any name that leaves `target`."
-    dests = {p: safe_join(target, p) for p in remote}
-    return {p: d for p, d in dests.items() if not ignored(p, patterns)}
+    "Remote path → local destination, for every file to carry; refuses unsafe names and links in `target`."
+    return {p: safe_join(target, p) for p in remote if not ignored(p, patterns)}
 
 # %% ../../nbs/52_hub.ipynb #0038
 def _hashers(remote)->dict:
@@ -200,7 +201,7 @@ def fetch_file(repo_id:str, remote, # the `RepoFile` to fetch
     with atomic_path(dest) as tmp, open(tmp, 'wb') as out:
         with get_session().stream('GET', url, headers=build_hf_headers(token=token), follow_redirects=True) as r:
             hf_raise_for_status(r)
-            for block in r.iter_bytes(1 << 20): h.update(block); out.write(block)
+            for block in r.iter_bytes(1 << 20): pause(); h.update(block); out.write(block)  # pause: stop on Ctrl-C
         if h.hexdigest() != _expected(remote):
             raise HubError(f"{remote.path} from {repo_id} arrived corrupted (hash mismatch); nothing was written. Run the download again.")
     return dest
@@ -239,11 +240,20 @@ def hf_download(repo_id:str, target_dir:str|Path, # where the repo's files go
         remote = remote_tree(repo_id, commit, token, repo_type)
         plan = download_plan(remote, target)
         todo = [p for p, d in plan.items() if not same_file(d, remote[p])]
-        with ThreadPoolExecutor(max_workers) as pool:
-            list(pool.map(lambda p: fetch_file(repo_id, remote[p], plan[p], commit, token, repo_type), todo))
+        _fetch_all(lambda p: fetch_file(repo_id, remote[p], plan[p], commit, token, repo_type), todo, max_workers)
     extra = _extra_local(target, set(plan), IGNORE_PATTERNS) if delete else []
-    for p in extra: p.unlink()
+    for p in extra: remove_tree(p, target)
     return HubDownload(repo_id, commit, target, todo, len(plan) - len(todo), extra)
+
+def _fetch_all(fetch, names:list, workers:int):
+    "`fetch` every name on `workers` threads; Ctrl-C cancels the queue and stops the files in flight."
+    pool = ThreadPoolExecutor(workers)
+    try: list(pool.map(fetch, names))
+    except KeyboardInterrupt:
+        request_stop()  # files in flight stop at their next block; their temporary files are removed
+        raise Interrupted("download stopped: every file already downloaded is complete and verified, none is left "
+                          "half-written; resume with: the same command (it skips files already right)") from None
+    finally: pool.shutdown(wait=False, cancel_futures=True)
 
 # %% ../../nbs/52_hub.ipynb #0046
 FOLDER_TYPES = ('questions', 'outputs', 'scorings')
@@ -254,7 +264,7 @@ def standard_folder(kind:str, # 'questions', 'outputs' or 'scorings'
     "The folder of the data tree that `--type kind` stands for."
     if kind not in FOLDER_TYPES: raise VMEvalError(f"Unknown folder type {kind!r}; use one of {', '.join(FOLDER_TYPES)}.")
     folder = getattr(DataLayout(data_dir), kind)
-    return folder/experiment if experiment and kind == 'outputs' else folder
+    return folder/safe_name(experiment, 'experiment') if experiment and kind == 'outputs' else folder
 
 # %% ../../nbs/52_hub.ipynb #0049
 def _folder(args, given)->Path:
@@ -284,13 +294,23 @@ def cmd_hf_whoami(args)->int:
     return 0
 
 # %% ../../nbs/52_hub.ipynb #0051
+def repo_id_arg(text:str)->str:
+    "An argparse `type` for a Hub repo id, checked by `huggingface_hub`'s own validator (no network)."
+    import argparse
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+    try: validate_repo_id(text)
+    except HFValidationError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Hub repo id: use namespace/name, with letters, digits, "
+                                         "'-', '_' and '.'") from None
+    return text
+
 def _repo_flags(p, folder_flag:str|None=None):
-    p.add_argument('--repo-id', required=True, help='the dataset repo, "namespace/name"')
+    p.add_argument('--repo-id', required=True, type=repo_id_arg, help='the dataset repo, "namespace/name"')
     p.add_argument('--revision', help='branch, tag or commit (default: main)')
     if not folder_flag: return
     p.add_argument(folder_flag, help='the local folder (or use --type)')
     p.add_argument('--type', choices=FOLDER_TYPES, help='a standard folder of the data tree instead of a path')
-    p.add_argument('--experiment', help='with --type outputs: only this experiment')
+    p.add_argument('--experiment', type=name_arg('experiment'), help='with --type outputs: only this experiment')
     p.add_argument('--data-dir', help='data root for --type (default: $VMEVAL_DATA_DIR or data)')
 
 def add_commands(subparsers):
@@ -305,7 +325,7 @@ def add_commands(subparsers):
     p.set_defaults(func=cmd_hf_upload)
     p = sub.add_parser('download', help='download a repo into a folder, verified')
     _repo_flags(p, '--target')
-    p.add_argument('--workers', type=int, default=8, help='files in flight')
+    p.add_argument('--workers', type=int_arg(1), default=8, help='files in flight')
     p.add_argument('--delete', action='store_true', help='remove local files the repo does not have')
     p.set_defaults(func=cmd_hf_download)
     p = sub.add_parser('ls', help="list a repo's files")

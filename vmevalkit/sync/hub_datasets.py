@@ -11,13 +11,15 @@ from pathlib import Path
 
 from ..core import (FINAL_FRAME, FIRST_FRAME, MANIFEST_NAME, PROMPT_FILE, QUESTION_METADATA, ConflictError,
                             DataError, DataLayout, TaskPair, VMEvalError, atomic_dir, domain_of, make_manifest,
-                            question_dir, read_json, read_manifest, write_bytes, write_json, write_manifest, write_text)
-from .hub import HubError, hf_api, hub_errors
+                            name_arg, question_dir, read_json, read_manifest, safe_name, write_bytes, write_json,
+                            write_manifest, write_text)
+from . import no_links_below
+from .hub import HubError, hf_api, hub_errors, repo_id_arg
 
 # %% auto #0
-__all__ = ['TEXT_COLUMNS', 'CITATION', 'question_features', 'question_row', 'questions_dataset', 'pair_from_row',
-           'write_question_row', 'folders_from_dataset', 'size_category', 'domain_table', 'card_text', 'questions_card',
-           'push_questions', 'load_hub_dataset', 'pull_questions', 'leaderboard', 'leaderboard_table',
+__all__ = ['TEXT_COLUMNS', 'CITATION', 'question_features', 'question_row', 'questions_dataset', 'row_names', 'pair_from_row',
+           'write_question_row', 'check_rows', 'folders_from_dataset', 'size_category', 'domain_table', 'card_text',
+           'questions_card', 'push_questions', 'load_hub_dataset', 'pull_questions', 'leaderboard', 'leaderboard_table',
            'leaderboard_card', 'push_leaderboard', 'cmd_push_questions', 'cmd_pull_questions', 'cmd_push_leaderboard',
            'add_dataset_commands']
 
@@ -36,6 +38,7 @@ def _png(path:Path)->dict:
 
 def question_row(pair:TaskPair, questions:Path)->dict:
     "One question as a row: its fields, its PNGs' bytes, its nested state as JSON."
+    domain_of(pair.id), safe_name(pair.domain, 'domain')  # an unsafe id or domain is refused before anything is pushed
     return dict(id=pair.id, domain=pair.domain, difficulty=pair.difficulty, task_category=pair.task_category,
                 prompt=pair.prompt, created_at=pair.created_at, first_frame=_png(questions/pair.first_image_path),
                 final_frame=_png(questions/pair.final_image_path), metadata=json.dumps(pair.metadata),
@@ -57,8 +60,16 @@ def questions_dataset(questions:str|Path|None=None): # default: `data/questions`
     return DatasetDict({'full': full, **{d: full.select([i for i, r in enumerate(rows) if r['domain'] == d]) for d in domains}})
 
 # %% ../../nbs/53_hub_datasets.ipynb #0012
+def row_names(row:dict)->tuple:
+    "The row's (id, domain) when both are safe names and the id belongs to the domain; else a `DataError`."
+    task_id, domain = row['id'], row['domain']
+    if domain_of(task_id) != safe_name(domain, 'domain'):
+        raise DataError(f"Question id {task_id!r} does not belong to domain {domain!r} (ids are {{domain}}_{{NNNN}}).")
+    return task_id, domain
+
 def pair_from_row(row:dict)->TaskPair:
     "The `TaskPair` a row stands for."
+    row_names(row)
     rel = f"{row['domain']}_task/{row['id']}"
     return TaskPair(row['id'], row['domain'], row['prompt'], row['difficulty'], row['task_category'], f"{rel}/{FIRST_FRAME}",
                     f"{rel}/{FINAL_FRAME}", row['created_at'], json.loads(row['metadata']), json.loads(row['render']),
@@ -73,7 +84,7 @@ def write_question_row(row:dict, # a row whose image columns are not decoded (`{
                        questions:Path)->TaskPair:
     "Write `row` as a question folder under `questions`; returns its pair."
     pair, pngs = pair_from_row(row), {FIRST_FRAME: row['first_frame']['bytes'], FINAL_FRAME: row['final_frame']['bytes']}
-    folder = question_dir(questions, pair.id)
+    folder = no_links_below(questions, question_dir(questions, pair.id))
     if folder.exists():
         if _same_question(folder, pngs, pair): return pair
         raise ConflictError(f"{folder} exists with different content; refusing to overwrite it. Move it away or pull into another folder.")
@@ -84,12 +95,23 @@ def write_question_row(row:dict, # a row whose image columns are not decoded (`{
     return pair
 
 # %% ../../nbs/53_hub_datasets.ipynb #0014
+def check_rows(ds, source:str='hub dataset')->int: # a dataset with `id` and `domain` columns; named in messages
+    "The number of rows, once every row's id and domain are safe and no id repeats; else a `DataError` naming the row."
+    seen = set()
+    for i, row in enumerate(ds.select_columns(['id', 'domain'])):
+        try: task_id, _ = row_names(row)
+        except DataError as e: raise DataError(f"{source}, row {i}: {e} Nothing was written.") from None
+        if task_id in seen: raise DataError(f"{source}, row {i}: question id {task_id!r} appears twice. Nothing was written.")
+        seen.add(task_id)
+    return len(seen)
+
 def folders_from_dataset(ds, # a `Dataset` or `IterableDataset` with the question columns
                          questions:str|Path, # the questions folder to fill
                          source:str='hub dataset')->dict: # recorded in the manifest's generation_info
     "Write every row of `ds` as a question folder, plus the manifest; returns the manifest."
     from datasets import Image
     questions = Path(questions)
+    check_rows(ds, source)
     for col in ('first_frame', 'final_frame'): ds = ds.cast_column(col, Image(decode=False))
     pairs = {p.id: p for p in (read_manifest(questions)['pairs'] if (questions/MANIFEST_NAME).is_file() else [])}
     pairs.update({p.id: p for p in (write_question_row(r, questions) for r in ds)})
@@ -279,15 +301,18 @@ def cmd_push_leaderboard(args)->int:
 def add_dataset_commands(sub):
     "Add `push-questions`, `pull-questions` and `push-leaderboard` to the `hf` subcommands."
     p = sub.add_parser('push-questions', help='publish a question set as a structured dataset with its card')
-    p.add_argument('--repo-id', required=True); p.add_argument('--path', help='questions folder (default: data/questions)')
+    p.add_argument('--repo-id', required=True, type=repo_id_arg)
+    p.add_argument('--path', help='questions folder (default: data/questions)')
     p.add_argument('--private', action='store_true'); p.add_argument('--license', default='mit')
     p.set_defaults(func=cmd_push_questions)
     p = sub.add_parser('pull-questions', help='write a structured question set as question folders')
-    p.add_argument('--repo-id', required=True); p.add_argument('--target', help='questions folder (default: data/questions)')
+    p.add_argument('--repo-id', required=True, type=repo_id_arg)
+    p.add_argument('--target', help='questions folder (default: data/questions)')
     p.add_argument('--split', default='full', help='full or a domain'); p.add_argument('--revision')
     p.add_argument('--streaming', action='store_true', help='read rows as they arrive')
     p.set_defaults(func=cmd_pull_questions)
     p = sub.add_parser('push-leaderboard', help="publish an experiment's success rates")
-    p.add_argument('--repo-id', required=True); p.add_argument('--experiment', required=True)
+    p.add_argument('--repo-id', required=True, type=repo_id_arg)
+    p.add_argument('--experiment', required=True, type=name_arg('experiment'))
     p.add_argument('--scorer', default='auto'); p.add_argument('--data-dir'); p.add_argument('--private', action='store_true')
     p.set_defaults(func=cmd_push_leaderboard)

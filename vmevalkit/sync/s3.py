@@ -6,16 +6,17 @@ Docs: https://vmevalkit.github.io/vmevalkit/s3.html.md"""
 
 # %% ../../nbs/51_s3.ipynb #0002
 from __future__ import annotations
-import hashlib, json, os, re, shutil, threading, time
+import hashlib, json, os, re, threading, time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 
-from ..core import ConflictError, DataError, DataLayout, VMEvalError, utc_now
+from ..core import (ConflictError, DataError, DataLayout, Interrupted, VMEvalError, int_arg, remove_tree,
+                            request_stop, utc_now)
 from ..core import data_dir as data_root
-from ..models import FinalError, TransientError
+from ..models import FinalError, TransientError, redact
 from . import file_digest, local_files, safe_join
 
 # %% auto #0
@@ -84,8 +85,8 @@ def s3_errors(bucket:str, key:str=''): # what the block works on, for the messag
         raise S3Error(*_message(str(err.get('Code', '')), meta.get('HTTPStatusCode') or 0, bucket, key)) from None
     except NoCredentialsError: raise S3Error(NO_CREDENTIALS) from None
     except EndpointConnectionError as e:
-        raise S3Error(f"cannot reach S3 ({e}): check AWS_ENDPOINT_URL and the network", retryable=True) from None
-    except (BotoCoreError, Boto3Error) as e: raise S3Error(f"s3://{bucket}/{key}: {e}", retryable=True) from None
+        raise S3Error(f"cannot reach S3 ({redact(e)}): check AWS_ENDPOINT_URL and the network", retryable=True) from None
+    except (BotoCoreError, Boto3Error) as e: raise S3Error(f"s3://{bucket}/{key}: {redact(e)}", retryable=True) from None
 
 # %% ../../nbs/51_s3.ipynb #0015
 MiB = 1 << 20
@@ -196,13 +197,18 @@ class KnownSize:
 @patch
 @contextmanager
 def transfers(self:S3Store, total_bytes:int|None, files:int, desc:str):
-    "Yield `(manager, subscriber)` for a batch of transfers; waits for all of them on exit."
+    "Yield `(manager, subscriber)` for a batch of transfers; waits for all of them on exit, cancels them on Ctrl-C."
     from boto3.s3.transfer import TransferConfig, create_transfer_manager
     from tqdm.auto import tqdm
     config = TransferConfig(multipart_threshold=self.threshold, multipart_chunksize=self.chunk,
                             max_concurrency=self.workers, use_threads=True)
-    with tqdm(total=total_bytes, unit='B', unit_scale=True, unit_divisor=1024, desc=desc, disable=self.quiet) as bar:
-        with create_transfer_manager(self.client, config) as manager: yield manager, Progress(bar, files)
+    try:
+        with tqdm(total=total_bytes, unit='B', unit_scale=True, unit_divisor=1024, desc=desc, disable=self.quiet) as bar:
+            with create_transfer_manager(self.client, config) as manager: yield manager, Progress(bar, files)
+    except KeyboardInterrupt:
+        request_stop()
+        raise Interrupted(f"{desc} stopped: every file already transferred is complete and verified, none is left "
+                          "half-written; resume with: the same command (it skips what is in place)") from None
 
 # %% ../../nbs/51_s3.ipynb #0029
 @patch
@@ -376,6 +382,7 @@ def download_from_s3(prefix:str='latest', # an upload prefix (`vmevalkit s3 ls`)
                      **store)->SyncResult: # `S3Store` settings
     "Download upload `prefix` into `target`, verified file by file."
     s3, root = S3Store(bucket, **store), data_root(target)
+    if root.exists() and not root.is_dir(): raise DataError(f"{root} is a file: download into a folder (--to FOLDER)")
     name = s3.resolve(prefix)
     objs = s3.objects(f"{name}/data/")
     if not objs: raise S3Error(f"{s3.uri(name + '/data/')} holds no files: `vmevalkit s3 ls` lists the uploads")
@@ -467,13 +474,13 @@ def archive_experiments(days_old:float=30, # archive experiments untouched for t
     done = {}
     for exp in stale_experiments(data_dir, days_old):
         done[exp.name] = res = sync_to_s3(exp, f"archive/{exp.name}", bucket, update_latest=False, **store)
-        if delete_local: _remove_if_archived(exp, res, bucket, store)
+        if delete_local: _remove_if_archived(exp, res, bucket, store, DataLayout(data_dir).outputs)
     return done
 
-def _remove_if_archived(exp:Path, res:SyncResult, bucket, store:dict):
+def _remove_if_archived(exp:Path, res:SyncResult, bucket, store:dict, outputs:Path):
     check = sync_to_s3(exp, f"archive/{exp.name}", bucket, update_latest=False, **store)
     if check.skipped != check.files: raise S3Error(f"{res.uri} does not match {exp} yet; kept the local copy")
-    shutil.rmtree(exp)
+    remove_tree(exp, outputs)
 
 # %% ../../nbs/51_s3.ipynb #0069
 def prune_uploads(keep_last:int=5, # always keep this many newest timestamped uploads
@@ -481,6 +488,7 @@ def prune_uploads(keep_last:int=5, # always keep this many newest timestamped up
                   dry_run:bool=True, # only report
                   bucket:str|None=None, **store)->list[str]: # the prefixes deleted (or that would be)
     "Delete old timestamped uploads; returns their prefixes."
+    if keep_last < 0: raise DataError(f"keep_last must be 0 or more, not {keep_last}")
     s3 = S3Store(bucket, **store)
     stamped = [u['prefix'] for u in list_uploads(bucket, **store) if re.fullmatch(r'\d{8}(\d{4})?', u['prefix'])]
     latest = (s3.latest() or {}).get('prefix')
@@ -611,14 +619,14 @@ def add_commands(subparsers):
     p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
     p.add_argument('--delete-local', action='store_true', help='remove each local copy once its upload is verified')
     p = _s3_parser(sub, 'prune', cmd_prune, 'delete old timestamped uploads (reports only, unless --yes)')
-    p.add_argument('--keep-last', type=int, default=5, help='newest uploads always kept (default 5)')
+    p.add_argument('--keep-last', type=int_arg(0), default=5, help='newest uploads always kept (default 5)')
     p.add_argument('--older-than', type=float, help='only uploads older than this many days')
     p.add_argument('--yes', action='store_true', help='really delete')
 
 def _s3_parser(sub, name:str, func, help:str):
     p = sub.add_parser(name, help=help)
     p.add_argument('--bucket', help='default: $S3_BUCKET')
-    p.add_argument('--workers', type=int, default=16, help='transfers in flight (default 16)')
+    p.add_argument('--workers', type=int_arg(1), default=16, help='transfers in flight (default 16)')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.set_defaults(func=func)
     return p
