@@ -196,3 +196,56 @@ def test_runs_without_a_video_or_final_frame_are_skipped(data, env):
     fct.test_eq(status['oracle_maze_0002_s0'][0], 'failed')
     assert 'Re-generate it' in status['oracle_maze_0002_s0'][1]
     fct.test_eq(len(srv.chats), 3)
+
+
+def _echoing(srv, text):
+    "Make `srv` answer every chat with `text`."
+    plain = srv.completion
+    def completion(body, mode):
+        d = plain(body, 'nonsense'); d['choices'][0]['message']['content'] = text; return d
+    srv.completion = completion
+
+
+@pytest.mark.parametrize('text', ['x'*110 + KEY + ' no verdict',                  # the key across the 120-character cut
+                                  "I'm sorry" + 'x'*181 + KEY,                   # ... across a refusal's 200
+                                  'y'*490 + KEY + ' still no verdict'])          # ... across the stored answer's 500
+def test_a_key_echoed_by_the_judge_is_redacted_before_any_cut(data, env, text):
+    with OpenAIServer(key=KEY, models=['judge']) as srv:
+        _echoing(srv, text)
+        summary = score_vlm('e', data, 'vlm', srv.url, 'judge', models=['oracle'], quiet=True, policy=FAST)
+    fct.test_eq({r.status for r in summary.records}, {'failed'})
+    written = all_text(data) + str(summary)
+    leaks = [KEY[i:i + 8] for i in range(len(KEY) - 7) if KEY[i:i + 8] in written]
+    fct.test_eq(leaks, [])
+
+
+def test_two_judges_at_once_share_the_work(data, env):
+    import threading
+    with OpenAIServer(key=KEY, models=['judge'], delay=.3) as srv:
+        summaries = []
+        judge = lambda: summaries.append(score_vlm('e', data, 'vlm', srv.url, 'judge', concurrency=2, quiet=True, policy=FAST))
+        threads = [threading.Thread(target=judge) for _ in range(2)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        fct.test_eq(len(srv.chats), 6)                                            # each run asked once in total
+    fct.test_eq(sum(len(s.records) for s in summaries), 6)
+    fct.test_eq(len(records(data, 'vlm')), 6)
+
+
+def test_ctrl_c_stops_a_judge_at_once(data):
+    import os, signal, subprocess, sys
+    with OpenAIServer(key=KEY, models=['judge'], delay=2) as srv:
+        exe = Path(sys.executable).parent/'vmevalkit'
+        env = {**{k: v for k, v in os.environ.items() if k != 'VMEVAL_DATA_DIR'}, 'VMEVAL_JUDGE_API_KEY': KEY}
+        p = subprocess.Popen([str(exe), 'score', 'vlm', '--experiment', 'e', '--data-dir', str(data), '--base-url', srv.url,
+                              '--judge-model', 'judge', '--concurrency', '1', '--quiet'], env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        end = time.monotonic() + 20
+        while not srv.chats and time.monotonic() < end: time.sleep(.05)
+        start = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        _, err = p.communicate(timeout=15)
+        assert time.monotonic() - start < 5
+    fct.test_eq(p.returncode, 130)
+    fct.test_eq(len(err.strip().splitlines()), 1)
+    assert 'resume with: vmevalkit score vlm --experiment e' in err.lower(), err

@@ -6,21 +6,22 @@ Docs: https://vmevalkit.github.io/vmevalkit/scoring.html.md"""
 
 # %% ../../nbs/40_scoring.ipynb #0002
 from __future__ import annotations
-import importlib, json, os, re, time
+import hashlib, importlib, json, os, re, signal, threading, time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 from fastcore.basics import patch
-from ..core import (CANVAS, DataError, DataLayout, TaskPair, VMEvalError, domain_of, iter_frames, read_ahead,
-                            read_json, unknown_name, utc_now, write_json)
+from ..core import (CANVAS, Busy, DataError, DataLayout, Interrupted, TaskPair, VMEvalError, claim, domain_of,
+                            iter_frames, pause, read_ahead, read_json, request_stop, reset_stop, safe_name,
+                            unknown_name, utc_now, write_json)
 
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'PERTURBATIONS', 'CHECKERS', 'CHANGED', 'MIN_REGISTRATION', 'is_success', 'ScoreRecord',
            'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas', 'register', 'grown', 'perturb',
-           'Checker', 'get_checker', 'read_states', 'Verdict', 'judge', 'check_video', 'score_run', 'ScoreSummary',
-           'run_dirs', 'score_experiment']
+           'Checker', 'get_checker', 'read_states', 'Verdict', 'judge', 'check_video', 'run_state', 'score_run',
+           'ScoreSummary', 'run_dirs', 'is_current', 'claim_and_score', 'score_experiment']
 
 # %% ../../nbs/40_scoring.ipynb #0005
 SCORE_MEANING = {1: 'wrong', 2: 'mostly wrong', 3: 'half right', 4: 'mostly right', 5: 'perfect'}
@@ -43,13 +44,15 @@ class ScoreRecord:
     annotator: str|None = None      # the human, for human scores
     timestamp: str = field(default_factory=utc_now)
     details: dict = field(default_factory=dict)  # scorer-specific evidence
+    run_state: str|None = None      # `run_state` of the run when it was scored (None in records older than it)
 
 # %% ../../nbs/40_scoring.ipynb #0007
 @patch
 def to_dict(self:ScoreRecord)->dict:
     "The documented JSON form."
     meta = dict(scorer=self.scorer, annotator=self.annotator, timestamp=self.timestamp, model_name=self.model_name,
-                task_type=f"{domain_of(self.task_id)}_task", task_id=self.task_id, run_id=self.run_id)
+                task_type=f"{domain_of(self.task_id)}_task", task_id=self.task_id, run_id=self.run_id,
+                run_state=self.run_state)
     result = dict(solution_correctness_score=self.score, explanation=self.explanation, scoring_type=self.scoring_type,
                   status=self.status, success=is_success(self.score) if self.status == 'completed' else None,
                   details=self.details)
@@ -57,12 +60,12 @@ def to_dict(self:ScoreRecord)->dict:
 
 @patch(cls_method=True)
 def from_dict(cls:ScoreRecord, d:dict)->ScoreRecord:
-    "A record from its JSON form (also the original toolkit's, which may lack `run_id` and use `comments`)."
+    "A record from its JSON form (also the original toolkit's, which may lack `run_id`, `run_state` and use `comments`)."
     m, r = d.get('metadata', {}), d.get('result', {})
     return cls(m.get('scorer', ''), m.get('model_name', ''), m.get('task_id', ''), m.get('run_id', ''),
                r.get('status', 'completed'), r.get('solution_correctness_score'),
                r.get('explanation') or r.get('comments') or '', r.get('scoring_type', ''), m.get('annotator'),
-               m.get('timestamp', ''), r.get('details') or {})
+               m.get('timestamp', ''), r.get('details') or {}, m.get('run_state'))
 
 # %% ../../nbs/40_scoring.ipynb #0010
 def scorer_folder(scorer:str)->str:
@@ -72,11 +75,11 @@ def scorer_folder(scorer:str)->str:
 def _slug(text:str)->str: return re.sub(r'[^A-Za-z0-9_.-]+', '-', text).strip('-')
 
 def score_path(layout:DataLayout, experiment:str, rec:ScoreRecord)->Path:
-    "Where `rec` is stored."
-    folder = layout.scorings/scorer_folder(rec.scorer)/experiment/rec.model_name/f"{domain_of(rec.task_id)}_task"/rec.task_id
+    "Where `rec` is stored (every name in it checked with `safe_name`)."
+    folder = layout.scoring_dir(scorer_folder(rec.scorer), experiment, rec.model_name, rec.task_id)
     parts = [scorer_folder(rec.scorer)]
-    if not rec.run_id.endswith('_s0'): parts.append(_slug(rec.run_id))
-    if rec.annotator: parts.append(_slug(rec.annotator))
+    if not rec.run_id.endswith('_s0'): parts.append(safe_name(_slug(rec.run_id), 'run id'))
+    if rec.annotator: parts.append(safe_name(_slug(rec.annotator), 'annotator'))
     return folder/('.'.join(parts) + '.json')
 
 def write_score(layout:DataLayout, experiment:str, rec:ScoreRecord)->Path:
@@ -331,10 +334,16 @@ def _run_identity(run_dir:Path)->tuple:
     "(model, task_id, run_id) of a run folder, from its path."
     return run_dir.parents[2].name, run_dir.parent.name, run_dir.name
 
+def run_state(run_dir:str|Path)->str|None:
+    "A digest of the run's `metadata.json`: it changes whenever inference redoes the run (None: no metadata)."
+    try: return hashlib.sha256((Path(run_dir)/'metadata.json').read_bytes()).hexdigest()[:16]
+    except FileNotFoundError: return None
+
 def score_run(run_dir:str|Path, scorer:str='auto')->ScoreRecord:
     "The automatic score of the run in `run_dir`."
     run_dir = Path(run_dir)
-    rec = ScoreRecord(scorer, *_run_identity(run_dir), scoring_type='video_state_trajectory')
+    # the state is read first: a run redone while it is scored leaves this record stale, never the reverse
+    rec = ScoreRecord(scorer, *_run_identity(run_dir), scoring_type='video_state_trajectory', run_state=run_state(run_dir))
     def skip(why): rec.status, rec.explanation = 'skipped', why; return rec
     try: meta = read_json(run_dir/'metadata.json', 'run metadata')
     except DataError as e: return skip(str(e))
@@ -362,7 +371,8 @@ def _verdict_record(rec:ScoreRecord, video:Path, pair:TaskPair)->ScoreRecord:
 class ScoreSummary:
     "What a scoring pass did, per model."
     records: list
-    already: int = 0   # runs scored before this pass
+    already: int = 0     # runs scored before this pass (and still current)
+    elsewhere: int = 0   # runs another process was scoring at the time: left to it
     def table(self)->list:
         rows = {}
         for r in self.records:
@@ -374,6 +384,7 @@ class ScoreSummary:
                      skipped=r['skipped'], failed=r['failed']) for m, r in sorted(rows.items())]
     def __str__(self):
         head = f"{len(self.records)} runs scored now, {self.already} already scored"
+        if self.elsewhere: head += f", {self.elsewhere} in progress elsewhere"
         rows = [f"  {r['model']:<16} scored {r['scored']:>3}  success {r['success_rate'] if r['success_rate'] is not None else '-':>5}  "
                 f"mean {r['mean_score'] if r['mean_score'] is not None else '-':>4}  skipped {r['skipped']}  failed {r['failed']}"
                 for r in self.table()]
@@ -382,23 +393,87 @@ class ScoreSummary:
 
 # %% ../../nbs/40_scoring.ipynb #0041
 def run_dirs(layout:DataLayout, experiment:str, models:list|None=None, domains:list|None=None)->list:
-    "Every run folder of `experiment`, in a fixed order."
-    root = layout.outputs/experiment
+    "Every run folder of `experiment` (only `models` and `domains`, when given), in a fixed order."
+    root = layout.outputs/safe_name(experiment, 'experiment')
     if not root.is_dir(): raise DataError(f"No outputs for experiment {experiment!r} in {root}. Run `vmevalkit infer` first.")
     dirs = sorted(m.parent for m in root.glob('*/*_task/*/*/metadata.json') if not m.parent.name.startswith('.'))
-    return [d for d in dirs if (not models or _run_identity(d)[0] in models) and (not domains or domain_of(d.parent.name) in domains)]
+    _check_filter('model', models, {_run_identity(d)[0] for d in dirs} | set(_catalog('vmevalkit.models', 'MODEL_CATALOG')))
+    _check_filter('domain', domains, {domain_of(d.parent.name) for d in dirs} | set(_catalog('vmevalkit.tasks', 'DOMAIN_REGISTRY')))
+    chosen = [d for d in dirs if (not models or _run_identity(d)[0] in models) and (not domains or domain_of(d.parent.name) in domains)]
+    if dirs and not chosen:
+        raise DataError(f"No run of experiment {experiment!r} matches models {models or 'any'} and domains {domains or 'any'}: "
+                        f"it has runs of {', '.join(sorted({_run_identity(d)[0] for d in dirs}))}.")
+    return chosen
 
-def _score_and_write(args)->dict:
-    run_dir, root, experiment, scorer = args
-    rec = score_run(run_dir, scorer)
-    write_score(DataLayout(root), experiment, rec)
-    return rec.to_dict()
+def _catalog(module:str, name:str)->dict: return getattr(importlib.import_module(module), name)
+
+def _check_filter(kind:str, wanted:list|None, known:set):
+    for name in wanted or []:
+        if name not in known: raise unknown_name(kind, name, known)
+
+# %% ../../nbs/40_scoring.ipynb #882c72d2
+def is_current(rec:ScoreRecord, run_dir:Path)->bool:
+    "Whether `rec` still judges the run in `run_dir` as it is now (a failed record never does: it is tried again)."
+    if rec.status == 'failed': return False
+    if rec.run_state: return rec.run_state == run_state(run_dir)
+    # a record older than run states: a verdict is kept (it may be human work), a skip of a run that now has a video is not
+    return rec.status == 'completed' or not _has_video(run_dir)
+
+def _has_video(run_dir:Path)->bool:
+    from vmevalkit.inference import completed_result
+    return completed_result(run_dir) is not None
 
 def _already_scored(layout, experiment, run_dir, scorer)->bool:
     path = score_path(layout, experiment, ScoreRecord(scorer, *_run_identity(run_dir)))
     if not path.is_file(): return False
-    try: return read_json(path)['result']['status'] in ('completed', 'skipped')
-    except (DataError, KeyError, TypeError): return False
+    try: return is_current(ScoreRecord.from_dict(read_json(path)), run_dir)
+    except (DataError, AttributeError, TypeError): return False
+
+def claim_and_score(layout:DataLayout, experiment:str, run_dir:Path, scorer:str, score)->tuple:
+    "('scored', record) after `score(run_dir)` wrote its record; ('already', None) or ('elsewhere', None) when not needed."
+    path = score_path(layout, experiment, ScoreRecord(scorer, *_run_identity(run_dir)))
+    try:
+        with claim(path.parent/f'.{path.name}.lock', f"scoring {run_dir.name} with {scorer}"):
+            if _already_scored(layout, experiment, run_dir, scorer): return 'already', None
+            rec = score(run_dir)
+            write_score(layout, experiment, rec)
+            return 'scored', rec
+    except Busy: return 'elsewhere', None
+
+# %% ../../nbs/40_scoring.ipynb #bec125c2
+def _score_and_write(args)->tuple:
+    run_dir, root, experiment, scorer = args
+    outcome, rec = claim_and_score(DataLayout(root), experiment, run_dir, scorer, lambda d: score_run(d, scorer))
+    return outcome, rec and rec.to_dict()
+
+def _die_with_parent(parent:int):
+    "A pool worker's start: leave Ctrl-C to the parent, and exit as soon as the parent is gone (even after kill -9)."
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent, os.getppid()), daemon=True).start()
+
+def _watch_parent(parent:int, spawner:int):
+    while os.getppid() == spawner and _alive(parent): time.sleep(.5)
+    os._exit(1)
+
+def _alive(pid:int)->bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: pass
+    return True
+
+def _in_pool(jobs:list, workers:int)->list:
+    pool = ProcessPoolExecutor(workers, initializer=_die_with_parent, initargs=(os.getpid(),))
+    try: outcomes = [f.result() for f in [pool.submit(_score_and_write, j) for j in jobs]]
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # queued runs are dropped, runs in flight finish on their own
+        raise
+    pool.shutdown()
+    return outcomes
+
+def _in_order(jobs:list)->list:
+    outcomes = []
+    for j in jobs: pause(); outcomes.append(_score_and_write(j))
+    return outcomes
 
 # %% ../../nbs/40_scoring.ipynb #0042
 def score_experiment(experiment:str, # the outputs subfolder to score
@@ -406,12 +481,21 @@ def score_experiment(experiment:str, # the outputs subfolder to score
                      models:list|None=None, domains:list|None=None,
                      workers:int|None=None, # processes (default: one per core)
                      scorer:str='auto')->ScoreSummary:
-    "Score every run of `experiment` not scored yet; returns a summary."
-    layout = DataLayout(data_dir)
-    todo = [d for d in run_dirs(layout, experiment, models, domains) if not _already_scored(layout, experiment, d, scorer)]
-    jobs = [(d, layout.root, experiment, scorer) for d in todo]
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) < 4: records = [_score_and_write(j) for j in jobs]
-    else:
-        with ProcessPoolExecutor(workers) as pool: records = list(pool.map(_score_and_write, jobs))
-    return ScoreSummary([ScoreRecord.from_dict(r) for r in records], len(run_dirs(layout, experiment, models, domains)) - len(jobs))
+    "Score every run of `experiment` without a current record; returns a summary."
+    if workers is not None and workers < 1: raise VMEvalError(f"workers must be at least 1 (got {workers}).")
+    layout, workers = DataLayout(data_dir), workers or os.cpu_count() or 1
+    runs = run_dirs(layout, experiment, models, domains)
+    jobs = [(d, layout.root, experiment, scorer) for d in runs if not _already_scored(layout, experiment, d, scorer)]
+    reset_stop()
+    try: outcomes = _in_order(jobs) if workers == 1 or len(jobs) < 4 else _in_pool(jobs, workers)
+    except (KeyboardInterrupt, Interrupted):
+        request_stop()
+        raise Interrupted(f"scoring stopped; the records written are kept. Resume with: vmevalkit score {scorer} "
+                          f"--experiment {experiment}") from None
+    return _summary(ScoreSummary, outcomes, len(runs) - len(jobs))
+
+def _summary(cls, outcomes:list, already:int)->ScoreSummary:
+    "A summary of `claim_and_score` outcomes."
+    count = lambda o: sum(outcome == o for outcome, _ in outcomes)
+    records = [r if isinstance(r, ScoreRecord) else ScoreRecord.from_dict(r) for o, r in outcomes if o == 'scored']
+    return cls(records, already + count('already'), count('elsewhere'))

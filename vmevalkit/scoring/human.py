@@ -12,9 +12,10 @@ from pathlib import Path
 
 from fastcore.basics import patch
 from ..core import (FINAL_FRAME, FIRST_FRAME, PROMPT_FILE, ConflictError, DataError, DataLayout, VMEvalError,
-                            domain_of, read_json, write_json, write_text)
+                            domain_of, read_json, safe_name, write_json, write_text)
 from ..inference import completed_result
-from . import SCORE_MEANING, ScoreRecord, _run_identity, _slug, run_dirs, score_path
+from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, is_current, run_dirs, run_state,
+                               score_path)
 
 log = logging.getLogger('vmevalkit.scoring.human')
 
@@ -79,7 +80,7 @@ def human_records(layout:DataLayout, experiment:str, item:ScoringItem)->list:
     "Every annotator's record of `item`'s run."
     folder = score_path(layout, experiment, ScoreRecord('human', item.model, item.task_id, item.run_id)).parent
     recs = [r for p in sorted(folder.glob('human-eval*.json')) if (r := _read_record(p))]
-    return [r for r in recs if r.run_id in (item.run_id, '')]
+    return [r for r in recs if r.run_id in (item.run_id, '') and is_current(r, item.run_dir)]
 
 def annotators_of(records:list)->set:
     "The annotators who completed a score among `records`."
@@ -87,9 +88,10 @@ def annotators_of(records:list)->set:
 
 # %% ../../nbs/47_human.ipynb #0016
 def check_annotator(name:str)->str:
-    "The annotator's name, trimmed; refuses a name with no letters or digits (it names files)."
+    "The annotator's name, trimmed; refuses a name with no letters or digits, or one that cannot name a file."
     name = ' '.join((name or '').split())
     if not _slug(name): raise VMEvalError("Enter an annotator name (letters or digits), e.g. 'Ada Lovelace'.")
+    safe_name(_slug(name), 'annotator')  # the name's file-name form, as `score_path` will use it
     return name
 
 class AnnotationQueue:
@@ -132,7 +134,7 @@ def submit(self:AnnotationQueue, score:int, # 1–5
     if item is None: raise VMEvalError("Nothing left to score in this queue; reopen it later to pick up new runs.")
     if score not in SCORE_MEANING: raise VMEvalError(f"A score is 1–5 (1 wrong … 5 perfect), not {score!r}.")
     rec = ScoreRecord('human', item.model, item.task_id, item.run_id, score=int(score), explanation=comment.strip(),
-                      scoring_type='human_video_review', annotator=self.annotator)
+                      scoring_type='human_video_review', annotator=self.annotator, run_state=run_state(item.run_dir))
     path = write_human_record(self.layout, self.experiment, rec)
     self.scored_by[item].add(self.annotator)
     self.position += 1

@@ -15,12 +15,13 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 from fastcore.basics import patch
 from PIL import Image
-from ..core import (FINAL_FRAME, FIRST_FRAME, DataError, DataLayout, TaskPair, VMEvalError,
-                            fit_to_canvas, last_frame, load_image, read_json, sample_frames, unknown_name, utc_now,
+from ..core import (FINAL_FRAME, FIRST_FRAME, DataError, DataLayout, Interrupted, TaskPair, VMEvalError,
+                            fit_to_canvas, pause, request_stop, reset_stop, last_frame, load_image, read_json, sample_frames, unknown_name, utc_now,
                             write_json)
 from ..models import FinalError, ModelError, TransientError, redact
 from ..models.api import RetryPolicy, _retry_after, data_uri, with_retries
-from . import ScoreRecord, ScoreSummary, _already_scored, _run_identity, run_dirs, write_score
+from . import (ScoreRecord, ScoreSummary, _already_scored, _run_identity, _summary, claim_and_score,
+                               run_dirs, run_state)
 from ..sync import file_digest
 
 # %% auto #0
@@ -188,7 +189,7 @@ def _json_object(text:str)->dict:
         try: obj = json.loads(candidate)
         except ValueError: continue
         if isinstance(obj, dict): return obj
-    raise JudgeAnswerError(f"no JSON object in the answer: {text[:120]!r}")
+    raise JudgeAnswerError(f"no JSON object in the answer: {redact(text)[:120]!r}")
 
 def _whole(score):
     if isinstance(score, str) and score.strip().isdigit(): return int(score)
@@ -211,7 +212,7 @@ def refusal_of(text:str|None, refusal:str|None=None, finish_reason:str|None='sto
     if refusal: return refusal
     if finish_reason == 'content_filter': return 'the answer was blocked by a content filter'
     text = (text or '').strip()
-    return text[:200] if '{' not in text and text.lower().startswith(_APOLOGIES) else None
+    return redact(text)[:200] if '{' not in text and text.lower().startswith(_APOLOGIES) else None
 
 # %% ../../nbs/46_vlm_judge.ipynb #0031
 MAX_ANSWER_TOKENS = 400
@@ -268,9 +269,9 @@ def ask(self:Judge, client, messages:list)->Answer:
         msg, finish = resp.choices[0].message, resp.choices[0].finish_reason
         ans.text = msg.content or ''
         if refused := refusal_of(ans.text, getattr(msg, 'refusal', None), finish):
-            ans.error = self.redact(f"the judge refused: {refused}"); return ans
+            ans.error = self.redact(f"the judge refused: {refused}")[:300]; return ans
         try: ans.score, ans.explanation = parse_verdict(ans.text); ans.error = ''; return ans
-        except JudgeAnswerError as e: ans.error = f"no valid verdict in {ans.calls} answers; last: {e}"
+        except JudgeAnswerError as e: ans.error = self.redact(f"no valid verdict in {ans.calls} answers; last: {e}")
     return ans
 
 # %% ../../nbs/46_vlm_judge.ipynb #0038
@@ -345,26 +346,30 @@ def judge_run(run_dir:str|Path, judge:Judge, client, # an `openai.OpenAI` from `
     run_dir = Path(run_dir)
     layout = layout or DataLayout(run_dir.parents[5])  # {root}/outputs/{experiment}/{model}/{domain}_task/{task}/{run}
     kind = 'final_frame_comparison' if frames == 1 else f'{frames}_frame_comparison'
-    rec = ScoreRecord(judge.name, *_run_identity(run_dir), scoring_type=kind)
+    rec = ScoreRecord(judge.name, *_run_identity(run_dir), scoring_type=kind, run_state=run_state(run_dir))
     try: inputs = run_inputs(run_dir, layout)
     except NothingToJudge as e: rec.status, rec.explanation = 'skipped', str(e); return rec
     ans = judge.answer_for(client, layout, *inputs, frames)
     rec.status, rec.score = ('completed', ans.score) if ans.score is not None else ('failed', None)
-    rec.explanation = ans.explanation if ans.score is not None else ans.error
+    rec.explanation = judge.redact(ans.explanation if ans.score is not None else ans.error)
     rec.details = dict(judge_model=judge.model, base_url=_public(judge.base_url), frames=frames, usage=ans.usage,
                        calls=ans.calls, cached=ans.cached)
-    if ans.score is None and ans.text: rec.details['answer'] = judge.redact(ans.text[:500])
+    if ans.score is None and ans.text: rec.details['answer'] = judge.redact(ans.text)[:500]
     return rec
 
 # %% ../../nbs/46_vlm_judge.ipynb #0047
 log = logging.getLogger(__name__)
 
-def _judge_and_write(run_dir, judge, client, layout, experiment, frames)->ScoreRecord:
+def _judge_and_write(run_dir, judge, client, layout, experiment, frames)->tuple:
+    pause()  # a stop was requested: start nothing new
+    return claim_and_score(layout, experiment, run_dir, judge.name, lambda d: _judged(d, judge, client, layout, frames))
+
+def _judged(run_dir, judge, client, layout, frames)->ScoreRecord:
     try: rec = judge_run(run_dir, judge, client, layout, frames)
+    except Interrupted: raise
     except Exception as e:  # one run's surprise must not cost the others
-        rec = ScoreRecord(judge.name, *_run_identity(run_dir), status='failed',
+        rec = ScoreRecord(judge.name, *_run_identity(run_dir), status='failed', run_state=run_state(run_dir),
                           explanation=judge.redact(f"{type(e).__name__}: {e}"))
-    write_score(layout, experiment, rec)
     if rec.status == 'failed': log.info("%s failed: %s", rec.run_id, rec.explanation)
     return rec
 
@@ -372,12 +377,21 @@ def judge_runs(runs:list, # run folders
                judge:Judge, client, layout:DataLayout, experiment:str, frames:int=1,
                concurrency:int=4, # requests in flight
                quiet:bool=False)->list:
-    "Judge `run_dirs` and write their records; returns the records."
+    "Judge `runs` and write their records; returns the `claim_and_score` outcomes, in order."
     from tqdm.auto import tqdm
-    with ThreadPoolExecutor(max_workers=concurrency) as pool, tqdm(total=len(runs), disable=quiet, unit='run') as bar:
-        futures = [pool.submit(_judge_and_write, d, judge, client, layout, experiment, frames) for d in runs]
-        for f in as_completed(futures): bar.update()
-    return [f.result() for f in futures]
+    pool = ThreadPoolExecutor(max_workers=concurrency)
+    try:
+        with tqdm(total=len(runs), disable=quiet, unit='run') as bar:
+            futures = [pool.submit(_judge_and_write, d, judge, client, layout, experiment, frames) for d in runs]
+            for f in as_completed(futures): bar.update()
+            outcomes = [f.result() for f in futures]
+    except (KeyboardInterrupt, Interrupted):
+        request_stop()
+        pool.shutdown(wait=False, cancel_futures=True)  # requests in flight end on their own; their records are kept
+        raise Interrupted(f"judging stopped; the records written are kept. Resume with: vmevalkit score {judge.name} "
+                          f"--experiment {experiment}") from None
+    pool.shutdown()
+    return outcomes
 
 # %% ../../nbs/46_vlm_judge.ipynb #0049
 @dataclass
@@ -397,7 +411,7 @@ class JudgeSummary(ScoreSummary):
         lines = [super().__str__(), f"  tokens: {t['prompt_tokens']} prompt + {t['completion_tokens']} completion "
                  f"= {t['total_tokens']}" + (f" ({cached} verdicts from the cache)" if cached else '')]
         failed = [r for r in self.records if r.status == 'failed']
-        return '\n'.join(lines + [f"  failed {r.run_id}: {r.explanation[:160]}" for r in failed[:5]])
+        return '\n'.join(lines + [f"  failed {r.run_id}: {redact(r.explanation)[:160]}" for r in failed[:5]])
 
 # %% ../../nbs/46_vlm_judge.ipynb #0051
 def score_vlm(experiment:str, # the outputs subfolder to score
@@ -410,7 +424,7 @@ def score_vlm(experiment:str, # the outputs subfolder to score
               models:list|None=None, domains:list|None=None, # only these video models / domains
               quiet:bool=False, # no progress bar
               policy:RetryPolicy|None=None)->ScoreSummary: # retries and time-out (default: env `VMEVAL_HTTP_*`)
-    "Have a VLM judge score every run of `experiment` not scored yet; returns a summary with the tokens spent."
+    "Have a VLM judge score every run of `experiment` without a current record; returns a summary with the tokens spent."
     if judge not in JUDGES: raise unknown_name('judge', judge, JUDGES)
     if frames < 1 or concurrency < 1: raise VMEvalError(f"frames and concurrency must be at least 1 (got {frames}, {concurrency}).")
     layout = DataLayout(data_dir)
@@ -420,7 +434,8 @@ def score_vlm(experiment:str, # the outputs subfolder to score
     j = make_judge(judge, base_url, judge_model, policy)
     client = j.client()
     j.connect(client)
-    return JudgeSummary(judge_runs(todo, j, client, layout, experiment, frames, concurrency, quiet), len(runs) - len(todo))
+    reset_stop()
+    return _summary(JudgeSummary, judge_runs(todo, j, client, layout, experiment, frames, concurrency, quiet), len(runs) - len(todo))
 
 # %% ../../nbs/46_vlm_judge.ipynb #0057
 def score_vlm_cli(args)->int:
