@@ -93,7 +93,7 @@ def safe_name(name, # the value to check
               kind:str='name')->str: # what it is, for the message: "question id", "experiment", …
     "`name` itself if it can be one path component of the data tree, else an `UnsafeNameError` naming it."
     if isinstance(name, str) and _SAFE_NAME.fullmatch(name): return name
-    raise UnsafeNameError(f"Unsafe {kind} {name!r}: a {kind} becomes a folder name, so it must be 1–128 characters of "
+    raise UnsafeNameError(f"Unsafe {kind} {name!r}: it becomes a folder name, so it must be 1–128 characters of "
                           f"letters, digits and _ - . + @ =, not starting with '.' or '-' (no '/', '..', spaces or "
                           f"absolute paths). Rename it where it comes from.")
 
@@ -175,8 +175,9 @@ def remove_tree(path:str|Path, # the folder (or file, or symlink) to delete
                 root:str|Path): # the folder it must lie inside
     "Delete `path`, which must lie strictly inside `root`; a symlink is removed itself, its target is untouched."
     path, root = Path(path), Path(root).resolve()
-    where = path.parent.resolve()/path.name  # resolve the parent only: a symlink at `path` is judged where it sits
-    if root not in where.parents:
+    # resolve the parent only (a symlink at `path` is judged where it sits); normalise so that `..` cannot climb
+    where = Path(os.path.normpath(path.parent.resolve()/path.name))
+    if path.name in ('', '.', '..') or root not in where.parents:
         raise ConflictError(f"Refusing to delete {path}: it is not inside {root}. Nothing was deleted.")
     if path.is_symlink() or path.is_file(): path.unlink()
     elif path.exists(): shutil.rmtree(path)
