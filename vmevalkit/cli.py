@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse, importlib, logging, os, signal, sys, threading
 from pathlib import Path
 
-from .core import DataLayout, Interrupted, VMEvalError, load_env, request_stop
+from .core import DataLayout, Interrupted, VMEvalError, int_arg, load_env, name_arg, request_stop, unknown_name
 
 # %% auto #0
 __all__ = ['REFERENCE_MODELS', 'PIPELINE_STAGES', 'COMMAND_MODULES', 'dataset_summary', 'cmd_create', 'cmd_domains',
-           'cmd_validate', 'cmd_models', 'cmd_infer', 'cmd_run', 'cmd_score', 'cmd_pipeline', 'build_parser',
-           'CommandParser', 'main']
+           'cmd_validate', 'check_names', 'cmd_models', 'cmd_infer', 'cmd_run', 'cmd_score', 'cmd_pipeline',
+           'build_parser', 'CommandParser', 'main']
 
 # %% ../nbs/01_cli.ipynb #0005
 def dataset_summary(manifest:dict)->str:
@@ -56,11 +56,21 @@ def cmd_validate(args)->int:
     print(f"{'OK' if report.ok else 'FAILED'}: {report.checked} questions, {len(report)} problems")
     return 0 if report.ok else 1
 
+# %% ../nbs/01_cli.ipynb #4b96d54f
+def check_names(kind:str, # what the names are, e.g. "domain"
+                names:list|None, # the names given (None: no filter)
+                known)->list|None: # the names that exist
+    "`names`, if each one is in `known`; else an `UnknownNameError` with a did-you-mean for the first that is not."
+    for name in names or []:
+        if name not in known: raise unknown_name(kind, name, known)
+    return names
+
 # %% ../nbs/01_cli.ipynb #0010
 def cmd_models(args)->int:
     "List the models: name, family, kind, and ready or what is missing."
-    from vmevalkit.models import models_table
-    rows = [r for r in models_table() if not args.family or r['family'] == args.family]
+    from vmevalkit.models import models_by_family, models_table
+    family = set(models_by_family(args.family)) if args.family else None  # an unknown family is an error, not silence
+    rows = [r for r in models_table() if family is None or r['name'] in family]
     w = max(len(r['name']) for r in rows)
     for r in rows: print(f"{r['name']:<{w}}  {r['family']:<10} {r['kind']:<12} {r['status']}")
     return 0
@@ -68,6 +78,10 @@ def cmd_models(args)->int:
 def cmd_infer(args)->int:
     "Run models over the questions of a dataset."
     from vmevalkit.inference import run_experiment
+    from vmevalkit.models import MODEL_CATALOG
+    from vmevalkit.tasks import DOMAIN_REGISTRY
+    check_names('model', args.model, MODEL_CATALOG)
+    check_names('domain', args.domains, DOMAIN_REGISTRY)
     summary = run_experiment(args.questions_dir, args.model, args.experiment, args.samples, args.domains,
                              args.concurrency, args.shard, args.seed, args.output_dir, args.quiet)
     print(summary)
@@ -82,6 +96,7 @@ def cmd_run(args)->int:
 # %% ../nbs/01_cli.ipynb #0012
 def cmd_score(args)->int:
     "Score the runs of an experiment."
+    _check_score_filters(args)
     if args.scorer == 'human':
         from vmevalkit.scoring.human import score_human_cli
         return score_human_cli(args)
@@ -92,6 +107,15 @@ def cmd_score(args)->int:
     summary = score_experiment(args.experiment, args.data_dir, args.model, args.domains, args.workers, args.scorer)
     print(summary)
     return 1 if any(r.status == 'failed' for r in summary.records) else 0
+
+def _check_score_filters(args):
+    "Refuse `--domains` and `--model` names that no run of the experiment can have."
+    from vmevalkit.models import MODEL_CATALOG
+    from vmevalkit.tasks import DOMAIN_REGISTRY
+    check_names('domain', args.domains, DOMAIN_REGISTRY)
+    ran = DataLayout(args.data_dir).outputs/args.experiment
+    # runs synced from elsewhere may name models this catalog lacks
+    check_names('model', args.model, set(MODEL_CATALOG) | ({m.name for m in ran.iterdir()} if ran.is_dir() else set()))
 
 # %% ../nbs/01_cli.ipynb #0014
 def cmd_pipeline(args)->int:
@@ -137,10 +161,10 @@ def _stage_times(times:dict, code:int)->int:
 
 # %% ../nbs/01_cli.ipynb #0016
 def _add_create_flags(p, pairs_default:int):
-    p.add_argument('--pairs-per-domain', type=int, default=pairs_default, help='questions per domain')
+    p.add_argument('--pairs-per-domain', type=int_arg(1), default=pairs_default, help='questions per domain')
     p.add_argument('--domains', nargs='+', metavar='DOMAIN', help='domains to create (default: all)')
     p.add_argument('--seed', '--random-seed', dest='seed', type=int, default=42, help='random seed (same seed, same bytes)')
-    p.add_argument('--workers', type=int, help='worker processes (default: one per core)')
+    p.add_argument('--workers', type=int_arg(1), help='worker processes (default: one per core)')
 
 def build_parser()->argparse.ArgumentParser:
     "The `vmevalkit` argument parser."
@@ -166,9 +190,10 @@ def build_parser()->argparse.ArgumentParser:
     p.set_defaults(func=cmd_models)
     p = sub.add_parser('infer', help='run models over the questions of a dataset')
     p.add_argument('--model', nargs='+', required=True, help='catalog names (see `vmevalkit models`)')
-    p.add_argument('--experiment', default='pilot_experiment', help='experiment name (the outputs subfolder)')
+    p.add_argument('--experiment', type=name_arg('experiment'), default='pilot_experiment',
+                   help='experiment name (the outputs subfolder)')
     p.add_argument('--domains', nargs='+', metavar='DOMAIN', help='only these domains')
-    p.add_argument('--samples', type=int, default=1, help='answers per question and model (distinct seeds)')
+    p.add_argument('--samples', type=int_arg(1), default=1, help='answers per question and model (distinct seeds)')
     _add_run_flags(p)
     p.add_argument('--seed', type=int, default=42, help='experiment seed (sample seeds derive from it)')
     p.add_argument('--questions-dir', help='questions folder (default: data/questions)')
@@ -176,16 +201,17 @@ def build_parser()->argparse.ArgumentParser:
     p.set_defaults(func=cmd_infer)
     p = sub.add_parser('score', help="score an experiment's runs (auto checkers, a VLM judge, or humans)")
     p.add_argument('scorer', choices=['auto', 'gpt4o', 'internvl', 'vlm', 'human'], help='which scorer')
-    p.add_argument('--experiment', required=True, help='the experiment to score')
+    p.add_argument('--experiment', type=name_arg('experiment'), required=True, help='the experiment to score')
     p.add_argument('--model', nargs='+', help='only these models')
     p.add_argument('--domains', nargs='+', metavar='DOMAIN', help='only these domains')
-    p.add_argument('--workers', type=int, help='auto: processes (default: one per core)')
+    p.add_argument('--workers', type=int_arg(1), help='auto: processes (default: one per core)')
     p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
     p.add_argument('--base-url', help="judge endpoint (default: OPENAI_BASE_URL for gpt4o, 127.0.0.1:23333 for internvl, "
                                       "VMEVAL_JUDGE_BASE_URL for vlm)")
     p.add_argument('--judge-model', help="judge model (default: gpt-4o, or the server's model, or VMEVAL_JUDGE_MODEL)")
-    p.add_argument('--frames', type=int, default=1, help='judges: video frames shown (1 = the last; N = evenly spaced)')
-    p.add_argument('--concurrency', type=int, default=4, help='judges: requests in flight')
+    p.add_argument('--frames', type=int_arg(1), default=1,
+                   help='judges: video frames shown (1 = the last; N = evenly spaced)')
+    p.add_argument('--concurrency', type=int_arg(1), default=4, help='judges: requests in flight')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.add_argument('--launch', action=argparse.BooleanOptionalAction, default=None,
                    help='human: open JupyterLab (default: when run from a terminal)')
@@ -203,7 +229,7 @@ def build_parser()->argparse.ArgumentParser:
 COMMAND_MODULES = ['vmevalkit.sync.s3', 'vmevalkit.sync.hub', 'vmevalkit.dashboard', 'vmevalkit.analysis.report']
 
 def _add_run_flags(p):
-    p.add_argument('--concurrency', type=int, default=4, help='jobs in flight per API provider')
+    p.add_argument('--concurrency', type=int_arg(1), default=4, help='jobs in flight per API provider')
     p.add_argument('--shard', help="I/N: run this machine's share of the jobs (0 ≤ I < N)")
     p.add_argument('--quiet', action='store_true', help='no progress bar')
 

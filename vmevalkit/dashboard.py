@@ -13,8 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastcore.basics import patch
-from .core import DataError, DataLayout, VMEvalError, read_json
-from .sync import safe_join
+from .core import DataError, DataLayout, VMEvalError, int_arg, name_arg, read_json, safe_name
 
 # %% auto #0
 __all__ = ['FILTERS', 'OUTCOMES', 'MEDIA', 'CSS', 'BASE_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML', 'RUNS_HTML', 'TEMPLATES',
@@ -50,7 +49,7 @@ class ResultFolder:
     "A data folder's runs and scores, read from disk on each call (parsed files cached by mtime and size)."
     def __init__(self, data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
                  experiment:str|None=None): # the experiment shown first (default: the newest with scores)
-        self.layout, self.experiment = DataLayout(data_dir), experiment
+        self.layout, self.experiment = DataLayout(data_dir), experiment and safe_name(experiment, 'experiment')
         self._runs, self._scores, self._last = {}, ((), None, None), (None, None)
     def __repr__(self): return f"ResultFolder({str(self.layout.root)!r})"
 
@@ -181,7 +180,7 @@ def media_path(root:Path, # the data root
     if Path(filename).suffix.lower() not in types:
         raise DataError(f"{kind} files must end in {', '.join(types)}, not {filename!r}")
     domain_task = f"{domain.removesuffix('_task')}_task"
-    path = safe_join(root, '/'.join(['outputs', experiment, model, domain_task, task_id, run_id, folder, filename]))
+    path = Path(root).joinpath('outputs', experiment, model, domain_task, task_id, run_id, folder, filename)
     real = path.resolve()
     if not real.is_relative_to(Path(root).resolve()): raise DataError(f"refusing {path}: it leads outside {root}")
     return real if real.is_file() else None
@@ -571,8 +570,9 @@ class DashboardServer:
 # %% ../nbs/65_dashboard.ipynb #0072
 def cmd_dashboard(args)->int:
     "Serve the dashboard until interrupted."
-    server = DashboardServer(create_app(args.data_dir, args.experiment), args.host, args.port)
     root = DataLayout(args.data_dir).root
+    if root.exists() and not root.is_dir(): raise VMEvalError(f"{root} is a file; --data-dir takes the data folder")
+    server = DashboardServer(create_app(args.data_dir, args.experiment), args.host, args.port)
     print(f"vmevalkit dashboard: {root} at {server.url} (Ctrl+C to stop)", flush=True)
     if not root.is_dir(): print(f"note: {root} does not exist yet; the page says how to fill it", flush=True)
     if args.host not in ('127.0.0.1', 'localhost', '::1'):
@@ -585,7 +585,7 @@ def add_commands(subparsers):
     "Add `vmevalkit dashboard`."
     p = subparsers.add_parser('dashboard', help='browse results in a web browser: leaderboard, videos, scores, API')
     p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
-    p.add_argument('--experiment', help='the experiment shown first (default: the latest)')
+    p.add_argument('--experiment', type=name_arg('experiment'), help='the experiment shown first (default: the latest)')
     p.add_argument('--host', default='127.0.0.1', help='address to listen on (default: this machine only)')
-    p.add_argument('--port', type=int, default=5000, help='port (0: any free port)')
+    p.add_argument('--port', type=int_arg(0, 65535), default=5000, help='port (0: any free port)')
     p.set_defaults(func=cmd_dashboard)

@@ -6,11 +6,12 @@ Docs: https://vmevalkit.github.io/vmevalkit/report.html.md"""
 
 # %% ../../nbs/63_report.ipynb #0002
 from __future__ import annotations
-import base64, html, re, time
+import base64, html, os, re, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import ConflictError, DataError, DataLayout, atomic_dir, read_json, utc_now, write_text
+from ..core import (ConflictError, DataError, DataLayout, atomic_dir, name_arg, read_json, safe_name, utc_now,
+                            write_text)
 
 # %% auto #0
 __all__ = ['COVERAGE_COLUMNS', 'CSS', 'choose_scorer', 'run_table', 'coverage', 'coverage_notes', 'headline', 'text_table',
@@ -204,7 +205,9 @@ class Report:
 
 # %% ../../nbs/63_report.ipynb #0030
 def _check_replaceable(folder:Path):
-    "Refuse to replace a non-empty folder that is not a report `analyze` wrote."
+    "Refuse to replace anything but a missing or empty folder, or a report `analyze` wrote."
+    if folder.exists() and not folder.is_dir():
+        raise ConflictError(f"{folder} exists and is not a folder; refusing to replace it. Choose another --out folder.")
     if not folder.exists() or not any(folder.iterdir()): return
     if not ((folder/'statistics.json').is_file() and (folder/'report.html').is_file()):
         raise ConflictError(f"{folder} exists and is not a vmevalkit report (no statistics.json and report.html); "
@@ -249,8 +252,9 @@ def analyze(experiment:str, # the experiment to report on
     "Write an experiment's figures, tables, statistics and report into one folder; returns what was written."
     from vmevalkit.analysis.agreement import consensus_scores, write_statistics
     say, formats = say or (lambda line: None), ('png', *[f for f in formats if f != 'png'])
-    layout = DataLayout(data_dir)
-    folder = Path(out) if out else layout.analysis/experiment
+    layout, experiment = DataLayout(data_dir), safe_name(experiment, 'experiment')
+    # absolute, without '..': the folder's parent, the only place a replacement may delete in, is then its real parent
+    folder = Path(os.path.abspath(out)) if out else layout.analysis/experiment
     _check_replaceable(folder)
     scores = _scores_or_explain(layout, experiment)
     scorer = choose_scorer(scores, scorer)
@@ -285,7 +289,7 @@ def _say(line:str): print(line, flush=True)
 def add_commands(subparsers):
     "Add `analyze` to the `vmevalkit` command."
     p = subparsers.add_parser('analyze', help="an experiment's figures, tables, statistics and report")
-    p.add_argument('--experiment', required=True, help='the experiment to analyse')
+    p.add_argument('--experiment', type=name_arg('experiment'), required=True, help='the experiment to analyse')
     p.add_argument('--scorer', help='the headline scorer (default: the one that scored the most runs)')
     p.add_argument('--out', help='report folder (default: data/analysis/EXPERIMENT)')
     p.add_argument('--formats', nargs='+', default=['png', 'pdf'], choices=['png', 'pdf', 'svg'],

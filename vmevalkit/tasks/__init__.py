@@ -18,9 +18,9 @@ from ..core import (CANVAS, FINAL_FRAME, FIRST_FRAME, MANIFEST_NAME, PROMPT_FILE
                             atomic_dir)
 
 # %% auto #0
-__all__ = ['GENERATOR_VERSION', 'DOMAIN_REGISTRY', 'Task', 'question_rng', 'generator_info', 'write_question', 'get_task',
-           'register_domain', 'create_dataset', 'read_question', 'read_dataset_from_folders', 'Problem',
-           'ValidationReport', 'validate_dataset']
+__all__ = ['GENERATOR_VERSION', 'DOMAIN_REGISTRY', 'MAX_NEW_PER_DOMAIN', 'Task', 'question_rng', 'generator_info',
+           'write_question', 'get_task', 'register_domain', 'create_dataset', 'read_question',
+           'read_dataset_from_folders', 'Problem', 'ValidationReport', 'validate_dataset']
 
 # %% ../../nbs/10_tasks.ipynb #0005
 class Task:
@@ -187,6 +187,18 @@ def _check_request(pairs_per_domain, domains, difficulty)->list:
             raise unknown_name(f"{d} difficulty", difficulty, task.difficulties)
     return domains
 
+MAX_NEW_PER_DOMAIN = 100_000  # questions one call may add to a domain: bounds a call's memory and time
+
+def _check_size(pairs_per_domain:int, domains:list, old_pairs:list):
+    "Refuse a request that would add more than `MAX_NEW_PER_DOMAIN` questions to a domain in one call."
+    for d in domains:
+        have = sum(p.domain == d for p in old_pairs)
+        if pairs_per_domain - have > MAX_NEW_PER_DOMAIN:
+            raise VMEvalError(f"{pairs_per_domain} questions per domain would add {pairs_per_domain - have} {d} "
+                              f"questions in one call; one call adds at most {MAX_NEW_PER_DOMAIN}. Ask for at most "
+                              f"{have + MAX_NEW_PER_DOMAIN} now, then call again with a larger number to extend "
+                              "the dataset.")
+
 def _check_writable(folder:Path):
     "Create `folder` if needed and prove that files can be written in it."
     try:
@@ -253,8 +265,9 @@ def create_dataset(pairs_per_domain:int=15, # questions per domain
     "Generate (or resume, or extend) a dataset and write its manifest; returns the manifest."
     questions = Path(output_dir or DataLayout().questions)
     domains = _check_request(pairs_per_domain, domains, difficulty)
-    _check_writable(questions)
     old = read_manifest(questions) if (questions/MANIFEST_NAME).exists() else {'pairs': []}
+    _check_size(pairs_per_domain, domains, old['pairs'])
+    _check_writable(questions)
     pairs = {p.id: p for p in old['pairs']}
     for d in domains: pairs.update({p.id: p for p in _make_domain(d, pairs_per_domain, seed, difficulty, questions, workers)})
     manifest = make_manifest(list(pairs.values()), _generation_info(pairs.values(), seed, pairs_per_domain, domains))
