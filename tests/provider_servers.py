@@ -19,13 +19,16 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class StandIn:
-    "One provider's API. Knobs: `faults[kind]` (answers served first), `outcome`, `truncate`, `block`."
+    """One provider's API. Knobs: `faults[kind]` (answers served first), `outcome`, `truncate`, `block`,
+    `job_seconds` (a job runs that long, whatever the polls), `echo_at` (every submission is refused with a long body
+    that holds the key it was sent at offset `echo_at` + the number of submissions before it)."""
     key_header, submit_route, poll_route = 'Authorization', None, None
 
     def __init__(self, key:str, mp4:bytes, polls_to_finish:int=2):
         self.key, self.mp4, self.polls_to_finish = key, mp4, polls_to_finish
         self.seen, self.jobs, self.faults = [], {}, {'submit': [], 'poll': [], 'download': []}
-        self.outcome, self.truncate, self.block = 'ok', 0, False
+        self.outcome, self.truncate, self.block, self.job_seconds, self.echo_at = 'ok', 0, False, 0., None
+        self.lock, self.echoed = threading.Lock(), 0
         self.srv = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
         self.srv.app, self.url = self, f'http://127.0.0.1:{self.srv.server_address[1]}'
 
@@ -33,6 +36,9 @@ class StandIn:
     def __exit__(self, *a): self.srv.shutdown(); self.srv.server_close()
 
     def requests(self, kind): return [r for r in self.seen if r['kind'] == kind]
+    @property
+    def submissions(self)->int: return len(self.requests('submit'))
+    def sent_key(self, headers): return headers.get(self.key_header, '').removeprefix('Bearer ')
 
     def authorised(self, headers):
         want = f'Bearer {self.key}' if self.key_header == 'Authorization' else self.key
@@ -49,13 +55,20 @@ class StandIn:
         if not self.authorised(headers): return self.json(401, {'error': 'invalid api key'})
         if kind == 'submit':
             if self.block: return self.json(400, self.policy_error())
-            job_id = f'job{len(self.jobs) + 1}'
-            self.jobs[job_id] = dict(polls=0, request=self.parse_submit(headers, body))
+            if self.echo_at is not None:
+                with self.lock: at, self.echoed = self.echo_at + self.echoed, self.echoed + 1
+                return self.json(400, {'error': 'x'*at + f' {self.sent_key(headers)} ' + 'y'*400})
+            request = self.parse_submit(headers, body)
+            with self.lock:
+                job_id = f'job{len(self.jobs) + 1}'
+                self.jobs[job_id] = dict(polls=0, request=request, t=time.monotonic())
             return self.json(200, self.submitted(job_id))
         job_id = self.job_of(path)
-        job = self.jobs[job_id]
+        job = self.jobs.get(job_id)
+        if job is None: return self.json(404, {'error': f'no job {job_id}'})
         job['polls'] += 1
-        if self.outcome == 'never' or job['polls'] < self.polls_to_finish: return self.json(200, self.running(job_id))
+        slow = time.monotonic() - job['t'] < self.job_seconds
+        if self.outcome == 'never' or slow or job['polls'] < self.polls_to_finish: return self.json(200, self.running(job_id))
         return self.json(200, self.failed(job_id) if self.outcome == 'fail' else self.completed(job_id))
 
     def video(self, headers):

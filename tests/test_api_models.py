@@ -183,3 +183,36 @@ def test_missing_key_names_the_variable(monkeypatch):
     fct.test_fail(lambda: load_model('runway-gen4-turbo'), contains='RUNWAYML_API_SECRET')
     from vmevalkit.models.runway import RunwayModel
     fct.test_fail(lambda: RunwayModel('r', 'gen4_turbo').api_key, contains='RUNWAYML_API_SECRET is not set')
+
+def test_a_recorded_job_is_resumed_not_paid_again(provider, first_frame, tmp_path):
+    "A poll time-out keeps the job record; the next call polls that job (no second submission); a forgotten job is submitted anew."
+    which, name, srv = provider
+    job_file, srv.job_seconds = tmp_path/'.r.job.json', 60
+    first = run(name, first_frame, tmp_path/'v.mp4', poll_timeout=0.1, job_file=job_file)
+    recorded = json.loads(job_file.read_text())['job_id']
+    fct.test_eq((first.success, recorded in first.error), (False, True))
+    srv.job_seconds = 0
+    again = run(name, first_frame, tmp_path/'v.mp4', job_file=job_file)
+    assert again.success, again.error
+    fct.test_eq((srv.submissions, again.generation_id), (1, recorded))
+    srv.jobs.clear()  # the provider forgot every job
+    third = run(name, first_frame, tmp_path/'w.mp4', job_file=job_file)
+    assert third.success, third.error
+    fct.test_eq(srv.submissions, 2)
+
+def test_a_failed_job_is_forgotten_and_a_paid_submit_is_not_repeated(provider, first_frame, tmp_path):
+    which, name, srv = provider
+    srv.outcome, job_file = 'fail', tmp_path/'.r.job.json'
+    fct.test_eq(run(name, first_frame, tmp_path/'v.mp4', job_file=job_file).success, False)
+    fct.test_eq(job_file.exists(), False)  # that job is over: a re-run submits a new one
+    srv.faults['submit'] = [(502, {'error': 'bad gateway'}, {})]
+    res = run(name, first_frame, tmp_path/'v.mp4', job_file=job_file)
+    fct.test_eq((res.success, srv.submissions, 'paid twice' in res.error), (False, 2, True))
+
+def test_a_download_that_is_not_a_video_names_model_and_url(provider, first_frame, tmp_path):
+    which, name, srv = provider
+    srv.mp4 = b'<html>gateway error</html>'
+    res = run(name, first_frame, tmp_path/'v.mp4')
+    fct.test_eq(res.success, False)
+    assert f'{name}: job ' in res.error and srv.url in res.error and 'is not a video' in res.error, res.error
+    fct.test_eq('/tmp' in res.error.replace(srv.url, ''), False)

@@ -7,13 +7,15 @@ Docs: https://vmevalkit.github.io/vmevalkit/inference.html.md"""
 # %% ../nbs/30_inference.ipynb #0002
 from __future__ import annotations
 import hashlib, logging, os, shutil, threading, time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastcore.basics import patch
-from .core import (FIRST_FRAME, FINAL_FRAME, PROMPT_FILE, QUESTION_METADATA, DataError, DataLayout, TaskPair,
-                            VMEvalError, atomic_dir, domain_of, read_json, read_manifest, utc_now, write_json)
+from .core import (FIRST_FRAME, FINAL_FRAME, PROMPT_FILE, QUESTION_METADATA, Busy, DataError, DataLayout,
+                            Interrupted, TaskPair, UnsafeNameError, VMEvalError, atomic_dir, claim, domain_of, pause,
+                            read_json, read_manifest, remove_tree, request_stop, reset_stop, safe_name, stop_requested,
+                            unknown_name, utc_now, write_json)
 from .models import MODEL_CATALOG, FinalError, load_model, model_entry, redact, redact_dict
 
 log = logging.getLogger('vmevalkit.inference')
@@ -29,13 +31,18 @@ VIDEO_NAME, METADATA_NAME = 'generated_video.mp4', 'metadata.json'
 class InferenceRunner:
     "Runs models on questions and writes one folder per run."
     def __init__(self, output_dir:str|Path|None=None, # the outputs folder (default: `data/outputs`)
-                 experiment:str='pilot_experiment'): # the experiment's folder name
-        self.output_dir, self.experiment = Path(output_dir or DataLayout().outputs), experiment
+                 experiment:str='pilot_experiment'): # the experiment's folder name (a safe name)
+        self.output_dir, self.experiment = Path(output_dir or DataLayout().outputs), safe_name(experiment, 'experiment')
         self.root = self.output_dir.parent  # paths in metadata.json are relative to the data root
 
     def run_dir(self, model:str, task_id:str, run_id:str)->Path:
-        "The folder of one run."
-        return self.output_dir/self.experiment/model/f"{domain_of(task_id)}_task"/task_id/run_id
+        "The folder of one run, every name checked by `DataLayout.run_dir`."
+        layout = DataLayout(self.root)
+        return self.output_dir/layout.run_dir(self.experiment, model, task_id, run_id).relative_to(layout.outputs)
+
+    def job_file(self, model:str, task_id:str, run_id:str)->Path:
+        "Where the provider's job id of a run in progress is kept."
+        return self.run_dir(model, task_id, run_id).parent/f'.{run_id}.job.json'
 
     def __repr__(self): return f"InferenceRunner({str(self.output_dir)!r}, experiment={self.experiment!r})"
 
@@ -86,22 +93,39 @@ def _copy_question(image_path:Path, pair:TaskPair, dest:Path):
         if (src/name).is_file(): shutil.copy2(src/name, dest/name)
     if not (dest/FIRST_FRAME).exists(): shutil.copy2(image_path, dest/FIRST_FRAME)
 
+def _temporaries(final:Path)->list:
+    "The hidden temporary folders `atomic_dir` made for `final` (not those of a run whose id merely starts the same)."
+    n = len(final.name) + 2
+    return [p for p in final.parent.glob(f'.{final.name}.*.tmp') if '.' not in p.name[n:-4]]
+
 @patch
 def run(self:InferenceRunner, model_name:str, image_path:str|Path, text_prompt:str, question_data:dict|None=None,
         run_id:str|None=None, sample:int=0, seed:int|None=None, **kw)->dict:
-    "Answer one question with one model; returns the result dict (a completed run is not redone)."
+    "Answer one question with one model; returns the result dict (a completed run is not redone, a busy one is left)."
     image_path, pair = Path(image_path), _question(Path(image_path), text_prompt, question_data)
     model = load_model(model_name)
     run_id = run_id or f"{model_name}_{pair.id}_{utc_now()[:19].replace(':', '').replace('-', '')}"
     final = self.run_dir(model_name, pair.id, run_id)
     if (done := completed_result(final)): return done
-    for stale in final.parent.glob(f'.{run_id}.*.tmp'): shutil.rmtree(stale, ignore_errors=True)  # left by a killed run
-    with atomic_dir(final, replace=True) as tmp:
+    try:
+        with claim(final.parent/f'.{run_id}.lock', f"run {run_id}"):
+            return completed_result(final) or self._make(model, pair, image_path, text_prompt, run_id, sample, seed, kw)
+    except Busy as e:
+        return dict(success=False, status='busy', busy=True, skipped=False, model=model_name, run_id=run_id,
+                    error=str(e), video_path=None, inference_dir=str(final))
+
+@patch
+def _make(self:InferenceRunner, model, pair:TaskPair, image_path:Path, prompt:str, run_id:str, sample:int, seed, kw)->dict:
+    "Make a run this process owns: clear what a killed owner left, generate, rename the folder into place."
+    final, job_file = self.run_dir(model.name, pair.id, run_id), self.job_file(model.name, pair.id, run_id)
+    for stale in _temporaries(final): remove_tree(stale, self.output_dir)
+    with atomic_dir(final, replace=True, root=self.output_dir) as tmp:
         _copy_question(image_path, pair, tmp/'question')
-        res = model.generate(image_path, text_prompt, seed=seed, output_path=tmp/'video'/VIDEO_NAME,
-                             question_data=pair.to_dict(), **kw)
-        write_json(tmp/METADATA_NAME, self._metadata(pair, res, run_id, image_path, text_prompt, sample, seed))
-    log.info("%s %s: %s", model_name, run_id, res.status if res.success else res.error)
+        res = model.generate(image_path, prompt, seed=seed, output_path=tmp/'video'/VIDEO_NAME,
+                             question_data=pair.to_dict(), job_file=job_file, **kw)
+        write_json(tmp/METADATA_NAME, self._metadata(pair, res, run_id, image_path, prompt, sample, seed))
+    if res.success: job_file.unlink(missing_ok=True)  # the video is in place: the provider's job has served
+    log.info("%s %s: %s", model.name, run_id, res.status if res.success else res.error)
     return {**res.to_dict(), 'video_path': str(final/'video'/VIDEO_NAME) if res.success else None,
             'run_id': run_id, 'inference_dir': str(final), 'skipped': False}
 
@@ -150,14 +174,16 @@ class RunSummary:
     "What a batch of runs did."
     done: int = 0
     skipped: int = 0
+    busy: int = 0  # runs another live process owns, left to it
     failed: dict = field(default_factory=dict)  # run_id → error
     seconds: float = 0.
     cost: float = 0.
     results: list = field(default_factory=list)
     @property
-    def total(self)->int: return self.done + self.skipped + len(self.failed)
+    def total(self)->int: return self.done + self.skipped + self.busy + len(self.failed)
     def __str__(self):
-        s = f"{self.total} runs: {self.done} done, {self.skipped} skipped, {len(self.failed)} failed in {self.seconds:.1f} s"
+        busy = f", {self.busy} left to another process (re-run after it ends for any it did not finish)" if self.busy else ''
+        s = f"{self.total} runs: {self.done} done, {self.skipped} skipped, {len(self.failed)} failed{busy} in {self.seconds:.1f} s"
         return s + (f", cost {self.cost:.2f}" if self.cost else '') + ''.join(f"\n  failed {k}: {v}" for k, v in self.failed.items())
     def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
 
@@ -167,8 +193,26 @@ def _check_models(models:list):
     for m in models: model_entry(m)
     for m in models: load_model(m)
 
+def _check_counts(**counts):
+    "Raise if a count is not a whole number ≥ 1 (a concurrency of 0 would wait forever)."
+    for name, v in counts.items():
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise VMEvalError(f"{name} must be a whole number ≥ 1, not {v!r}.")
+
+def _of_domains(pairs:list, domains:list|None, where:Path)->list:
+    "The pairs of `domains` (all when None); an unknown domain, or a filter that matches nothing, is an error."
+    if not domains: return pairs
+    from vmevalkit.tasks import DOMAIN_REGISTRY
+    for d in domains:
+        if d not in DOMAIN_REGISTRY: raise unknown_name('domain', d, DOMAIN_REGISTRY)
+    chosen = [p for p in pairs if p.domain in domains]
+    if not chosen: raise VMEvalError(f"No question of domain {', '.join(domains)} in {where}; create some with "
+                                     f"`vmevalkit create --domains {' '.join(domains)}`.")
+    return chosen
+
 def _account(summary:RunSummary, job:Job, res:dict):
     if res.get('skipped'): summary.skipped += 1
+    elif res.get('busy'): summary.busy += 1
     elif res['success']: summary.done += 1
     else: summary.failed[job.run_id] = res['error']
     summary.cost += float((res.get('metadata') or {}).get('cost') or 0)
@@ -185,36 +229,70 @@ def run_experiment(questions:str|Path|None=None, # the questions folder (default
                    output_dir:str|Path|None=None, # the outputs folder (default: beside `questions`)
                    quiet:bool=False, **options)->RunSummary:
     "Run `models` on the questions under `questions`; returns a `RunSummary`."
+    reset_stop()
     questions = Path(questions or DataLayout().questions)
-    pairs = [p for p in read_manifest(questions)['pairs'] if not domains or p.domain in domains]
-    _check_models(list(models))
     runner = InferenceRunner(output_dir or questions.parent/'outputs', experiment)
+    _check_counts(samples=samples, concurrency=concurrency)
+    pairs = _of_domains(read_manifest(questions)['pairs'], domains, questions)
+    _check_models(list(models))
     jobs, summary, start = plan_jobs(pairs, list(models), samples, seed, shard), RunSummary(), time.monotonic()
-    lanes = {}
-    for m in models:
-        name, slots = lane(m, concurrency)
-        lanes.setdefault(name, threading.Semaphore(slots))
+    lanes = {name: threading.Semaphore(slots) for name, slots in (lane(m, concurrency) for m in models)}
     def work(job):
-        with lanes[lane(job.model, concurrency)[0]]:
+        with _slot(lanes[lane(job.model, concurrency)[0]]):
             return runner.run(job.model, questions/job.pair.first_image_path, job.pair.prompt, job.pair.to_dict(),
                               job.run_id, job.sample, job.seed, **options)
-    _run_all(jobs, work, summary, max_workers=max(1, sum(lane(m, concurrency)[1] for m in set(models))), quiet=quiet)
+    try: _run_all(jobs, work, summary, max_workers=max(1, sum(lane(m, concurrency)[1] for m in set(models))), quiet=quiet)
+    except Interrupted: raise _stopped(runner, jobs, summary) from None
     summary.seconds = time.monotonic() - start
     log.info("%s", summary)
     return summary
 
 # %% ../nbs/30_inference.ipynb #0033
+from contextlib import contextmanager
+
+@contextmanager
+def _slot(lane_slots:threading.Semaphore):
+    "Hold one slot of a lane; waiting for it ends at once when a stop is requested."
+    while not lane_slots.acquire(timeout=0.1): pause()
+    try:
+        pause()  # stopped while waiting: the job never starts
+        yield
+    finally: lane_slots.release()
+
 def _run_all(jobs:list, work, summary:RunSummary, max_workers:int, quiet:bool):
+    "Run `work` on every job; on Ctrl-C stop starting new ones, give those in flight ~3 s, raise `Interrupted`."
     from tqdm.auto import tqdm
-    with ThreadPoolExecutor(max_workers=max_workers) as pool, tqdm(total=len(jobs), disable=quiet, unit='run') as bar:
-        futures = {pool.submit(work, j): j for j in jobs}
-        for f in as_completed(futures):
-            job = futures[f]
-            try: res = f.result()
-            except Exception as e: res = dict(success=False, error=redact(f"{type(e).__name__}: {e}"))
-            _account(summary, job, res)
-            bar.set_postfix(done=summary.done, skipped=summary.skipped, failed=len(summary.failed), refresh=False)
-            bar.update()
+    pool = ThreadPoolExecutor(max_workers=max_workers)
+    futures, seen = {pool.submit(work, j): j for j in jobs}, set()
+    try:
+        with tqdm(total=len(jobs), disable=quiet, unit='run') as bar:
+            for f in as_completed(futures):
+                _record(summary, futures[f], f, seen)
+                bar.set_postfix(done=summary.done, skipped=summary.skipped, failed=len(summary.failed), refresh=False)
+                bar.update()
+    except KeyboardInterrupt: request_stop()
+    finally: pool.shutdown(wait=False, cancel_futures=True)
+    if not stop_requested(): return
+    wait([f for f in futures if not f.cancelled()], timeout=3)
+    for f in futures:
+        if f.done() and not f.cancelled(): _record(summary, futures[f], f, seen)
+    raise Interrupted("stopped")
+
+def _record(summary:RunSummary, job:Job, f, seen:set):
+    "Count a finished job once; one that was stopped is not a failure, it is left for the re-run."
+    if f in seen: return
+    seen.add(f)
+    try: res = f.result()
+    except Interrupted: return
+    except Exception as e: res = dict(success=False, error=redact(f"{type(e).__name__}: {e}"))
+    _account(summary, job, res)
+
+def _stopped(runner:InferenceRunner, jobs:list, summary:RunSummary)->Interrupted:
+    "The one line that says what a stop left and how to resume."
+    left = len(jobs) - summary.total
+    kept = sum(runner.job_file(j.model, j.pair.id, j.run_id).exists() for j in jobs)
+    return Interrupted(f"{summary.done} runs done, {left} of {len(jobs)} left; {kept} provider jobs already submitted are "
+                       f"kept (not cancelled) and collected by the re-run. Resume with the same command.")
 
 # %% ../nbs/30_inference.ipynb #0039
 def read_config(path:str|Path)->dict:
@@ -228,9 +306,21 @@ def read_config(path:str|Path)->dict:
         raise DataError(f"Config {path} must be a mapping with a 'models' list (and optionally experiment, tasks, samples).")
     unknown = set(cfg) - {'experiment', 'tasks', 'models', 'samples', 'concurrency', 'seed', 'scorers', 'analysis', 'options'}
     if unknown: raise DataError(f"Config {path}: unknown keys {sorted(unknown)}.")
+    _check_values(cfg, path)
     scorer_settings(cfg, path)  # both raise on a malformed section, before any work starts
     analysis_settings(cfg, path)
     return cfg
+
+def _check_values(cfg:dict, path:Path):
+    "Raise, naming the key, when a value of `cfg` cannot be used (before any question is created)."
+    if not isinstance(cfg['models'], list) or not all(isinstance(m, str) for m in cfg['models']):
+        raise DataError(f"Config {path}: 'models' must be a list of model names, not {cfg['models']!r}.")
+    for key in ('samples', 'concurrency', 'seed'):
+        v, low = cfg.get(key, 1), 0 if key == 'seed' else 1
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise DataError(f"Config {path}: '{key}' must be a whole number ≥ {low}, not {v!r}.")
+    try: safe_name(cfg.get('experiment', 'pilot_experiment'), 'experiment')
+    except UnsafeNameError as e: raise DataError(f"Config {path}: 'experiment': {e}") from None
 
 SCORER_OPTIONS = {'auto': {'workers', 'models', 'domains'},
                   'vlm': {'frames', 'concurrency', 'models', 'domains', 'base_url', 'judge_model'}}

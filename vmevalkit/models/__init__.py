@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..core import VMEvalError, unknown_name
+from ..core import Interrupted, VMEvalError, unknown_name
 
 # %% auto #0
 __all__ = ['MODEL_CATALOG', 'AVAILABLE_MODELS', 'SECRET_ENV', 'model_entry', 'models_by_family', 'missing_requirements',
@@ -139,7 +139,9 @@ class FinalError(ModelError):
 
 class TransientError(ModelError):
     "A failure worth retrying: rate limit, server error, time-out, dropped connection."
-    def __init__(self, msg, retry_after:float|None=None): super().__init__(msg); self.retry_after = retry_after
+    def __init__(self, msg, retry_after:float|None=None, # seconds the server asked us to wait
+                 maybe_taken:bool=False): # the request may have reached the provider (so a paid job may exist)
+        super().__init__(msg); self.retry_after, self.maybe_taken = retry_after, maybe_taken
 
 # %% ../../nbs/20_models.ipynb #0024
 class ModelWrapper:
@@ -164,19 +166,26 @@ def generate(self:ModelWrapper, image_path:str|Path, # the first frame
              *, duration:float|None=None, # seconds of video wanted (None: the model's default)
              seed:int|None=None, # for models that take one
              output_path:str|Path, # where the MP4 goes
-             **options)->GenerationResult: # per-call options (override the model's)
+             **options)->GenerationResult: # per-call options (override the model's), e.g. `job_file`
     "Generate a video for `image_path` and `text_prompt` into `output_path`."
-    from vmevalkit.core import video_info
     start, opts = time.monotonic(), {**self.options, **options}
     if duration is not None: opts['duration'] = duration
     try:
         extras = self._generate(Path(image_path), text_prompt, Path(output_path), seed=seed, **opts) or {}
-        video_info(output_path)
+        _check_playable(self.name, output_path)
+    except Interrupted: raise  # a stop request is not a failure of the model: nothing is recorded
     except Exception as e:
         msg = redact(f"{type(e).__name__}: {e}" if not isinstance(e, VMEvalError) else e)
         return GenerationResult(False, self.name, error=msg, duration_seconds=time.monotonic() - start)
     return GenerationResult(True, self.name, 'success', str(output_path), None, time.monotonic() - start,
                             extras.get('generation_id'), redact_dict(extras.get('metadata', {})))
+
+def _check_playable(name:str, path:Path):
+    "A `ModelError` naming the model when `path` is not a video (PyAV's own message names a file about to vanish)."
+    from vmevalkit.core import video_info
+    if not Path(path).is_file(): raise ModelError(f"{name} finished without writing a video.")
+    try: video_info(path)
+    except Exception as e: raise ModelError(f"{name} produced a file that is not a playable video ({type(e).__name__}).") from None
 
 def redact_dict(d:dict)->dict:
     "`d` with secrets redacted from every string in it."

@@ -6,18 +6,21 @@ Docs: https://vmevalkit.github.io/vmevalkit/api.html.md"""
 
 # %% ../../nbs/21_api.ipynb #0002
 from __future__ import annotations
-import base64, io, os, random, time
+import base64, hashlib, io, json, logging, os, random, time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..core import atomic_path, fit_to_canvas, load_image
-from . import FinalError, ModelWrapper, TransientError, redact
+from ..core import DataError, atomic_path, fit_to_canvas, load_image, pause, read_json, utc_now, write_json
+from . import FinalError, ModelError, ModelWrapper, TransientError, redact
 from ..sync.s3 import S3ImageUploader
 
+log = logging.getLogger('vmevalkit.models.api')
+
 # %% auto #0
-__all__ = ['RetryPolicy', 'is_policy_rejection', 'check_response', 'ApiModel', 'with_retries', 'ssl_context', 'http_client',
-           'job_failed', 'frame_png', 'b64', 'data_uri', 'parse_size', 'choose', 'whole']
+__all__ = ['log', 'RetryPolicy', 'is_policy_rejection', 'check_response', 'NotFound', 'ApiModel', 'with_retries', 'ssl_context',
+           'http_client', 'JobFailed', 'job_failed', 'frame_png', 'b64', 'data_uri', 'parse_size', 'choose', 'whole',
+           'request_digest', 'JobRecord']
 
 # %% ../../nbs/21_api.ipynb #0005
 _POLICY_ENV = dict(attempts='VMEVAL_HTTP_ATTEMPTS', backoff='VMEVAL_HTTP_BACKOFF', backoff_max='VMEVAL_HTTP_BACKOFF_MAX',
@@ -70,12 +73,16 @@ def check_response(resp, # an `httpx.Response` whose body has been read
     "Raise `TransientError` or `FinalError` for a failed answer; return None for a good one."
     code = resp.status_code
     if code < 400: return
-    body = redact(resp.text[:300])
+    body = redact(resp.text)[:300]  # redact first: a key cut in two by the limit would escape the replacement
     if is_policy_rejection(body): raise FinalError(f"{what} was rejected by the provider's content policy: {body}")
     if code == 429 or code >= 500 or code == 408:
-        raise TransientError(f"{what} answered HTTP {code} (try again later): {body}", retry_after=_retry_after(resp))
+        raise TransientError(f"{what} answered HTTP {code} (try again later): {body}", retry_after=_retry_after(resp),
+                             maybe_taken=code not in (408, 429, 503))  # those three say the request was not taken
     fix = _FIXES.get(code, 'the provider refused the request').format(key=key_env, base=base_env)
-    raise FinalError(f"{what} answered HTTP {code}; {fix}. Server said: {body}")
+    raise (NotFound if code in (404, 410) else FinalError)(f"{what} answered HTTP {code}; {fix}. Server said: {body}")
+
+class NotFound(FinalError):
+    "The provider does not know what was asked for (HTTP 404 or 410): a model id, a job, a file."
 
 # %% ../../nbs/21_api.ipynb #0012
 class ApiModel(ModelWrapper):
@@ -113,18 +120,29 @@ def with_retries(fn, # called with no arguments
         except TransientError as e:
             if attempt == policy.attempts - 1:
                 raise TransientError(f"{what} still failing after {policy.attempts} attempts: {e}") from None
-            time.sleep(policy.delay(attempt, e.retry_after))
+            pause(policy.delay(attempt, e.retry_after))
 
 # %% ../../nbs/21_api.ipynb #0016
 from fastcore.basics import patch
 
 @patch
 def request(self:ApiModel, method:str, url:str, # a full URL, or a path under `base_url`
-            policy:RetryPolicy, **kwargs)->dict: # `json=`, `data=`, `files=`, `headers=` as in httpx
+            policy:RetryPolicy,
+            paid:bool=False, # the request starts a paid job: never sent twice when it may have been taken
+            **kwargs)->dict: # `json=`, `data=`, `files=`, `headers=` as in httpx
     "Send a request with retries; return the JSON answer."
     url = url if url.startswith('http') else self.base_url + url
-    what = f"{self.provider} {method} {url.split('?')[0]}"
-    return with_retries(lambda: self._send(method, url, policy, what, **kwargs), policy, what)
+    what = f"{self.provider} {method} {redact(url.split('?')[0])}"
+    send = lambda: self._send(method, url, policy, what, **kwargs)
+    return with_retries((lambda: _at_most_once(send, what)) if paid else send, policy, what)
+
+def _at_most_once(send, what:str)->dict:
+    "`send()`, with a failure that may have started a job made final (not retried)."
+    try: return send()
+    except TransientError as e:
+        if not e.maybe_taken: raise
+        raise ModelError(f"{e} Not sent again: the provider may have started the job, and a second submission would be "
+                         f"paid twice. A re-run tries again.") from None
 
 @lru_cache(maxsize=1)
 def ssl_context():
@@ -144,10 +162,13 @@ def _send(self:ApiModel, method, url, policy, what, headers=None, **kwargs)->dic
     try:
         resp = http_client().request(method, url, headers={**self.headers(), **(headers or {})}, timeout=policy.timeout,
                                      **kwargs)
-    except httpx.TransportError as e: raise TransientError(f"{what} failed: {type(e).__name__} {e}") from None
+    except httpx.TransportError as e:
+        unsent = isinstance(e, (httpx.ConnectError, httpx.ConnectTimeout))
+        raise TransientError(f"{what} failed: {type(e).__name__} {redact(e)}", maybe_taken=not unsent) from None
     check_response(resp, what, self.key_env, self.base_env)
     try: return resp.json()
-    except ValueError: raise TransientError(f"{what} answered something that is not JSON: {resp.text[:100]!r}") from None
+    except ValueError:
+        raise TransientError(f"{what} answered something that is not JSON: {redact(resp.text)[:100]!r}", maybe_taken=True) from None
 
 # %% ../../nbs/21_api.ipynb #0023
 @patch
@@ -161,20 +182,23 @@ def poll(self:ApiModel, check, # () -> (state, answer)
         if state == 'failed': raise job_failed(self.provider, job_id, answer)
         if time.monotonic() + policy.poll_interval > deadline:
             raise TransientError(f"{self.provider} job {job_id} timed out after {policy.poll_timeout:g} s "
-                                 f"(still {answer!r}); raise poll_timeout or try again later.")
-        time.sleep(policy.poll_interval)
+                                 f"(still {redact(answer)[:100]!r}); raise poll_timeout or try again later.")
+        pause(policy.poll_interval)
+
+class JobFailed(TransientError):
+    "The provider ran the job and reports that it failed: this job is over, a new one may succeed."
 
 def job_failed(provider:str, job_id:str, reason)->Exception:
     "The error for a job the provider reports as failed, with its reason."
-    msg = f"{provider} job {job_id} failed: {redact(reason)}"
-    return FinalError(msg + ' (content policy; retrying will not help)') if is_policy_rejection(reason) else TransientError(msg)
+    msg = f"{provider} job {job_id} failed: {redact(reason)[:300]}"
+    return FinalError(msg + ' (content policy; retrying will not help)') if is_policy_rejection(reason) else JobFailed(msg)
 
 # %% ../../nbs/21_api.ipynb #0026
 @patch
 def download(self:ApiModel, url:str, output_path:str|Path, policy:RetryPolicy,
              with_key:bool=False)->int: # send the provider's auth headers (only for its own API)
     "Stream `url` to `output_path` atomically; return the number of bytes."
-    what = f"{self.provider} download {url.split('?')[0]}"
+    what = f"{self.provider} download {redact(url.split('?')[0])}"
     headers = self.headers() if with_key else {}
     return with_retries(lambda: _stream_to(url, Path(output_path), headers, policy, what, self), policy, what)
 
@@ -188,7 +212,7 @@ def _stream_to(url, path, headers, policy, what, model)->int:
             with open(tmp, 'wb') as f:
                 for chunk in resp.iter_raw(): n += f.write(chunk)
             if expected >= 0 and n != expected: raise TransientError(f"{what} truncated: {n} of {expected} bytes")
-    except httpx.TransportError as e: raise TransientError(f"{what} interrupted ({type(e).__name__}): {e}") from None
+    except httpx.TransportError as e: raise TransientError(f"{what} interrupted ({type(e).__name__}): {redact(e)}") from None
     return n
 
 # %% ../../nbs/21_api.ipynb #0029
@@ -235,18 +259,72 @@ def whole(x)->int:
     return int(float(x))
 
 # %% ../../nbs/21_api.ipynb #0040
+def request_digest(prompt:str, params:dict)->str:
+    "A short fingerprint of a request: a job recorded for another request is never resumed."
+    return hashlib.sha256(json.dumps([prompt, params], sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+@dataclass
+class JobRecord:
+    "The provider job a run waits for, kept in `path` so that a re-run resumes it instead of paying again."
+    path: Path|None  # None: nothing is kept (a call without `job_file`)
+    provider: str
+    model: str
+    request: str     # `request_digest` of what was asked
+
+    def recorded(self)->str|None:
+        "The recorded job id, if the record is for this provider, model and request."
+        if not self.path or not Path(self.path).is_file(): return None
+        try: d = read_json(self.path, 'job record')
+        except DataError: return None
+        mine = (d.get('provider'), d.get('model_id'), d.get('request')) == (self.provider, self.model, self.request)
+        return d.get('job_id') if mine else None
+
+    def record(self, job_id:str):
+        "Keep `job_id` (atomically: a kill leaves the old record or the new one, never half of one)."
+        if self.path: write_json(self.path, dict(provider=self.provider, model_id=self.model, job_id=job_id,
+                                                 request=self.request, submitted_at=utc_now()))
+
+    def forget(self):
+        if self.path: Path(self.path).unlink(missing_ok=True)
+
+# %% ../../nbs/21_api.ipynb #aebd05a0
 @patch
-def _generate(self:ApiModel, image_path:Path, text_prompt:str, output_path:Path, **options)->dict:
-    "Validate, submit, poll, download: the life of one job."
+def _generate(self:ApiModel, image_path:Path, text_prompt:str, output_path:Path,
+              job_file:str|Path|None=None, # where the job id is kept while the job runs (see above)
+              **options)->dict:
+    "Validate, submit (or resume the job recorded in `job_file`), poll, download: the life of one job."
     params, policy = self.validate(options), RetryPolicy.from_options(options)
+    job = JobRecord(Path(job_file) if job_file else None, self.provider, self.model, request_digest(text_prompt, params))
+    if (job_id := job.recorded()):
+        try: return self._collect(job, job_id, output_path, params, policy, options)
+        except NotFound: log.warning("%s", redact(f"{self.provider} no longer knows job {job_id}; submitting a new one."))
     job_id = self.submit(image_path, text_prompt, params, policy)
-    answer = self.poll(lambda: self.check(job_id, policy), job_id, policy)
-    url = self.video_url(job_id, answer)
-    if not url: raise TransientError(f"{self.provider} job {job_id} completed without a video; try again.")
-    size = self.download(url, output_path, policy, with_key=self.key_for(url))
-    meta = dict(provider=self.provider, model_id=self.model, params=params, video_url=url.split('?')[0], bytes=size)
+    job.record(job_id)
+    return self._collect(job, job_id, output_path, params, policy, options)
+
+@patch
+def _collect(self:ApiModel, job:JobRecord, job_id:str, output_path:Path, params:dict, policy:RetryPolicy, options:dict)->dict:
+    "Wait for job `job_id` and download its video; forget the job when it is over for good."
+    try:
+        answer = self.poll(lambda: self.check(job_id, policy), job_id, policy)
+        url = self.video_url(job_id, answer)
+        if not url: raise JobFailed(f"{self.provider} job {job_id} completed without a video; try again.")
+        size = self.download(url, output_path, policy, with_key=self.key_for(url))
+        self.check_video(job_id, url, output_path)
+    except (FinalError, JobFailed): job.forget(); raise
+    meta = dict(provider=self.provider, model_id=self.model, params=params, video_url=redact(url.split('?')[0]), bytes=size)
     if options.get('seed') is not None: meta['seed'] = options['seed']
     return dict(generation_id=job_id, metadata=meta)
+
+@patch
+def check_video(self:ApiModel, job_id:str, url:str, path:Path):
+    "A `FinalError` naming the model, the job and the URL when the download is not a video."
+    from vmevalkit.core import video_info
+    try: video_info(path)
+    except Exception as e:
+        Path(path).unlink(missing_ok=True)
+        raise FinalError(f"{self.name}: job {job_id} handed out {redact(url.split('?')[0])}, which is not a video "
+                         f"({type(e).__name__}); a re-run submits a new job.") from None
 
 @patch
 def key_for(self:ApiModel, url:str)->bool:

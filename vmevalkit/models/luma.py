@@ -36,7 +36,7 @@ def submit(self:LumaModel, image_path, prompt:str, params:dict, policy)->str:
     "Upload the frame, create the generation; return its id."
     url = S3ImageUploader().upload(frame_png(image_path))
     body = dict(prompt=prompt, model=self.model, loop=False, keyframes={'frame0': {'type': 'image', 'url': url}}, **params)
-    return self.request('POST', '/dream-machine/v1/generations', policy, json=body)['id']
+    return self.request('POST', '/dream-machine/v1/generations', policy, paid=True, json=body)['id']
 
 @patch
 def check(self:LumaModel, job_id:str, policy)->tuple:

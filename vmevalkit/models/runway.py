@@ -44,7 +44,7 @@ from fastcore.basics import patch
 def submit(self:RunwayModel, image_path, prompt:str, params:dict, policy)->str:
     "Create the task; return its id."
     body = dict(model=self.model, promptImage=data_uri(frame_png(image_path)), promptText=prompt[:1000], **params)
-    return self.request('POST', '/v1/image_to_video', policy, json=body)['id']
+    return self.request('POST', '/v1/image_to_video', policy, paid=True, json=body)['id']
 
 @patch
 def check(self:RunwayModel, task_id:str, policy)->tuple:

@@ -43,7 +43,7 @@ from fastcore.basics import patch
 def submit(self:SoraModel, image_path, prompt:str, params:dict, policy)->str:
     "Create the video job; return its id."
     png = frame_png(image_path, parse_size(params['size']))
-    job = self.request('POST', '/v1/videos', policy, data={'model': self.model, 'prompt': prompt, **params},
+    job = self.request('POST', '/v1/videos', policy, paid=True, data={'model': self.model, 'prompt': prompt, **params},
                        files={'input_reference': ('first_frame.png', png, 'image/png')})
     return job['id']
 

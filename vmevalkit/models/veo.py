@@ -55,7 +55,7 @@ def submit(self:VeoModel, image_path, prompt:str, params:dict, policy)->str:
     "Start the long-running operation; return its name."
     image = dict(bytesBase64Encoded=b64(frame_png(image_path)), mimeType='image/png')
     body = dict(instances=[dict(prompt=prompt, image=image)], parameters=params)
-    return self.request('POST', f'/v1beta/models/{self.model}:predictLongRunning', policy, json=body)['name']
+    return self.request('POST', f'/v1beta/models/{self.model}:predictLongRunning', policy, paid=True, json=body)['name']
 
 @patch
 def check(self:VeoModel, name:str, policy)->tuple:

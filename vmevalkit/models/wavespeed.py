@@ -45,7 +45,7 @@ from fastcore.basics import patch
 def submit(self:WaveSpeedModel, image_path, prompt:str, params:dict, policy)->str:
     "Create the prediction; return its id."
     body = dict(prompt=prompt, image=data_uri(frame_png(image_path)), **params)
-    return self.request('POST', f'/api/v3/{self.model}', policy, json=body)['data']['id']
+    return self.request('POST', f'/api/v3/{self.model}', policy, paid=True, json=body)['data']['id']
 
 @patch
 def check(self:WaveSpeedModel, pred_id:str, policy)->tuple:
