@@ -52,7 +52,7 @@ def file_digest(path:str|Path, # the file to hash
     return h.hexdigest()
 
 # %% ../../nbs/50_sync.ipynb #0011
-IGNORE_PATTERNS = ['.DS_Store', '__pycache__', '*.pyc', '.ipynb_checkpoints', '.*.tmp*', '*.partial', '.*.lock']
+IGNORE_PATTERNS = ['.DS_Store', '__pycache__', '*.pyc', '.ipynb_checkpoints', '.*.tmp*', '*.partial', '.*.lock', '.*.job.json']
 
 def ignored(rel:str, # a `/`-separated relative path
             patterns:list=IGNORE_PATTERNS)->bool:
