@@ -89,12 +89,18 @@ def test_traversal_names_write_and_delete_nothing(tmp_path, questions):
     fct.test_eq([p for p in tree(tmp_path) if p not in before and not p.startswith('data/questions')], ['exp.yaml'])
 
 
-def test_kill_9_then_rerun_pays_once(tmp_path, questions, runway):
-    "kill -9 with slow jobs in flight, then a re-run: every job submitted exactly once, every run a success."
+def slow_jobs_in_flight(tmp_path, questions, runway):
+    "A `vmevalkit infer` of 8 slow jobs, returned once 3 of them are submitted and running: (process, outputs folder)."
     runway.job_seconds = 60
     out = tmp_path/'outputs'
     proc = popen(infer_args(questions, out, 'adv', '--samples', 2, '--concurrency', 3), env_for(runway))
     jobs_in_flight(runway, out, 3)
+    return proc, out
+
+
+def test_kill_9_then_rerun_pays_once(tmp_path, questions, runway):
+    "kill -9 with slow jobs in flight, then a re-run: every job submitted exactly once, every run a success."
+    proc, out = slow_jobs_in_flight(tmp_path, questions, runway)
     proc.kill(); proc.wait()
     fct.test_eq(runway.submissions, 3)
     runway.job_seconds = 0
@@ -137,10 +143,7 @@ def test_key_echoed_at_every_offset_never_leaks(tmp_path, questions, runway):
 
 def test_sigint_stops_fast_and_resumes(tmp_path, questions, runway):
     "Ctrl-C during slow jobs: exit 130 within 5 s with one line on stderr; a re-run pays for nothing twice."
-    runway.job_seconds = 60
-    out = tmp_path/'outputs'
-    proc = popen(infer_args(questions, out, 'adv', '--samples', 2, '--concurrency', 3), env_for(runway))
-    jobs_in_flight(runway, out, 3)
+    proc, out = slow_jobs_in_flight(tmp_path, questions, runway)
     start = time.monotonic()
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=10)
