@@ -141,11 +141,12 @@ def test_key_echoed_at_every_offset_never_leaks(tmp_path, questions, runway):
     assert res.stdout.count('HTTP 400') >= 340, res.stdout[:500]
 
 
-def test_sigint_stops_fast_and_resumes(tmp_path, questions, runway):
-    "Ctrl-C during slow jobs: exit 130 within 5 s with one line on stderr; a re-run pays for nothing twice."
+@pytest.mark.parametrize('stop', [signal.SIGINT, signal.SIGTERM])
+def test_stop_signal_stops_fast_and_resumes(tmp_path, questions, runway, stop):
+    "Ctrl-C (or a scheduler's SIGTERM) during slow jobs: exit 130 within 5 s, one line on stderr; a re-run pays nothing twice."
     proc, out = slow_jobs_in_flight(tmp_path, questions, runway)
     start = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(stop)
     stdout, stderr = proc.communicate(timeout=10)
     fct.test_eq((proc.returncode, time.monotonic() - start < 5), (130, True))
     fct.test_eq(len(stderr.strip().splitlines()), 1)
