@@ -132,7 +132,7 @@ def test_key_echoed_at_every_offset_never_leaks(tmp_path, questions, runway):
     q = tmp_path/'one'
     from vmevalkit.tasks import create_dataset
     create_dataset(1, ['maze'], seed=0, output_dir=q, workers=1)
-    res = vmevalkit(*infer_args(q, out, 'adv', '--samples', 340, '--concurrency', 8), env=env_for(runway))
+    res = vmevalkit(*infer_args(q, out, 'adv', '--samples', 340, '--concurrency', 8, '--yes'), env=env_for(runway))  # $85 estimated
     fct.test_eq(res.returncode, 1)
     fct.test_eq(runway.echoed, 340)
     texts = [res.stdout, res.stderr] + [p.read_text(errors='replace') for p in tmp_path.rglob('*') if p.is_file()]

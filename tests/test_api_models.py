@@ -5,20 +5,28 @@ from PIL import Image
 from fastcore import test as fct
 
 from vmevalkit.core import read_frames, write_video
-from vmevalkit.models import FinalError, load_model
+from vmevalkit.models import FinalError, MODEL_CATALOG, load_model
 from vmevalkit.models.api import S3ImageUploader
+from vmevalkit.models.luma import LumaModel
+from vmevalkit.models.runway import RunwayModel
+from vmevalkit.models.sora import SoraModel
+from vmevalkit.models.veo import VeoModel
+from vmevalkit.models.wavespeed import WaveSpeedModel
 from provider_servers import LumaServer, RunwayServer, SoraServer, VeoServer, WaveSpeedServer
 
 FAST = dict(backoff=0.01, backoff_max=0.05, poll_interval=0.01, poll_timeout=5)
-# catalog name, stand-in, key variable, base-URL variable, key value
+# wrapper, provider model id, defaults, stand-in, key variable, base-URL variable, key value. The wrappers are built
+# directly (not through the catalog) so that these protocol tests do not depend on which entries are current.
 PROVIDERS = {
-    'sora':      ('openai-sora-2', SoraServer, 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'sk-test-SORA-0123456789'),
-    'veo':       ('veo-3.0-generate', VeoServer, 'GEMINI_API_KEY', 'GEMINI_BASE_URL', 'AIza-test-VEO-0123456789'),
-    'luma':      ('luma-ray-2', LumaServer, 'LUMA_API_KEY', 'LUMA_BASE_URL', 'luma-test-key-0123456789'),
-    'runway':    ('runway-gen4-turbo', RunwayServer, 'RUNWAYML_API_SECRET', 'RUNWAY_BASE_URL', 'key_test_runway_0123456789'),
-    'wavespeed': ('wavespeed-wan-2.2-i2v-720p', WaveSpeedServer, 'WAVESPEED_API_KEY', 'WAVESPEED_BASE_URL', 'ws-test-key-0123456789'),
+    'sora':      (SoraModel, 'sora-2', dict(duration=4, resolution='1280x720'), SoraServer, 'OPENAI_API_KEY', 'OPENAI_BASE_URL', 'sk-test-SORA-0123456789'),
+    'veo':       (VeoModel, 'veo-3.1-generate-001', dict(duration=8, aspect_ratio='16:9', resolution='720p'), VeoServer,
+                  'GEMINI_API_KEY', 'GEMINI_BASE_URL', 'AIza-test-VEO-0123456789'),
+    'luma':      (LumaModel, 'ray-2', dict(duration=5, resolution='720p', aspect_ratio='16:9'), LumaServer, 'LUMA_API_KEY', 'LUMA_BASE_URL', 'luma-test-key-0123456789'),
+    'runway':    (RunwayModel, 'gen4_turbo', dict(duration=5, ratio='1280:720'), RunwayServer, 'RUNWAYML_API_SECRET', 'RUNWAY_BASE_URL', 'key_test_runway_0123456789'),
+    'wavespeed': (WaveSpeedModel, 'wavespeed-ai/wan-2.2/i2v-720p', dict(duration=5), WaveSpeedServer, 'WAVESPEED_API_KEY', 'WAVESPEED_BASE_URL', 'ws-test-key-0123456789'),
 }
-UNSUPPORTED = dict(sora=7, veo=4, luma=7, runway=8, wavespeed=10)
+UNSUPPORTED = dict(sora=7, veo=5, luma=7, runway=11, wavespeed=10)
+KEY_ENV = {k: v[4] for k, v in PROVIDERS.items()}
 
 
 @pytest.fixture(scope='session')
@@ -46,7 +54,7 @@ def s3():
 @pytest.fixture(params=list(PROVIDERS))
 def provider(request, monkeypatch, mp4, s3):
     "(catalog name, running stand-in) with the key and base URL pointed at it."
-    name, cls, key_env, base_env, key = PROVIDERS[request.param]
+    wrapper, model_id, defaults, cls, key_env, base_env, key = PROVIDERS[request.param]
     monkeypatch.setenv(key_env, key)
     monkeypatch.setenv('AWS_ENDPOINT_URL', s3)
     monkeypatch.setenv('AWS_ACCESS_KEY_ID', 'testing'); monkeypatch.setenv('AWS_SECRET_ACCESS_KEY', 'testing-secret')
@@ -54,10 +62,14 @@ def provider(request, monkeypatch, mp4, s3):
     S3ImageUploader().client().create_bucket(Bucket='frames')
     with cls(key, mp4) as srv:
         monkeypatch.setenv(base_env, srv.url)
-        yield request.param, name, srv
+        yield request.param, request.param, srv
 
-def run(name, first_frame, out, **options):
-    return load_model(name).generate(first_frame, 'Solve the puzzle.', output_path=out, **{**FAST, **options})
+def model(which):
+    wrapper, model_id, defaults = PROVIDERS[which][:3]
+    return wrapper(f'test-{which}', model_id, **defaults)
+
+def run(which, first_frame, out, **options):
+    return model(which).generate(first_frame, 'Solve the puzzle.', output_path=out, **{**FAST, **options})
 
 def assert_no_key(res, key):
     fct.test_eq(key in json.dumps(res.to_dict()), False)
@@ -87,7 +99,7 @@ def test_submit_shapes(provider, first_frame, tmp_path):
     elif which == 'veo':
         inst, params = req['instances'][0], req['parameters']
         fct.test_eq(Image.open(io.BytesIO(base64.b64decode(inst['image']['bytesBase64Encoded']))).size, (1280, 720))
-        fct.test_eq((params['durationSeconds'], params['aspectRatio'], params['seed']), (8, '16:9', 7))
+        fct.test_eq((params['durationSeconds'], params['aspectRatio'], 'seed' in params), (8, '16:9', False))
         fct.test_eq(srv.requests('download')[0]['headers'].get('x-goog-api-key'), srv.key)
     elif which == 'luma':
         fct.test_eq((req['model'], req['duration'], req['resolution'], req['aspect_ratio']), ('ray-2', '5s', '720p', '16:9'))
@@ -175,13 +187,13 @@ def test_bad_key_is_final_and_redacted(provider, first_frame, tmp_path):
     srv.faults['submit'] = [(401, {'error': f'invalid key {srv.key}'}, {})]
     res = run(name, first_frame, tmp_path/'v.mp4')
     fct.test_eq((res.success, len(srv.requests('submit'))), (False, 1))
-    fct.test_eq('HTTP 401' in res.error and PROVIDERS[which][2] in res.error, True)
+    fct.test_eq('HTTP 401' in res.error and KEY_ENV[which] in res.error, True)
     assert_no_key(res, srv.key)
 
 def test_missing_key_names_the_variable(monkeypatch):
     monkeypatch.delenv('RUNWAYML_API_SECRET', raising=False)
-    fct.test_fail(lambda: load_model('runway-gen4-turbo'), contains='RUNWAYML_API_SECRET')
-    from vmevalkit.models.runway import RunwayModel
+    name = next(n for n, e in MODEL_CATALOG.items() if 'RUNWAYML_API_SECRET' in e['env'])
+    fct.test_fail(lambda: load_model(name), contains='RUNWAYML_API_SECRET')
     fct.test_fail(lambda: RunwayModel('r', 'gen4_turbo').api_key, contains='RUNWAYML_API_SECRET is not set')
 
 def test_a_recorded_job_is_resumed_not_paid_again(provider, first_frame, tmp_path):
@@ -214,5 +226,114 @@ def test_a_download_that_is_not_a_video_names_model_and_url(provider, first_fram
     srv.mp4 = b'<html>gateway error</html>'
     res = run(name, first_frame, tmp_path/'v.mp4')
     fct.test_eq(res.success, False)
-    assert f'{name}: job ' in res.error and srv.url in res.error and 'is not a video' in res.error, res.error
-    fct.test_eq('/tmp' in res.error.replace(srv.url, ''), False)
+    host = srv.cdn_url if srv.uses_cdn else srv.url
+    assert f'test-{which}: job ' in res.error and host in res.error and 'is not a video' in res.error, res.error
+    fct.test_eq('/tmp' in res.error.replace(host, ''), False)
+
+
+# The stand-ins are held to the real protocols: a wrapper that drops the prompt or the image, mislabels the image,
+# sends a field or an option the service does not take, or sends its key to a CDN, fails.
+PROMPT = dict(sora=('data', 'prompt'), veo=('instances', 'prompt'), luma=(None, 'prompt'), runway=(None, 'promptText'),
+              wavespeed=(None, 'prompt'))
+IMAGE = dict(sora=('files', 'input_reference'), veo=('instances', 'image'), luma=(None, 'keyframes'),
+             runway=(None, 'promptImage'), wavespeed=(None, 'image'))
+
+def patch_body(monkeypatch, which, change):
+    "Make the wrapper's request builder pass its body through `change` (a mutation of the wrapper)."
+    cls = PROVIDERS[which][0]
+    built = cls.body
+    monkeypatch.setattr(cls, 'body', lambda self, *a: change(built(self, *a)))
+
+def without(where):
+    "A body mutation that deletes `where` = (part or None, field); Veo's part is its one instance."
+    part, field = where
+    def change(body):
+        target = body if part is None else body[part][0] if part == 'instances' else body[part]
+        del target[field]
+        return body
+    return change
+
+@pytest.mark.parametrize('what', ['prompt', 'image'])
+def test_a_wrapper_that_drops_the_prompt_or_the_image_fails(provider, first_frame, tmp_path, monkeypatch, what):
+    which, _, srv = provider
+    patch_body(monkeypatch, which, without((PROMPT if what == 'prompt' else IMAGE)[which]))
+    res = run(which, first_frame, tmp_path/'v.mp4')
+    fct.test_eq((res.success, srv.submissions, len(srv.jobs)), (False, 1, 0))
+    fct.test_eq('HTTP 400' in res.error and len(srv.refused) == 1, True)
+
+def test_an_unknown_field_is_refused(provider, first_frame, tmp_path, monkeypatch):
+    which, _, srv = provider
+    add = lambda b: ({**b, 'data': {**b['data'], 'colour': 'blue'}} if which == 'sora' else {**b, 'colour': 'blue'})
+    patch_body(monkeypatch, which, add)
+    res = run(which, first_frame, tmp_path/'v.mp4')
+    fct.test_eq((res.success, 'colour' in res.error, len(srv.jobs)), (False, True, 0))
+
+BAD_OPTION = dict(sora={'seconds': '10'}, veo={'durationSeconds': 5}, luma={'duration': '7s'}, runway={'duration': 11},
+                  wavespeed={'duration': 10})
+
+def test_an_option_the_model_does_not_take_is_refused(provider, first_frame, tmp_path, monkeypatch):
+    "With the wrapper's own check bypassed, the stand-in still refuses what the model does not take."
+    which, _, srv = provider
+    cls, bad = PROVIDERS[which][0], BAD_OPTION[which]
+    checked = cls.validate
+    monkeypatch.setattr(cls, 'validate', lambda self, o: {**checked(self, o), **bad})
+    res = run(which, first_frame, tmp_path/'v.mp4')
+    fct.test_eq((res.success, 'HTTP 400' in res.error or 'HTTP 422' in res.error, len(srv.jobs)), (False, True, 0))
+
+def test_veo_refuses_a_seed_and_a_mislabelled_image(provider, first_frame, tmp_path, monkeypatch):
+    which, _, srv = provider
+    if which != 'veo': pytest.skip('Veo only')
+    res = run(which, first_frame, tmp_path/'v.mp4', seed=7)  # the wrapper leaves the seed out and says so
+    assert res.success, res.error
+    fct.test_eq(res.metadata['not_sent'], {'seed': 'the Gemini API does not accept seed for Veo; runs are not reproducible'})
+    fct.test_eq('seed' in res.metadata, False)
+    monkeypatch.setattr(VeoModel, 'dropped', lambda self, o: {})
+    checked = VeoModel.validate
+    monkeypatch.setattr(VeoModel, 'validate', lambda self, o: {**checked(self, o), 'seed': 7})
+    fct.test_eq('seed' in run(which, first_frame, tmp_path/'w.mp4').error, True)
+    monkeypatch.setattr(VeoModel, 'validate', checked)
+    def as_jpeg(b): b['instances'][0]['image']['mimeType'] = 'image/jpeg'; return b
+    patch_body(monkeypatch, which, as_jpeg)
+    res = run(which, first_frame, tmp_path/'x.mp4')
+    fct.test_eq((res.success, 'labelled image/jpeg but the bytes are image/png' in res.error), (False, True))
+
+def test_veo_4k_at_8_seconds(provider, first_frame, tmp_path):
+    which, _, srv = provider
+    if which != 'veo': pytest.skip('Veo only')
+    assert run(which, first_frame, tmp_path/'v.mp4', resolution='4k').success
+    fct.test_eq(srv.jobs['job1']['request']['parameters']['resolution'], '4k')
+    res = run(which, first_frame, tmp_path/'w.mp4', resolution='4k', duration=4)
+    fct.test_eq((res.success, 'duration=8' in res.error, srv.submissions), (False, True, 1))
+
+def test_a_key_sent_to_the_cdn_is_caught(provider, first_frame, tmp_path, monkeypatch):
+    which, _, srv = provider
+    if not srv.uses_cdn: pytest.skip(f'{which} serves its videos from its own API, with the key')
+    wrapper = PROVIDERS[which][0]
+    monkeypatch.setattr(wrapper, 'key_for', lambda self, url: True)
+    res = run(which, first_frame, tmp_path/'v.mp4')
+    fct.test_eq((res.success, 'HTTP 403' in res.error), (False, True))
+    fct.test_eq(srv.refused, [('download', 'credentials sent to the CDN')])
+    assert_no_key(res, srv.key)
+
+def test_downloads_come_from_the_cdn_without_the_key(provider, first_frame, tmp_path):
+    which, _, srv = provider
+    if not srv.uses_cdn: pytest.skip(f'{which} serves its videos from its own API')
+    assert run(which, first_frame, tmp_path/'v.mp4').success
+    (download,) = srv.requests('download')
+    fct.test_eq((download.get('cdn'), srv.refused), (True, []))
+
+@pytest.mark.parametrize('state', ['cancelled', 'timeout', 'deleted'])
+def test_wavespeed_terminal_states_fail_at_once(provider, first_frame, tmp_path, state):
+    which, _, srv = provider
+    if which != 'wavespeed': pytest.skip('WaveSpeed only')
+    srv.outcome = state
+    start = time.monotonic()
+    res = run(which, first_frame, tmp_path/'v.mp4', poll_timeout=30)
+    fct.test_eq((res.success, f'{state}: prediction {state}' in res.error), (False, True))
+    fct.test_eq((len(srv.requests('poll')), time.monotonic() - start < 5), (2, True))
+
+def test_runway_takes_2_to_10_seconds(provider, first_frame, tmp_path):
+    which, _, srv = provider
+    if which != 'runway': pytest.skip('Runway only')
+    assert run(which, first_frame, tmp_path/'v.mp4', duration=2).success
+    fct.test_eq(srv.jobs['job1']['request']['duration'], 2)

@@ -98,3 +98,104 @@ def test_import_is_light():
     code = 'import sys, vmevalkit.models.diffusers_models; print("torch" in sys.modules or "diffusers" in sys.modules)'
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
     fct.test_eq(out.strip(), 'False')
+
+
+def test_hf_download_layout_runs_image_to_video(tiny, count_loads):
+    "A folder saved as the text-to-video `LTXPipeline` (what `hf download Lightricks/LTX-Video` gives) loads for I2V."
+    import diffusers
+    root, folders = tiny
+    hub = root/'hf-ltx'
+    if not hub.exists(): diffusers.LTXPipeline(**dm.tiny_pipeline('ltx').components).save_pretrained(str(hub))
+    fct.test_eq(dm.folder_pipeline(hub), 'LTXPipeline')
+    a = load_model('ltx-video', model_path=str(hub), **FAST).generate(root/'first.png', 'move', seed=4, output_path=root/'hf.mp4')
+    b = load_model('ltx-video', model_path=str(folders['ltx']), **FAST).generate(root/'first.png', 'move', seed=4,
+                                                                                 output_path=root/'own.mp4')
+    assert a.success, a.error
+    fct.test_eq(a.metadata['pipeline'], 'LTXImageToVideoPipeline')
+    fct.test_eq(count_loads[0], ('LTXImageToVideoPipeline', str(hub.resolve())))
+    fct.test_eq(all((x == y).all() for x, y in zip(read_frames(a.video_path), read_frames(b.video_path))), True)
+
+
+def test_ltx_decode_settings_from_the_model_card(tiny):
+    root, folders = tiny
+    model = load_model('ltx-video', model_path=str(folders['ltx']), **FAST)
+    args = model.call_args(None, 'p', model.settings(dict(model.options, seed=0)), None)
+    fct.test_eq((args['decode_timestep'], args['decode_noise_scale'], args['frame_rate']), (0.05, 0.025, 8))
+    a = model.generate(root/'first.png', 'move', seed=2, output_path=root/'d1.mp4')
+    b = model.generate(root/'first.png', 'move', seed=2, output_path=root/'d0.mp4', decode_timestep=0.0,
+                       decode_noise_scale=0.0)
+    fct.test_eq((a.metadata['decode_timestep'], b.metadata['decode_timestep']), (0.05, 0.0))
+    # the tiny VAE is timestep-aware (like LTX-Video 0.9.1+), so the settings change what is decoded
+    fct.test_eq(all((x == y).all() for x, y in zip(read_frames(a.video_path), read_frames(b.video_path))), False)
+
+
+def test_ltx_condition_pipeline(tmp_path):
+    "LTX-Video 0.9.5+ checkpoints (0.9.7, 0.9.8) run through `LTXConditionPipeline` with the card's guidance rescale."
+    Image.new('RGB', (40, 30), 'green').save(tmp_path/'first.png')
+    folder = dm.save_tiny_pipeline('ltx-condition', tmp_path/'cond')
+    model = dm.LTXConditionModel('ltx-video-0.9.7-dev', 'Lightricks/LTX-Video-0.9.7-dev', model_path=str(folder), **FAST)
+    res = model.generate(tmp_path/'first.png', 'move', seed=0, output_path=tmp_path/'c.mp4')
+    assert res.success, res.error
+    fct.test_eq((res.metadata['pipeline'], res.metadata['guidance'], res.metadata['guidance_rescale']),
+                ('LTXConditionPipeline', 5.0, 0.7))
+    fct.test_eq(len(read_frames(res.video_path)), 9)
+    wrong = dm.LTXVideoModel('ltx-video', 'x', model_path=str(folder), **FAST).generate(
+        tmp_path/'first.png', 'move', seed=0, output_path=tmp_path/'w.mp4')
+    fct.test_eq('holds a LTXConditionPipeline' in wrong.error, True)
+
+
+def test_wan_vae_in_float32_rest_in_bfloat16(tiny):
+    root, folders = tiny
+    dm.clear_pipelines()
+    res = load_model('wan-2.1-i2v-480p', model_path=str(folders['wan']), **{**FAST, 'dtype': 'bfloat16'}).generate(
+        root/'first.png', 'move', seed=0, output_path=root/'wbf.mp4')
+    assert res.success, res.error
+    (pipe,) = dm._PIPELINES.values()
+    fct.test_eq((str(pipe.vae.dtype), str(pipe.transformer.dtype), str(pipe.text_encoder.dtype)),
+                ('torch.float32', 'torch.bfloat16', 'torch.bfloat16'))
+    fct.test_eq(res.metadata['part_dtypes'], {'vae': 'float32', 'image_encoder': 'float32'})
+
+
+def test_part_dtypes_can_be_turned_off_and_are_checked(tiny):
+    root, folders = tiny
+    dm.clear_pipelines()
+    res = dm.WanModel('wan-2.1-i2v-480p', 'x', model_path=str(folders['wan']),
+                      **{**FAST, 'dtype': 'bfloat16', 'part_dtypes': {}}).generate(
+        root/'first.png', 'move', seed=0, output_path=root/'wno.mp4')
+    assert res.success, res.error
+    (pipe,) = dm._PIPELINES.values()
+    fct.test_eq(str(pipe.vae.dtype), 'torch.bfloat16')
+    bad = dm.WanModel('w', 'x', model_path=str(folders['wan']), **{**FAST, 'part_dtypes': {'vae': 'fp8'}})
+    fct.test_fail(lambda: bad.settings(dict(bad.options)), contains="Unknown dtype 'fp8'")
+
+
+def test_vae_tiling_is_switched_on(tiny):
+    _, folders = tiny
+    import diffusers
+    pipe = dm.load_pipeline(diffusers.WanImageToVideoPipeline, str(folders['wan']), 'float32', 'cpu', vae_tiling=True)
+    fct.test_eq(pipe.vae.use_tiling, True)
+    dm.clear_pipelines()
+
+
+def test_cogvideox_dynamic_cfg_and_fixed_size(tmp_path, count_loads):
+    Image.new('RGB', (40, 30), 'green').save(tmp_path/'first.png')
+    folder = dm.save_tiny_pipeline('cogvideox', tmp_path/'cog')
+    fct.test_eq(dm.cogvideox_fixed_size(str(folder)), (32, 32))
+    fct.test_eq(dm.cogvideox_fixed_size('THUDM/CogVideoX-5b-I2V'), (480, 720))
+    model = load_model('cogvideox-5b-i2v', model_path=str(folder), **{**FAST, 'width': 48})
+    res = model.generate(tmp_path/'first.png', 'move', seed=0, output_path=tmp_path/'c.mp4')
+    fct.test_eq(('32×32 only' in res.error, 'not 32×48' in res.error, count_loads), (True, True, []))
+    ok = load_model('cogvideox-5b-i2v', model_path=str(folder), **FAST)
+    fct.test_eq(ok.call_args(None, 'p', ok.settings(dict(ok.options, seed=0)), None)['use_dynamic_cfg'], True)
+    fct.test_eq(ok.generate(tmp_path/'first.png', 'move', seed=0, output_path=tmp_path/'c.mp4').success, True)
+
+
+def test_hunyuan_card_defaults():
+    "HunyuanVideo-I2V has no tiny pipeline (marked untested): its settings and call keywords are checked instead."
+    model = load_model('hunyuan-video-i2v', device='cpu')
+    o = model.settings(dict(model.options, seed=0))
+    fct.test_eq((o['guidance_scale'], o['dtype'], o['part_dtypes'], o['vae_tiling']),
+                (6.0, 'float16', {'transformer': 'bfloat16'}, True))
+    args = model.call_args(None, 'p', o, None)
+    fct.test_eq((args['guidance_scale'], 'true_cfg_scale' in args), (6.0, False))
+    fct.test_eq(model.call_args(None, 'p', {**o, 'true_cfg_scale': 4.0}, None)['true_cfg_scale'], 4.0)

@@ -12,9 +12,9 @@ from pathlib import Path
 from .core import DataLayout, Interrupted, VMEvalError, int_arg, load_env, name_arg, request_stop, unknown_name
 
 # %% auto #0
-__all__ = ['REFERENCE_MODELS', 'PIPELINE_STAGES', 'COMMAND_MODULES', 'dataset_summary', 'cmd_create', 'cmd_domains',
-           'cmd_validate', 'check_names', 'cmd_models', 'cmd_infer', 'cmd_run', 'cmd_score', 'cmd_pipeline',
-           'build_parser', 'CommandParser', 'main']
+__all__ = ['CONFIRM_ABOVE_USD', 'REFERENCE_MODELS', 'PIPELINE_STAGES', 'COMMAND_MODULES', 'dataset_summary', 'cmd_create',
+           'cmd_domains', 'cmd_validate', 'check_names', 'cmd_models', 'confirm_cost', 'cmd_infer', 'cmd_run',
+           'cmd_score', 'cmd_pipeline', 'build_parser', 'CommandParser', 'main']
 
 # %% ../nbs/01_cli.ipynb #0005
 def dataset_summary(manifest:dict)->str:
@@ -67,13 +67,28 @@ def check_names(kind:str, # what the names are, e.g. "domain"
 
 # %% ../nbs/01_cli.ipynb #0010
 def cmd_models(args)->int:
-    "List the models: name, family, kind, and ready or what is missing."
+    "List the models: name, family, kind, catalog status (and the day checked), price, and ready or what is missing."
     from vmevalkit.models import models_by_family, models_table
     family = set(models_by_family(args.family)) if args.family else None  # an unknown family is an error, not silence
     rows = [r for r in models_table() if family is None or r['name'] in family]
-    w = max(len(r['name']) for r in rows)
-    for r in rows: print(f"{r['name']:<{w}}  {r['family']:<10} {r['kind']:<12} {r['status']}")
+    cols = ['name', 'family', 'kind', 'status', 'checked', 'price', 'here']
+    table = [[c.upper() for c in cols]] + [[str(r[c]) for c in cols] for r in rows]
+    widths = [max(len(t[i]) for t in table) for i in range(len(cols) - 1)]
+    for t in table: print('  '.join(v.ljust(w) for v, w in zip(t, widths)) + '  ' + t[-1])
     return 0
+
+CONFIRM_ABOVE_USD = 5.  # the default of VMEVAL_CONFIRM_ABOVE_USD: ask before a batch estimated to cost more
+
+def confirm_cost(estimate, # a `CostEstimate`
+                 yes:bool=False)->bool: # `--yes`: accept without asking
+    "Print the estimate; above the threshold, ask (a terminal) or refuse (no terminal and no `--yes`)."
+    print(estimate, flush=True)
+    limit = float(os.environ.get('VMEVAL_CONFIRM_ABOVE_USD') or CONFIRM_ABOVE_USD)
+    if yes or estimate.total <= limit: return True
+    if not sys.stdin.isatty():
+        raise VMEvalError(f"the estimated cost ${estimate.total:.2f} is above ${limit:.2f} "
+                          f"(VMEVAL_CONFIRM_ABOVE_USD); add --yes to accept it.")
+    return input(f"Spend about ${estimate.total:.2f}? [y/N] ").strip().lower() in ('y', 'yes')
 
 def cmd_infer(args)->int:
     "Run models over the questions of a dataset."
@@ -83,14 +98,16 @@ def cmd_infer(args)->int:
     check_names('model', args.model, MODEL_CATALOG)
     check_names('domain', args.domains, DOMAIN_REGISTRY)
     summary = run_experiment(args.questions_dir, args.model, args.experiment, args.samples, args.domains,
-                             args.concurrency, args.shard, args.seed, args.output_dir, args.quiet)
+                             args.concurrency, args.shard, args.seed, args.output_dir, args.quiet,
+                             confirm=lambda est: confirm_cost(est, args.yes))
     print(summary)
     return 1 if summary.failed else 0
 
 def cmd_run(args)->int:
     "Run the experiment a YAML config describes."
     from vmevalkit.inference import run_config
-    summary = run_config(args.config, args.data_dir, args.shard, args.quiet, say=print)  # before the scoring output
+    summary = run_config(args.config, args.data_dir, args.shard, args.quiet, say=print,  # before the scoring output
+                         confirm=lambda est: confirm_cost(est, args.yes))
     return 1 if summary.failed else 0
 
 # %% ../nbs/01_cli.ipynb #0012
@@ -232,6 +249,8 @@ def _add_run_flags(p):
     p.add_argument('--concurrency', type=int_arg(1), default=4, help='jobs in flight per API provider')
     p.add_argument('--shard', help="I/N: run this machine's share of the jobs (0 ≤ I < N)")
     p.add_argument('--quiet', action='store_true', help='no progress bar')
+    p.add_argument('--yes', action='store_true',
+                   help='accept an estimated cost above $VMEVAL_CONFIRM_ABOVE_USD (default 5) without asking')
 
 # %% ../nbs/01_cli.ipynb #0018
 class CommandParser(argparse.ArgumentParser):

@@ -16,14 +16,15 @@ from .core import (FIRST_FRAME, FINAL_FRAME, PROMPT_FILE, QUESTION_METADATA, Bus
                             Interrupted, TaskPair, UnsafeNameError, VMEvalError, atomic_dir, claim, domain_of, pause,
                             read_json, read_manifest, remove_tree, request_stop, reset_stop, safe_name, stop_requested,
                             unknown_name, utc_now, write_json)
-from .models import MODEL_CATALOG, FinalError, load_model, model_entry, redact, redact_dict
+from .models import (MODEL_CATALOG, FinalError, estimate_cost, fit_request, load_model, model_entry, redact,
+                              redact_dict, say_dropped)
 
 log = logging.getLogger('vmevalkit.inference')
 
 # %% auto #0
 __all__ = ['log', 'VIDEO_NAME', 'METADATA_NAME', 'SCORER_OPTIONS', 'InferenceRunner', 'completed_result', 'Job', 'sample_seed',
-           'parse_shard', 'plan_jobs', 'lane', 'RunSummary', 'run_experiment', 'read_config', 'scorer_settings',
-           'analysis_settings', 'run_config', 'score_and_analyze']
+           'parse_shard', 'plan_jobs', 'lane', 'RunSummary', 'CostEstimate', 'estimate_jobs', 'run_experiment',
+           'read_config', 'scorer_settings', 'analysis_settings', 'run_config', 'score_and_analyze']
 
 # %% ../nbs/30_inference.ipynb #0005
 VIDEO_NAME, METADATA_NAME = 'generated_video.mp4', 'metadata.json'
@@ -77,7 +78,8 @@ def _metadata(self:InferenceRunner, pair:TaskPair, res, run_id:str, image_path:P
     return dict(
         inference=dict(run_id=run_id, model=res.model, timestamp=utc_now(), status=res.status,
                        duration_seconds=round(res.duration_seconds, 3), error=res.error, sample=sample, seed=seed,
-                       experiment=self.experiment),
+                       experiment=self.experiment, estimated_cost_usd=res.metadata.get('cost'),
+                       dropped=res.metadata.get('dropped', {})),  # options the model does not accept: not sent
         input=dict(prompt=prompt, image_path=rel(image_path), question_id=pair.id, task_category=pair.task_category),
         output=dict(video_path=rel(final/'video'/VIDEO_NAME) if res.success else None, generation_id=res.generation_id,
                     video_url=res.metadata.get('video_url'), provider=res.metadata),
@@ -177,21 +179,54 @@ class RunSummary:
     busy: int = 0  # runs another live process owns, left to it
     failed: dict = field(default_factory=dict)  # run_id → error
     seconds: float = 0.
-    cost: float = 0.
+    cost: float = 0.  # estimated USD of the runs made now
+    spend: dict = field(default_factory=dict)  # model → estimated USD of the runs made now
     results: list = field(default_factory=list)
     @property
     def total(self)->int: return self.done + self.skipped + self.busy + len(self.failed)
     def __str__(self):
         busy = f", {self.busy} left to another process (re-run after it ends for any it did not finish)" if self.busy else ''
         s = f"{self.total} runs: {self.done} done, {self.skipped} skipped, {len(self.failed)} failed{busy} in {self.seconds:.1f} s"
-        return s + (f", cost {self.cost:.2f}" if self.cost else '') + ''.join(f"\n  failed {k}: {v}" for k, v in self.failed.items())
+        spend = ', '.join(f"{m} ${v:.2f}" for m, v in self.spend.items())
+        return s + (f", estimated cost ${self.cost:.2f} ({spend})" if self.cost else '') + ''.join(f"\n  failed {k}: {v}" for k, v in self.failed.items())
     def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
 
+# %% ../nbs/30_inference.ipynb #a419c41e
+@dataclass
+class CostEstimate:
+    "What a batch will cost before it starts: per model, the runs still to make and their estimated USD."
+    runs: dict = field(default_factory=dict)  # model → runs still to make
+    usd: dict = field(default_factory=dict)   # model → estimated USD (None: no published price)
+    @property
+    def total(self)->float: return round(sum(v for v in self.usd.values() if v), 4)
+    @property
+    def unpriced(self)->list: return [m for m, v in self.usd.items() if v is None and self.runs[m]]
+    def __str__(self):
+        parts = [f"{m} {n} runs " + (f"${self.usd[m]:.2f}" if self.usd[m] is not None else 'price unknown')
+                 for m, n in self.runs.items()]
+        return f"Estimated cost ${self.total:.2f} for {sum(self.runs.values())} runs ({'; '.join(parts)})"
+
+def estimate_jobs(runner:InferenceRunner, jobs:list, options:dict|None=None)->CostEstimate:
+    "The estimated cost of the `jobs` not yet completed, from each model's published price."
+    est = CostEstimate()
+    for j in jobs:
+        est.runs.setdefault(j.model, 0)
+        opts = dict(options or {})
+        one = estimate_cost(j.model, opts.pop('duration', None), **opts)
+        est.usd.setdefault(j.model, None if one is None else 0.)
+        if completed_result(runner.run_dir(j.model, j.pair.id, j.run_id)): continue
+        est.runs[j.model] += 1
+        if one is not None: est.usd[j.model] = round(est.usd[j.model] + one, 4)
+    return est
+
 # %% ../nbs/30_inference.ipynb #0031
-def _check_models(models:list):
-    "Raise before any work if a model is unknown or cannot run here."
+def _check_models(models:list, options:dict):
+    "Raise before any work if a model is unknown, cannot run here, or cannot serve the request (e.g. its duration)."
     for m in models: model_entry(m)
     for m in models: load_model(m)
+    for m in models:
+        opts = {**model_entry(m)['defaults'], **options}
+        say_dropped(m, fit_request(m, opts.get('duration'), 0, opts)[2])
 
 def _check_counts(**counts):
     "Raise if a count is not a whole number ≥ 1 (a concurrency of 0 would wait forever)."
@@ -215,7 +250,9 @@ def _account(summary:RunSummary, job:Job, res:dict):
     elif res.get('busy'): summary.busy += 1
     elif res['success']: summary.done += 1
     else: summary.failed[job.run_id] = res['error']
-    summary.cost += float((res.get('metadata') or {}).get('cost') or 0)
+    cost = float((res.get('metadata') or {}).get('cost') or 0)
+    summary.cost += cost
+    if cost: summary.spend[job.model] = round(summary.spend.get(job.model, 0) + cost, 4)
     summary.results.append(res)
 
 def run_experiment(questions:str|Path|None=None, # the questions folder (default: `data/questions`)
@@ -227,15 +264,19 @@ def run_experiment(questions:str|Path|None=None, # the questions folder (default
                    shard:str|None=None, # 'I/N': this machine's share
                    seed:int=42,
                    output_dir:str|Path|None=None, # the outputs folder (default: beside `questions`)
-                   quiet:bool=False, **options)->RunSummary:
+                   quiet:bool=False,
+                   confirm=None, # called with the `CostEstimate` before any job starts; False stops the batch
+                   **options)->RunSummary:
     "Run `models` on the questions under `questions`; returns a `RunSummary`."
     reset_stop()
     questions = Path(questions or DataLayout().questions)
     runner = InferenceRunner(output_dir or questions.parent/'outputs', experiment)
     _check_counts(samples=samples, concurrency=concurrency)
     pairs = _of_domains(read_manifest(questions)['pairs'], domains, questions)
-    _check_models(list(models))
+    _check_models(list(models), options)
     jobs, summary, start = plan_jobs(pairs, list(models), samples, seed, shard), RunSummary(), time.monotonic()
+    if confirm is not None and not confirm(estimate_jobs(runner, jobs, options)):
+        raise VMEvalError("Not started: the estimated cost was not accepted.")
     lanes = {name: threading.Semaphore(slots) for name, slots in (lane(m, concurrency) for m in models)}
     def work(job):
         with _slot(lanes[lane(job.model, concurrency)[0]]):
@@ -349,6 +390,7 @@ def analysis_settings(cfg:dict, path='config')->dict|None:
 
 def run_config(path:str|Path, data_dir:str|Path|None=None, shard:str|None=None, quiet:bool=False,
                say=None, # called with the inference summary before scoring starts (the command line prints it)
+               confirm=None, # called with the `CostEstimate` before any job starts (see `run_experiment`)
               )->RunSummary:
     "Create the questions a config names, run its experiment, then score it and write its report."
     from vmevalkit.tasks import create_dataset
@@ -358,7 +400,7 @@ def run_config(path:str|Path, data_dir:str|Path|None=None, shard:str|None=None, 
                    layout.questions)
     summary = run_experiment(layout.questions, cfg['models'], cfg.get('experiment', 'pilot_experiment'),
                              cfg.get('samples', 1), tasks.get('domains'), cfg.get('concurrency', 4), shard,
-                             cfg.get('seed', 42), layout.outputs, quiet, **(cfg.get('options') or {}))
+                             cfg.get('seed', 42), layout.outputs, quiet, confirm, **(cfg.get('options') or {}))
     if say: say(summary)
     if shard is None: score_and_analyze(cfg, layout, quiet)
     return summary

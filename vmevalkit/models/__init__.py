@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/models.html.md"""
 
 # %% ../../nbs/20_models.ipynb #0002
 from __future__ import annotations
-import importlib, importlib.util, os, re, time
+import importlib, importlib.util, json, logging, os, re, time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -14,53 +14,236 @@ from pathlib import Path
 from ..core import Interrupted, VMEvalError, unknown_name
 
 # %% auto #0
-__all__ = ['MODEL_CATALOG', 'AVAILABLE_MODELS', 'SECRET_ENV', 'model_entry', 'models_by_family', 'missing_requirements',
-           'models_table', 'redact', 'GenerationResult', 'ModelError', 'FinalError', 'TransientError', 'ModelWrapper',
-           'redact_dict', 'load_model']
+__all__ = ['CHECKED', 'MODEL_CATALOG', 'AVAILABLE_MODELS', 'SECRET_ENV', 'log', 'model_entry', 'models_by_family',
+           'missing_requirements', 'price_label', 'models_table', 'redact', 'GenerationResult', 'ModelError',
+           'FinalError', 'TransientError', 'retired_message', 'fit_request', 'say_dropped', 'estimate_cost',
+           'ModelWrapper', 'redact_dict', 'load_model']
 
 # %% ../../nbs/20_models.ipynb #0005
+CHECKED = '2026-12-04'  # the day every fact below was last checked against its source
+
 def _entry(family, kind, wrapper, model, env=(), extra=None, packages=(), gpu=False, **defaults)->dict:
     return dict(family=family, kind=kind, wrapper=wrapper, model=model, env=list(env), extra=extra,
                 packages=list(packages), gpu=gpu, defaults=defaults)
 
+def _price(amount:float|None, # USD per `unit`; None when no price is published (then `reason` says why)
+           unit:str='second', # 'second' (of video) or 'video'
+           source:str|None=None, date:str=CHECKED, reason:str|None=None, **by_resolution)->dict:
+    "A published price, or `amount=None` with the reason there is none."
+    return dict(amount=amount, currency='USD', unit=unit, by_resolution=by_resolution, date=date, source=source, reason=reason)
+
+def _accepts(seed=False, durations=None, resolutions=None, aspect_ratios=None, audio=False, negative_prompt=False)->dict:
+    "What a model's API accepts. `durations`: a list of seconds, `(low, high)` for a range, None for any."
+    return dict(seed=seed, durations=list(durations) if isinstance(durations, list) else durations, resolutions=resolutions,
+                aspect_ratios=aspect_ratios, audio=audio, negative_prompt=negative_prompt)
+
+def _facts(entry:dict, status:str, source:str, price:dict, accepts:dict, retired_on:str|None=None, successors=(),
+           note:str|None=None)->dict:
+    "`entry` with its life facts: status (available / deprecated / retired), when and where they were checked."
+    return {**entry, 'status': status, 'checked': CHECKED, 'source': source, 'price': price, 'accepts': accepts,
+            'retired_on': retired_on, 'successors': list(successors), 'note': note}
+
 _REF = 'vmevalkit.models.reference'
 _API = ['httpx']
+_FREE = _price(0., reason='runs offline on this machine: no provider charges')
+_OWN_GPU = _price(None, reason='open weights run on your own GPU: no per-video price')
+_GONE = 'retired: no longer sold'
 
-def _oss(family, cls, repo, num_frames, fps, height, width)->dict:
+def _ref(cls, name, **defaults):
+    return _facts(_entry('reference', 'reference', f'{_REF}:{cls}', name, fps=8, **defaults), 'available',
+                  'built in (nbs/24_reference.ipynb)', _FREE, _accepts(seed=True))
+
+def _oss(family, cls, repo, num_frames, fps, height, width, **defaults)->dict:
     "An open-source model run through diffusers (needs the `models` extra and a GPU)."
-    return _entry(family, 'open_source', f'vmevalkit.models.diffusers_models:{cls}', repo, (), 'models',
-                  ['torch', 'diffusers', 'transformers'], True, num_frames=num_frames, fps=fps, height=height, width=width)
+    e = _entry(family, 'open_source', f'vmevalkit.models.diffusers_models:{cls}', repo, (), 'models',
+               ['torch', 'diffusers', 'transformers'], True, num_frames=num_frames, fps=fps, height=height, width=width,
+               **defaults)
+    return _facts(e, 'available', f'https://huggingface.co/{repo}', _OWN_GPU, _accepts(seed=True, negative_prompt=True))
+
+_SORA = 'https://developers.openai.com/api/docs/models/sora-2'
+_VEO_RETIRED = 'https://docs.cloud.google.com/vertex-ai/generative-ai/docs/models/veo/3-0-generate'
+_VEO_PREVIEW_GONE = 'https://docs.apiyi.com/en/live/2026-10/veo-3-1-preview-retired.md'
+_VEO_PRICE = 'https://ai.google.dev/gemini-api/docs/pricing'
+_RUNWAY = 'https://docs.dev.runwayml.com/guides/pricing'
+_LUMA = 'https://docs.lumalabs.ai/docs/api'
+_WAVESPEED = 'https://wavespeed.ai/docs/docs-api/wavespeed-ai/wan-2.2-image-to-video'
+
+def _veo(model, status, price, retired_on=None, successors=(), source=_VEO_RETIRED, note=None):
+    durations = [4, 6, 8] if model.startswith('veo-3.1') else ([8] if model.startswith('veo-3.0') else [5, 6, 7, 8])
+    e = _entry('veo', 'api', 'vmevalkit.models.veo:VeoModel', model, ['GEMINI_API_KEY'], 'api', _API,
+               duration=8, aspect_ratio='16:9', resolution='720p')
+    # the Gemini API refuses `seed` for Veo (the google-genai SDK sends it only in Vertex mode)
+    accepts = _accepts(seed=False, durations=durations, aspect_ratios=['16:9', '9:16'], negative_prompt=True,
+                       resolutions=['720p', '1080p', '4k'] if model.startswith('veo-3.1') else ['720p', '1080p'],
+                       audio=not model.startswith('veo-2'))
+    return _facts(e, status, source, price, accepts, retired_on, successors, note)
+
+def _runway(model, ratio, status, price, retired_on=None, successors=(), note=None):
+    e = _entry('runway', 'api', 'vmevalkit.models.runway:RunwayModel', model, ['RUNWAYML_API_SECRET'], 'api', _API,
+               duration=5, ratio=ratio)
+    ratios = ['1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672']
+    return _facts(e, status, _RUNWAY, price, _accepts(seed=True, durations=(2, 10), aspect_ratios=ratios),
+                  retired_on, successors, note)
+
+def _luma(model):
+    e = _entry('luma', 'api', 'vmevalkit.models.luma:LumaModel', model, ['LUMA_API_KEY', 'S3_BUCKET'], 'api',
+               _API + ['boto3'], duration=5, resolution='720p', aspect_ratio='16:9')
+    accepts = _accepts(durations=[5, 9], resolutions=['540p', '720p', '1080p', '4k'],
+                       aspect_ratios=['1:1', '16:9', '9:16', '4:3', '3:4', '21:9', '9:21'])
+    return _facts(e, 'available', _LUMA, _price(None, reason="not confirmed: Luma's per-generation price could not be "
+                                                "read from Luma's own pages on the day checked"), accepts,
+                  note="Luma calls the Dream Machine API legacy; its newer ray-3.2 is served by the Luma Agents API "
+                       "(another base URL and key), which this wrapper does not speak (not confirmed on Luma's pages)")
+
+def _wavespeed(path, duration, durations, price):
+    e = _entry('wavespeed', 'api', 'vmevalkit.models.wavespeed:WaveSpeedModel', path, ['WAVESPEED_API_KEY'], 'api',
+               _API, duration=duration)
+    return _facts(e, 'available', _WAVESPEED, price, _accepts(seed=True, durations=durations, negative_prompt=True))
+
+_KLING = 'https://app.klingai.com/global/dev/document-api (General Information, Image to Video; read through a mirror)'
+_ARK = 'https://docs.byteplus.com/api/docs/ModelArk/1366799 (and byteplus-python-sdk-v2 3.0.63)'
+_MINIMAX = 'https://platform.minimax.io/docs/api-reference/video-generation-query.md'
+_DASHSCOPE = 'https://www.alibabacloud.com/help/en/model-studio/image-to-video-api-reference/'
+_UNCONFIRMED = 'not confirmed: no price on the provider pages found on the day checked'
+
+def _kling(model, mode):
+    e = _entry('kling', 'api', 'vmevalkit.models.kling:KlingModel', model, ['KLING_ACCESS_KEY', 'KLING_SECRET_KEY'],
+               'api', _API, duration=5, mode=mode)
+    return _facts(e, 'available', _KLING, _price(None, reason='not confirmed: Kling sells prepaid resource packs'),
+                  _accepts(durations=[5, 10], negative_prompt=True))
+
+def _seedance(model, durations, audio=False):
+    e = _entry('seedance', 'api', 'vmevalkit.models.seedance:SeedanceModel', model, ['ARK_API_KEY'], 'api', _API,
+               duration=5, resolution='720p', aspect_ratio='16:9')
+    return _facts(e, 'available', _ARK, _price(None, reason='not confirmed: billed per output token; rate not read'),
+                  _accepts(seed=True, durations=durations, resolutions=['480p', '720p', '1080p'], audio=audio,
+                           aspect_ratios=['16:9', '4:3', '1:1', '3:4', '9:16', '21:9', 'adaptive']))
+
+def _hailuo(model, resolutions):
+    e = _entry('hailuo', 'api', 'vmevalkit.models.hailuo:HailuoModel', model, ['MINIMAX_API_KEY'], 'api', _API,
+               duration=6, resolution='768P')
+    return _facts(e, 'available', _MINIMAX, _price(None, reason=_UNCONFIRMED),
+                  _accepts(durations=[6, 10], resolutions=resolutions),
+                  note='10 s only below 1080P (the wrapper checks the pair)')
+
+def _dashscope(model, durations, resolutions, price, audio=False, note=None):
+    e = _entry('wan', 'api', 'vmevalkit.models.dashscope:DashScopeModel', model, ['DASHSCOPE_API_KEY'], 'api', _API,
+               duration=durations[0], resolution='720P' if '720P' in resolutions else resolutions[0])
+    return _facts(e, 'available', _DASHSCOPE, price, _accepts(seed=True, durations=durations, resolutions=resolutions,
+                                                             audio=audio, negative_prompt=True), note=note)
+
+def _fal(model, family, price, accepts, note=None, **defaults):
+    e = _entry(family, 'api', 'vmevalkit.models.fal:FalModel', model, ['FAL_KEY'], 'api', _API, **defaults)
+    return _facts(e, 'available', f'https://fal.ai/models/{model}/llms.txt', price, accepts, note=note)
+
+def _replicate(model, family, accepts, **defaults):
+    e = _entry(family, 'api', 'vmevalkit.models.replicate:ReplicateModel', model, ['REPLICATE_API_TOKEN'], 'api',
+               _API, **defaults)
+    return _facts(e, 'available', f'https://replicate.com/{model}/api', _price(None, reason=_UNCONFIRMED), accepts,
+                  note='input schema not confirmed on the day checked: read the model page before a paid run')
+
+_SUCCESSORS = ['veo-3.1-generate-001', 'runway-gen4.5', 'runway-gen4-turbo']
+_NO_PRICE = _price(None, reason='not confirmed: no published price found for this id on the day checked')
 
 MODEL_CATALOG = {
     # reference models: offline, deterministic, the built-in default
-    'oracle':       _entry('reference', 'reference', f'{_REF}:OracleModel', 'oracle', fps=8),
-    'still':        _entry('reference', 'reference', f'{_REF}:StillModel', 'still', fps=8, duration=4),
-    'cut-to-final': _entry('reference', 'reference', f'{_REF}:CutToFinalModel', 'cut-to-final', fps=8, duration=4),
-    'crossfade':    _entry('reference', 'reference', f'{_REF}:CrossfadeModel', 'crossfade', fps=8, duration=4),
-    # OpenAI Sora (POST /v1/videos)
-    'openai-sora-2':     _entry('openai', 'api', 'vmevalkit.models.sora:SoraModel', 'sora-2', ['OPENAI_API_KEY'],
-                                'api', _API, duration=4, resolution='1280x720'),
-    'openai-sora-2-pro': _entry('openai', 'api', 'vmevalkit.models.sora:SoraModel', 'sora-2-pro', ['OPENAI_API_KEY'],
-                                'api', _API, duration=4, resolution='1280x720'),
+    'oracle':       _ref('OracleModel', 'oracle'),
+    'still':        _ref('StillModel', 'still', duration=4),
+    'cut-to-final': _ref('CutToFinalModel', 'cut-to-final', duration=4),
+    'crossfade':    _ref('CrossfadeModel', 'crossfade', duration=4),
+    # OpenAI Sora: the Videos API was shut down on 2026-09-24, with no replacement from OpenAI
+    **{f'openai-{m}': _facts(_entry('openai', 'api', 'vmevalkit.models.sora:SoraModel', m, ['OPENAI_API_KEY'], 'api',
+                                    _API, duration=4, resolution='1280x720'),
+                             'retired', _SORA, _price(usd, source=_SORA, reason='the last published price (720p); ' + _GONE),
+                             _accepts(durations=[4, 8, 12], resolutions=['1280x720', '720x1280'], audio=True),
+                             '2026-09-24', _SUCCESSORS)
+       for m, usd in [('sora-2', 0.10), ('sora-2-pro', 0.30)]},
     # Google Veo through the Gemini API (predictLongRunning)
-    **{f'veo-{v}': _entry('veo', 'api', 'vmevalkit.models.veo:VeoModel', f'veo-{v}-{s}', ['GEMINI_API_KEY'], 'api', _API,
-                          duration=8, aspect_ratio='16:9', resolution='720p')
-       for v, s in [('2.0-generate', '001'), ('3.0-generate', '001'), ('3.0-fast-generate', '001'),
-                    ('3.1-generate', 'preview'), ('3.1-fast-generate', 'preview')]},
+    **{f'veo-{v}': _veo(m, 'retired', _price(None, reason=_GONE), '2026-06-30', [s])
+       for v, m, s in [('2.0-generate', 'veo-2.0-generate-001', 'veo-3.1-generate-001'),
+                       ('3.0-generate', 'veo-3.0-generate-001', 'veo-3.1-generate-001'),
+                       ('3.0-fast-generate', 'veo-3.0-fast-generate-001', 'veo-3.1-fast-generate-001')]},
+    # the names the paper used: the preview ids, shut down on 2026-10-22
+    **{f'veo-{v}': _veo(f'veo-{v}-preview', 'retired', _price(None, reason=_GONE), '2026-10-22', [f'veo-{v}-001'],
+                        _VEO_PREVIEW_GONE, note="not confirmed on Google's own pages: the date comes from a relay's "
+                                                "notice that cites ai.google.dev/gemini-api/docs/deprecations")
+       for v in ['3.1-generate', '3.1-fast-generate']},
+    # the GA ids (named by Google as the migration target of veo-3.0 on Vertex AI)
+    'veo-3.1-generate-001': _veo('veo-3.1-generate-001', 'available', _price(0.40, source=_VEO_PRICE, **{'4k': 0.60}),
+                                 source=_VEO_PRICE, note="not confirmed: that ai.google.dev serves the -001 id through "
+                                                         "the Gemini API (Vertex AI's Veo page names it)"),
+    'veo-3.1-fast-generate-001': _veo('veo-3.1-fast-generate-001', 'available',
+                                      _price(0.10, source=_VEO_PRICE, **{'1080p': 0.12, '4k': 0.30}), source=_VEO_PRICE,
+                                      note="not confirmed: that ai.google.dev serves the -001 id through the Gemini API "
+                                           "(Vertex AI's Veo page names it)"),
     # Luma Dream Machine (the image goes as a URL: S3 presigned)
-    **{f'luma-{m}': _entry('luma', 'api', 'vmevalkit.models.luma:LumaModel', m, ['LUMA_API_KEY', 'S3_BUCKET'], 'api',
-                           _API + ['boto3'], duration=5, resolution='720p', aspect_ratio='16:9')
-       for m in ['ray-2', 'ray-flash-2']},
-    # Runway (image_to_video)
-    **{f'runway-{m.replace("_", "-")}': _entry('runway', 'api', 'vmevalkit.models.runway:RunwayModel', m,
-                                                ['RUNWAYML_API_SECRET'], 'api', _API, duration=5, ratio=ratio)
-       for m, ratio in [('gen4_turbo', '1280:720'), ('gen3a_turbo', '1280:768')]},
+    **{f'luma-{m}': _luma(m) for m in ['ray-2', 'ray-flash-2']},
+    # Runway (image_to_video); 1 credit = USD 0.01
+    'runway-gen4-turbo': _runway('gen4_turbo', '1280:720', 'available', _price(0.05, source=_RUNWAY)),
+    'runway-gen4.5':     _runway('gen4.5', '1280:720', 'available', _price(0.12, source=_RUNWAY)),
+    'runway-gen3a-turbo': _runway('gen3a_turbo', '1280:768', 'retired', _price(None, reason=_GONE), '2026-07',
+                                  ['runway-gen4-turbo', 'runway-gen4.5'],
+                                  note='not confirmed: the day in July 2026 (the month is from issue 14)'),
     # WaveSpeed gateway
-    **{f'wavespeed-{p.split("/", 1)[1].replace("/", "-")}': _entry('wavespeed', 'api', 'vmevalkit.models.wavespeed:WaveSpeedModel', p,
-                                                            ['WAVESPEED_API_KEY'], 'api', _API, duration=d)
-       for p, d in [('wavespeed-ai/wan-2.1/i2v-480p', 5), ('wavespeed-ai/wan-2.1/i2v-720p', 5),
-                    ('wavespeed-ai/wan-2.2/i2v-480p', 5), ('wavespeed-ai/wan-2.2/i2v-720p', 5),
-                    ('google/veo3.1/image-to-video', 8)]},
+    'wavespeed-wan-2.1-i2v-480p': _wavespeed('wavespeed-ai/wan-2.1/i2v-480p', 5, [5, 10], _NO_PRICE),
+    'wavespeed-wan-2.1-i2v-720p': _wavespeed('wavespeed-ai/wan-2.1/i2v-720p', 5, [5, 10], _NO_PRICE),
+    'wavespeed-wan-2.2-i2v-480p': _wavespeed('wavespeed-ai/wan-2.2/i2v-480p', 5, [5, 8], _price(0.03, source=_WAVESPEED)),
+    'wavespeed-wan-2.2-i2v-720p': _wavespeed('wavespeed-ai/wan-2.2/i2v-720p', 5, [5, 8], _price(0.06, source=_WAVESPEED)),
+    'wavespeed-veo3.1-image-to-video': _wavespeed('google/veo3.1/image-to-video', 8, [4, 6, 8], _NO_PRICE),
+    # Kling (its own API, JWT from an access key and a secret key)
+    **{m: _kling(m, mode) for m, mode in [('kling-v2-1', 'std'), ('kling-v2-1-master', 'pro'),
+                                          ('kling-v2-5-turbo', 'std'), ('kling-v2-6', 'pro')]},
+    # ByteDance Seedance through BytePlus ModelArk
+    'seedance-1.0-pro':      _seedance('seedance-1-0-pro-250528', (2, 12)),
+    'seedance-1.0-pro-fast': _seedance('seedance-1-0-pro-fast-251015', (2, 12)),
+    'seedance-1.0-lite-i2v': _seedance('seedance-1-0-lite-i2v-250428', (2, 12)),
+    'seedance-1.5-pro':      _seedance('seedance-1-5-pro-251215', (4, 12), audio=True),
+    # MiniMax Hailuo
+    'hailuo-2.3':      _hailuo('MiniMax-Hailuo-2.3', ['768P', '1080P']),
+    'hailuo-2.3-fast': _hailuo('MiniMax-Hailuo-2.3-Fast', ['768P', '1080P']),
+    'hailuo-02':       _hailuo('MiniMax-Hailuo-02', ['512P', '768P', '1080P']),
+    # Wan hosted by Alibaba Cloud Model Studio (DashScope)
+    'dashscope-wan2.7-i2v': _dashscope('wan2.7-i2v', [5, 10, 15], ['720P', '1080P'], _price(None, reason=_UNCONFIRMED),
+                                       note='durations not confirmed'),
+    'dashscope-wan2.6-i2v': _dashscope('wan2.6-i2v', [5, 10, 15], ['720P', '1080P'],
+                                       _price(0.10, source='third-party listings; not confirmed on Alibaba Cloud pages',
+                                              **{'1080P': 0.15}), audio=True),
+    'dashscope-wan2.6-i2v-flash': _dashscope('wan2.6-i2v-flash', (2, 15), ['720P', '1080P'],
+                                             _price(None, reason=_UNCONFIRMED), audio=True),
+    'dashscope-wan2.5-i2v-preview': _dashscope('wan2.5-i2v-preview', [5, 10], ['480P', '720P', '1080P'],
+                                               _price(None, reason=_UNCONFIRMED), audio=True),
+    'dashscope-wan2.1-i2v-plus': _dashscope('wan2.1-i2v-plus', [5], ['720P'], _price(0.10, source=_DASHSCOPE)),
+    'dashscope-wan2.1-i2v-turbo': _dashscope('wan2.1-i2v-turbo', [3, 4, 5], ['480P', '720P'], _price(0.036, source=_DASHSCOPE)),
+    # fal: one queue protocol, the model id is data
+    'fal-kling-2.5-turbo-std': _fal('fal-ai/kling-video/v2.5-turbo/standard/image-to-video', 'kling',
+                                    _price(0.042, source='https://fal.ai/models/fal-ai/kling-video/v2.5-turbo/standard/image-to-video/llms.txt'),
+                                    _accepts(durations=[5, 10], negative_prompt=True), duration=5),
+    'fal-kling-2.1-std': _fal('fal-ai/kling-video/v2.1/standard/image-to-video', 'kling',
+                              _price(0.056, source='https://fal.ai/models/fal-ai/kling-video/v2.1/standard/image-to-video/llms.txt'),
+                              _accepts(durations=[5, 10], negative_prompt=True), duration=5),
+    'fal-kling-4': _fal('fal-ai/kling-video/v4/image-to-video', 'kling',
+                        _price(0.157, source='https://fal.ai/models/fal-ai/kling-video/v4/image-to-video/llms.txt'),
+                        _accepts(durations=[5, 10]), note='durations not confirmed', duration=5),
+    'fal-veo-3.1-fast': _fal('fal-ai/veo3.1/fast/image-to-video', 'veo',
+                             _price(0.10, source='https://fal.ai/models/fal-ai/veo3.1/fast/image-to-video/llms.txt'),
+                             _accepts(durations=[4, 6, 8], resolutions=['720p', '1080p'],
+                                      aspect_ratios=['16:9', '9:16', 'auto'], negative_prompt=True),
+                             duration=8, resolution='720p', aspect_ratio='16:9'),
+    'fal-seedance-2.0': _fal('bytedance/seedance-2.0/image-to-video', 'seedance', _price(None, reason=_UNCONFIRMED),
+                             _accepts(seed=True, durations=[5, 10], resolutions=['720p', '480p']),
+                             note='durations and resolutions not confirmed', duration=5),
+    # Replicate: one predictions protocol, the model id is data
+    'replicate-kling-v2.1': _replicate('kwaivgi/kling-v2.1', 'kling', _accepts(durations=[5, 10], negative_prompt=True),
+                                       duration=5),
+    'replicate-veo-3.1-fast': _replicate('google/veo-3.1-fast', 'veo', _accepts(seed=True, durations=[4, 6, 8],
+                                         resolutions=['720p', '1080p'], negative_prompt=True), duration=8, resolution='720p'),
+    'replicate-wan-2.5-i2v': _replicate('wan-video/wan-2.5-i2v', 'wan', _accepts(seed=True, durations=[5, 10],
+                                        resolutions=['720p', '480p', '1080p'], negative_prompt=True),
+                                        duration=5, resolution='720p'),
+    'replicate-seedance-1-pro': _replicate('bytedance/seedance-1-pro', 'seedance',
+                                           _accepts(seed=True, durations=[5, 10], resolutions=['1080p', '480p']), duration=5),
+    'replicate-hailuo-02': _replicate('minimax/hailuo-02', 'hailuo', _accepts(durations=[6, 10], resolutions=['768p', '1080p']),
+                                      duration=6),
     # open-source models through diffusers
     'ltx-video':         _oss('ltx', 'LTXVideoModel', 'Lightricks/LTX-Video', 97, 24, 480, 704),
     'wan-2.1-i2v-480p':  _oss('wan', 'WanModel', 'Wan-AI/Wan2.1-I2V-14B-480P-Diffusers', 81, 16, 480, 832),
@@ -68,16 +251,26 @@ MODEL_CATALOG = {
     'wan-2.2-i2v-a14b':  _oss('wan', 'WanModel', 'Wan-AI/Wan2.2-I2V-A14B-Diffusers', 81, 16, 720, 1280),
     'wan-2.2-ti2v-5b':   _oss('wan', 'WanModel', 'Wan-AI/Wan2.2-TI2V-5B-Diffusers', 121, 24, 704, 1280),
     'cogvideox-5b-i2v':  _oss('cogvideox', 'CogVideoXModel', 'THUDM/CogVideoX-5b-I2V', 49, 8, 480, 720),
-    'hunyuan-video-i2v': _oss('hunyuan', 'HunyuanVideoModel', 'hunyuanvideo-community/HunyuanVideo-I2V', 129, 24, 720, 1280),
+    'ltx-video-0.9.7-dev': _oss('ltx', 'LTXConditionModel', 'Lightricks/LTX-Video-0.9.7-dev', 161, 24, 512, 768),
+    'ltx-video-0.9.8-13b-distilled': _oss('ltx', 'LTXConditionModel', 'Lightricks/LTX-Video-0.9.8-13B-distilled', 161, 24,
+                                          512, 768, guidance_scale=1.0,
+                                          timesteps=[1000, 993, 987, 981, 975, 909, 725, 0.03]),
+    'hunyuan-video-i2v': {**_oss('hunyuan', 'HunyuanVideoModel', 'hunyuanvideo-community/HunyuanVideo-I2V', 129, 24, 720, 1280),
+                          'note': 'untested here: no tiny CPU pipeline; only the #| gpu cell of 23_diffusers runs it'},
     'svd-xt':            _oss('svd', 'StableVideoDiffusionModel', 'stabilityai/stable-video-diffusion-img2vid-xt', 25, 7, 576, 1024),
 }
-AVAILABLE_MODELS = list(MODEL_CATALOG)
+AVAILABLE_MODELS = [n for n, e in MODEL_CATALOG.items() if e['status'] != 'retired']
 
 # %% ../../nbs/20_models.ipynb #0008
 def model_entry(name:str)->dict:
-    "The catalog entry of `name`."
+    "The catalog entry of `name`; an entry a user added without life facts gets permissive ones."
     if name not in MODEL_CATALOG: raise unknown_name('model', name, MODEL_CATALOG)
-    return MODEL_CATALOG[name]
+    return {**_UNKNOWN_FACTS, **MODEL_CATALOG[name]}
+
+# a user's own entry (see the "add a model" tutorial) may leave these out: then nothing is dropped or priced
+_UNKNOWN_FACTS = dict(status='available', checked=None, source=None, retired_on=None, successors=[], note=None,
+                      price=_price(None, date=None, reason='the catalog entry names no price'),
+                      accepts=_accepts(seed=True, audio=True, negative_prompt=True))
 
 def models_by_family(family:str)->list:
     "The names of the models of `family` (e.g. 'veo')."
@@ -99,14 +292,25 @@ def _cuda_available()->bool:
     return torch.cuda.is_available()
 
 # %% ../../nbs/20_models.ipynb #0014
+def price_label(name:str)->str:
+    "The published price of `name` in a few characters ('$0.05/s', 'free', '?' when none is published)."
+    p = model_entry(name)['price']
+    if p['amount'] is None: return '?'
+    return 'free' if p['amount'] == 0 else f"${p['amount']:.2f}/{'s' if p['unit'] == 'second' else p['unit']}"
+
 def models_table()->list:
-    "One row per model: name, family, kind, and 'ready' or what is missing."
-    return [dict(name=n, family=e['family'], kind=e['kind'], status='; '.join(missing_requirements(n)) or 'ready')
-            for n, e in MODEL_CATALOG.items()]
+    "One row per model: name, family, kind, catalog status and the day it was checked, price, and whether it runs here."
+    return [dict(name=n, family=e['family'], kind=e['kind'], status=e['status'], checked=e['checked'] or '-',
+                 price=price_label(n),
+                 here='retired' if e['status'] == 'retired' else '; '.join(missing_requirements(n)) or 'ready')
+            for n, e in ((n, model_entry(n)) for n in MODEL_CATALOG)]
 
 # %% ../../nbs/20_models.ipynb #0017
 SECRET_ENV = ['OPENAI_API_KEY', 'GEMINI_API_KEY', 'LUMA_API_KEY', 'RUNWAYML_API_SECRET', 'WAVESPEED_API_KEY',
-              'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'HF_TOKEN', 'VMEVAL_JUDGE_API_KEY']
+              'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'HF_TOKEN', 'VMEVAL_JUDGE_API_KEY',
+              # the providers joining in issue 14
+              'KLING_ACCESS_KEY', 'KLING_SECRET_KEY', 'ARK_API_KEY', 'MINIMAX_API_KEY', 'DASHSCOPE_API_KEY', 'FAL_KEY',
+              'REPLICATE_API_TOKEN', 'GOOGLE_API_KEY']
 
 def redact(text)->str:
     "`text` with the value of every set secret variable replaced by `***`."
@@ -143,6 +347,58 @@ class TransientError(ModelError):
                  maybe_taken:bool=False): # the request may have reached the provider (so a paid job may exist)
         super().__init__(msg); self.retry_after, self.maybe_taken = retry_after, maybe_taken
 
+# %% ../../nbs/20_models.ipynb #da377d11
+log = logging.getLogger('vmevalkit.models')
+_OPTION_FIELDS = {'resolution': 'resolutions', 'aspect_ratio': 'aspect_ratios', 'ratio': 'aspect_ratios'}
+_DROPPABLE = {'seed': 'runs are not reproducible', 'negative_prompt': 'the negative prompt is not sent',
+              'audio': 'the audio setting is not sent'}
+
+def retired_message(name:str)->str|None:
+    "One line saying when `name` was retired and what to use instead (None while it is not retired)."
+    e = model_entry(name)
+    if e['status'] != 'retired': return None
+    return (f"Model {name!r} was retired on {e['retired_on']} and can no longer be called; use "
+            f"{', '.join(e['successors'])} instead (its past runs still score and analyse).")
+
+def _check_duration(name:str, duration:float, allowed):
+    if allowed is None: return
+    ok = allowed[0] <= duration <= allowed[1] if isinstance(allowed, tuple) else duration in allowed
+    if not ok: raise FinalError(f"{name} cannot make a {duration:g} s video: it accepts "
+                                f"{f'{allowed[0]}-{allowed[1]} s' if isinstance(allowed, tuple) else ', '.join(map(str, allowed)) + ' s'}.")
+
+def fit_request(name:str, # catalog name
+                duration:float|None=None, # seconds wanted (None: the model's default)
+                seed:int|None=None,
+                options:dict|None=None)->tuple: # `(seed, options, dropped)`: what to send and {option: why not sent}
+    "What to send `name` for this request; a `FinalError` when the model cannot serve it."
+    acc, opts, dropped = model_entry(name)['accepts'], dict(options or {}), {}
+    if duration is not None: _check_duration(name, duration, acc['durations'])
+    for key, field in _OPTION_FIELDS.items():
+        allowed = acc[field]
+        if opts.get(key) is not None and allowed is not None and opts[key] not in allowed:
+            raise FinalError(f"{name} does not accept {key}={opts[key]!r}; it accepts {', '.join(allowed)}.")
+    if seed is not None and not acc['seed']: seed, dropped['seed'] = None, f"seed not supported by {name}: {_DROPPABLE['seed']}"
+    for key in ('negative_prompt', 'audio'):
+        if opts.get(key) not in (None, False, '') and not acc[key]:
+            opts.pop(key)
+            dropped[key] = f"{key} not supported by {name}: {_DROPPABLE[key]}"
+    return seed, opts, dropped
+
+_said = set()
+def say_dropped(name:str, dropped:dict):
+    "Log each dropped option once per model and option in this process."
+    for key, why in dropped.items():
+        if (name, key) not in _said: _said.add((name, key)); log.warning("%s", why)
+
+def estimate_cost(name:str, duration:float|None=None, **options)->float|None:
+    "The estimated USD price of one video of `name` (None when no price is published)."
+    e = model_entry(name)
+    p, opts = e['price'], {**e['defaults'], **options}
+    if p['amount'] is None: return None
+    amount = p['by_resolution'].get(opts.get('resolution'), p['amount'])
+    if p['unit'] == 'video': return round(amount, 4)
+    return round(amount*float(duration if duration is not None else opts.get('duration') or 0), 4)
+
 # %% ../../nbs/20_models.ipynb #0024
 class ModelWrapper:
     "One video model behind the `generate` contract."
@@ -168,17 +424,29 @@ def generate(self:ModelWrapper, image_path:str|Path, # the first frame
              output_path:str|Path, # where the MP4 goes
              **options)->GenerationResult: # per-call options (override the model's), e.g. `job_file`
     "Generate a video for `image_path` and `text_prompt` into `output_path`."
-    start, opts = time.monotonic(), {**self.options, **options}
+    start, opts, dropped = time.monotonic(), {**self.options, **options}, {}
     if duration is not None: opts['duration'] = duration
     try:
+        if self.name in MODEL_CATALOG:  # a catalog model is sent only what it accepts
+            seed, opts, dropped = fit_request(self.name, opts.get('duration'), seed, opts)
+            say_dropped(self.name, dropped)
         extras = self._generate(Path(image_path), text_prompt, Path(output_path), seed=seed, **opts) or {}
         _check_playable(self.name, output_path)
     except Interrupted: raise  # a stop request is not a failure of the model: nothing is recorded
     except Exception as e:
         msg = redact(f"{type(e).__name__}: {e}" if not isinstance(e, VMEvalError) else e)
-        return GenerationResult(False, self.name, error=msg, duration_seconds=time.monotonic() - start)
+        return GenerationResult(False, self.name, error=msg, duration_seconds=time.monotonic() - start,
+                                metadata={'dropped': dropped} if dropped else {})
     return GenerationResult(True, self.name, 'success', str(output_path), None, time.monotonic() - start,
-                            extras.get('generation_id'), redact_dict(extras.get('metadata', {})))
+                            extras.get('generation_id'), redact_dict(_with_cost(self.name, extras.get('metadata', {}), opts, dropped)))
+
+def _with_cost(name:str, meta:dict, opts:dict, dropped:dict)->dict:
+    "The provider's extras plus what was not sent and, unless the provider reported one, the estimated cost."
+    meta = {**meta, **({'dropped': dropped} if dropped else {})}
+    if meta.get('cost') is None and name in MODEL_CATALOG:
+        meta.update(cost=estimate_cost(name, opts.get('duration'), **{k: v for k, v in opts.items() if k != 'duration'}),
+                    cost_estimated=True)
+    return meta
 
 def _check_playable(name:str, path:Path):
     "A `ModelError` naming the model when `path` is not a video (PyAV's own message names a file about to vanish)."
@@ -193,15 +461,18 @@ def redact_dict(d:dict)->dict:
     return json.loads(redact(json.dumps(d)))
 
 # %% ../../nbs/20_models.ipynb #0030
-def load_model(name:str, **options)->ModelWrapper:
+def load_model(name:str, # catalog name
+               allow_retired:bool=False, # build a retired model's wrapper anyway (for stand-in servers)
+               **options)->ModelWrapper:
     "The ready-to-use wrapper of catalog model `name`."
+    if not allow_retired and (gone := retired_message(name)): raise FinalError(gone)
     missing = missing_requirements(name, options.get('device'))
     if missing: raise FinalError(f"Model {name!r} cannot run here: it needs {', '.join(missing)}. "
                                  f"Set the key in the environment or .env, or install what is named.")
-    return _load(name, tuple(sorted(options.items())))
+    return _load(name, json.dumps(options, sort_keys=True, default=str))  # dicts and lists as options too
 
 @lru_cache(maxsize=None)
-def _load(name:str, options:tuple)->ModelWrapper:
+def _load(name:str, options:str)->ModelWrapper:
     e = MODEL_CATALOG[name]
     module, cls = e['wrapper'].split(':')
-    return getattr(importlib.import_module(module), cls)(name, e['model'], **{**e['defaults'], **dict(options)})
+    return getattr(importlib.import_module(module), cls)(name, e['model'], **{**e['defaults'], **json.loads(options)})

@@ -294,6 +294,7 @@ def _generate(self:ApiModel, image_path:Path, text_prompt:str, output_path:Path,
               **options)->dict:
     "Validate, submit (or resume the job recorded in `job_file`), poll, download: the life of one job."
     params, policy = self.validate(options), RetryPolicy.from_options(options)
+    self.warn_dropped(options)
     job = JobRecord(Path(job_file) if job_file else None, self.provider, self.model, request_digest(text_prompt, params))
     if (job_id := job.recorded()):
         try: return self._collect(job, job_id, output_path, params, policy, options)
@@ -313,7 +314,9 @@ def _collect(self:ApiModel, job:JobRecord, job_id:str, output_path:Path, params:
         self.check_video(job_id, url, output_path)
     except (FinalError, JobFailed): job.forget(); raise
     meta = dict(provider=self.provider, model_id=self.model, params=params, video_url=redact(url.split('?')[0]), bytes=size)
-    if options.get('seed') is not None: meta['seed'] = options['seed']
+    dropped = self.dropped(options)
+    if options.get('seed') is not None and 'seed' not in dropped: meta['seed'] = options['seed']
+    if dropped: meta['not_sent'] = dropped  # the run says what it could not ask for (e.g. a seed: not reproducible)
     return dict(generation_id=job_id, metadata=meta)
 
 @patch
@@ -330,3 +333,18 @@ def check_video(self:ApiModel, job_id:str, url:str, path:Path):
 def key_for(self:ApiModel, url:str)->bool:
     "Whether downloading `url` needs the key (only URLs on the provider's own API get it)."
     return False
+
+@patch
+def dropped(self:ApiModel, options:dict)->dict:
+    "Options given that this provider does not accept, left out of the request: {option: why}."
+    return {}
+
+_warned = set()
+
+@patch
+def warn_dropped(self:ApiModel, options:dict):
+    "Say once per model and option that an option is not sent."
+    for opt, why in self.dropped(options).items():
+        if (self.model, opt) in _warned: continue
+        _warned.add((self.model, opt))
+        log.warning("%s not supported by %s: %s", opt, self.model, why)

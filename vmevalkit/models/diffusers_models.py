@@ -16,8 +16,9 @@ from . import FinalError, ModelWrapper
 
 # %% auto #0
 __all__ = ['DTYPES', 'TINY_BUILDERS', 'default_device', 'torch_dtype', 'model_source', 'folder_pipeline', 'device_lock',
-           'clear_pipelines', 'load_pipeline', 'DiffusersModel', 'LTXVideoModel', 'WanModel', 'CogVideoXModel',
-           'HunyuanVideoModel', 'StableVideoDiffusionModel', 'tiny_tokenizer', 'tiny_pipeline', 'save_tiny_pipeline']
+           'clear_pipelines', 'load_pipeline', 'DiffusersModel', 'LTXVideoModel', 'LTXConditionModel', 'WanModel',
+           'HunyuanVideoModel', 'cogvideox_fixed_size', 'CogVideoXModel', 'StableVideoDiffusionModel', 'tiny_tokenizer',
+           'tiny_pipeline', 'save_tiny_pipeline']
 
 # %% ../../nbs/23_diffusers.ipynb #0007
 DTYPES = ('bfloat16', 'float16', 'float32')
@@ -67,16 +68,30 @@ def _dtype_kwarg()->str:
     major, minor = (int(x) for x in diffusers.__version__.split('.')[:2])
     return 'dtype' if (major, minor) >= (0, 42) else 'torch_dtype'
 
+def _load_part(path:str, name:str, spec:list, dtype:str):
+    "Component `name` (`spec` = [library, class] from model_index.json) of the pipeline at `path`, in `dtype`."
+    import importlib
+    library, cls = spec
+    kwarg = _dtype_kwarg() if library == 'diffusers' else 'dtype'
+    return getattr(importlib.import_module(library), cls).from_pretrained(path, subfolder=name, **{kwarg: torch_dtype(dtype)})
+
 def load_pipeline(cls, # a diffusers pipeline class
                   path:str, # Hub repo id or local folder
-                  dtype:str='bfloat16', device:str='cpu', cpu_offload:bool=False):
+                  dtype:str='bfloat16', device:str='cpu', cpu_offload:bool=False,
+                  parts:dict|None=None, # component name → dtype name, loaded apart from the rest
+                  vae_tiling:bool=False): # decode in tiles (less memory)
     "The pipeline `cls` from `path`, loaded once per process and moved to `device`."
-    key = (cls.__name__, path, dtype, device, cpu_offload)
+    parts = parts or {}
+    key = (cls.__name__, path, dtype, device, cpu_offload, tuple(sorted(parts.items())), vae_tiling)
     if key not in _PIPELINES:
-        try: pipe = cls.from_pretrained(path, **{_dtype_kwarg(): torch_dtype(dtype)})
+        try:
+            index = cls.load_config(path) if parts else {}  # model_index.json: each component's class
+            own = {n: _load_part(path, n, index[n], t) for n, t in parts.items() if (index.get(n) or [None])[0]}
+            pipe = cls.from_pretrained(path, **own, **{_dtype_kwarg(): torch_dtype(dtype)})
         except (OSError, ValueError) as e:
             raise FinalError(f"Cannot load {cls.__name__} from {path}: {e}. Check the repo id or folder, "
                              f"and HF_TOKEN for gated models.") from None
+        if vae_tiling: pipe.vae.enable_tiling()
         if cpu_offload: pipe.enable_model_cpu_offload(device=device)
         else: pipe.to(device)
         pipe.set_progress_bar_config(disable=True)
@@ -90,6 +105,8 @@ class DiffusersModel(ModelWrapper):
     takes_prompt = True       # False: the pipeline sees only the image (SVD)
     frame_step, size_step = 4, 16  # num_frames = frame_step*k + 1; height and width are multiples of size_step
     steps, guidance = 50, 5.0      # defaults of num_inference_steps and guidance_scale
+    dtype, part_dtypes, vae_tiling = 'bfloat16', {}, False  # the model card's number types and VAE tiling
+    extra_args = {}           # further pipeline keywords → the model card's value (None: passed only when given)
 
     def __init__(self, name:str, model:str, model_path:str|None=None, **options):
         super().__init__(name, model_path or model, **options)
@@ -102,6 +119,9 @@ class DiffusersModel(ModelWrapper):
             raise FinalError(f"{path} holds a {found}; {type(self).__name__} runs {', '.join(self.pipelines)}.")
         return getattr(diffusers, self.pipelines[found or next(iter(self.pipelines))])
 
+    def check_source(self, path:str, o:dict):
+        "Refuse settings the checkpoint at `path` cannot run, before it loads (a family overrides this)."
+
 # %% ../../nbs/23_diffusers.ipynb #0022
 from fastcore.basics import patch
 
@@ -109,7 +129,8 @@ from fastcore.basics import patch
 def settings(self:DiffusersModel, options:dict)->dict:
     "The validated generation settings from `options` (catalog defaults and per-call values)."
     o = {**dict(height=480, width=832, num_frames=self.frame_step*4+1, fps=8, num_inference_steps=self.steps,
-                guidance_scale=self.guidance, device=None, dtype='bfloat16', cpu_offload=False, seed=None), **options}
+                guidance_scale=self.guidance, device=None, dtype=self.dtype, part_dtypes=self.part_dtypes,
+                vae_tiling=self.vae_tiling, cpu_offload=False, seed=None), **self.extra_args, **options}
     if o.get('duration') is not None:  # whole seconds of video, rounded to a length the VAE can make
         o['num_frames'] = self.frame_step*max(1, round(o['duration']*o['fps']/self.frame_step)) + 1
     if (o['num_frames'] - 1) % self.frame_step:
@@ -120,7 +141,7 @@ def settings(self:DiffusersModel, options:dict)->dict:
             raise FinalError(f"{self.name}: {side}={o[side]} is not a multiple of {self.size_step}.")
     o['device'] = o['device'] or default_device()
     o['seed'] = random.randrange(2**31) if o['seed'] is None else int(o['seed'])
-    torch_dtype(o['dtype'])
+    for name in (o['dtype'], *o['part_dtypes'].values()): torch_dtype(name)
     return o
 
 # %% ../../nbs/23_diffusers.ipynb #0025
@@ -129,6 +150,7 @@ def call_args(self:DiffusersModel, image, prompt:str, o:dict, generator)->dict:
     "Keyword arguments of the pipeline call for `image`, `prompt` and settings `o`."
     args = dict(image=image, height=o['height'], width=o['width'], num_frames=o['num_frames'],
                 num_inference_steps=o['num_inference_steps'], generator=generator, output_type='np')
+    args.update({k: o[k] for k in self.extra_args if o.get(k) is not None})
     if self.takes_prompt:
         args.update(prompt=prompt, guidance_scale=o['guidance_scale'])
         args.update({k: o[k] for k in ('negative_prompt', 'max_sequence_length') if o.get(k) is not None})
@@ -144,55 +166,91 @@ def _generate(self:DiffusersModel, image_path:Path, text_prompt:str, output_path
     "Run the pipeline on the first frame and prompt; write the MP4 at `output_path`."
     import torch
     o, path = self.settings(options), model_source(self.model)
+    self.check_source(path, o)
     image = fit_to_canvas(load_image(image_path), (o['width'], o['height']))
     with device_lock(o['device']):
-        pipe = load_pipeline(self.pipeline_class(path), path, o['dtype'], o['device'], o['cpu_offload'])
+        pipe = load_pipeline(self.pipeline_class(path), path, o['dtype'], o['device'], o['cpu_offload'],
+                             o['part_dtypes'], o['vae_tiling'])
         generator = torch.Generator(o['device']).manual_seed(o['seed'])
         frames = _uint8_frames(pipe(**self.call_args(image, text_prompt, o, generator)).frames[0])
     write_video(frames, output_path, o['fps'])
     meta = dict(frames=len(frames), fps=o['fps'], height=o['height'], width=o['width'], steps=o['num_inference_steps'],
-                guidance=o['guidance_scale'], seed=o['seed'], dtype=o['dtype'], device=o['device'], model_path=path,
-                pipeline=type(pipe).__name__, prompt_used=self.takes_prompt)
+                guidance=o['guidance_scale'], seed=o['seed'], dtype=o['dtype'], part_dtypes=o['part_dtypes'],
+                device=o['device'], model_path=path, pipeline=type(pipe).__name__, prompt_used=self.takes_prompt,
+                **{k: o[k] for k in self.extra_args if o.get(k) is not None})
     return dict(generation_id=f"{self.name}-{o['seed']}", metadata=meta)
 
 # %% ../../nbs/23_diffusers.ipynb #0029
+_LTX_DECODE = dict(decode_timestep=0.05, decode_noise_scale=0.025)  # timestep-aware VAE (LTX-Video 0.9.1 and later)
+
 class LTXVideoModel(DiffusersModel):
-    "Lightricks LTX-Video through `LTXImageToVideoPipeline`."
-    pipelines = {'LTXImageToVideoPipeline': 'LTXImageToVideoPipeline'}
+    "Lightricks LTX-Video through `LTXImageToVideoPipeline` (a Hub download saved as `LTXPipeline` runs too)."
+    pipelines = {'LTXImageToVideoPipeline': 'LTXImageToVideoPipeline', 'LTXPipeline': 'LTXImageToVideoPipeline'}
     frame_step, size_step, steps, guidance = 8, 32, 50, 3.0
+    extra_args = {**_LTX_DECODE, 'guidance_rescale': None}
 
 @patch
 def call_args(self:LTXVideoModel, image, prompt, o, generator):
     "LTX also conditions on the frame rate."
     return {**DiffusersModel.call_args(self, image, prompt, o, generator), 'frame_rate': o['fps']}
 
+class LTXConditionModel(LTXVideoModel):
+    "LTX-Video 0.9.5 and later (0.9.7, 0.9.8) through `LTXConditionPipeline`; the first frame conditions frame 0."
+    pipelines = {'LTXConditionPipeline': 'LTXConditionPipeline'}
+    steps, guidance = 30, 5.0
+    extra_args = {**_LTX_DECODE, 'guidance_rescale': 0.7, 'image_cond_noise_scale': None, 'timesteps': None}
+
 class WanModel(DiffusersModel):
     "Wan 2.1 / 2.2 image-to-video (and Wan 2.2 TI2V-5B) through `WanImageToVideoPipeline`."
     pipelines = {'WanImageToVideoPipeline': 'WanImageToVideoPipeline', 'WanPipeline': 'WanImageToVideoPipeline'}
     frame_step, size_step, steps, guidance = 4, 16, 40, 5.0
+    part_dtypes = {'vae': 'float32', 'image_encoder': 'float32'}
+
+class HunyuanVideoModel(DiffusersModel):
+    "Tencent HunyuanVideo-I2V through `HunyuanVideoImageToVideoPipeline` (`guidance_scale` is its embedded guidance)."
+    pipelines = {'HunyuanVideoImageToVideoPipeline': 'HunyuanVideoImageToVideoPipeline'}
+    frame_step, size_step, steps, guidance = 4, 16, 50, 6.0
+    dtype, part_dtypes, vae_tiling = 'float16', {'transformer': 'bfloat16'}, True
+    extra_args = {'true_cfg_scale': None}
+
+# %% ../../nbs/23_diffusers.ipynb #eb4c477b
+_COGVIDEOX_SIZES = {'THUDM/CogVideoX-5b-I2V': (480, 720), 'zai-org/CogVideoX-5b-I2V': (480, 720)}
+
+def cogvideox_fixed_size(path:str)->tuple|None:
+    "(height, width) the CogVideoX checkpoint at `path` is tied to, or None when it takes any size."
+    if path in _COGVIDEOX_SIZES: return _COGVIDEOX_SIZES[path]
+    configs = [Path(path)/part/'config.json' for part in ('transformer', 'vae')]
+    if not all(c.is_file() for c in configs): return None
+    tr, vae = (json.loads(c.read_text()) for c in configs)
+    if not tr.get('use_learned_positional_embeddings'): return None
+    scale = 2**(len(vae['block_out_channels']) - 1)
+    return tr['sample_height']*scale, tr['sample_width']*scale
 
 class CogVideoXModel(DiffusersModel):
     "THUDM CogVideoX image-to-video through `CogVideoXImageToVideoPipeline`."
     pipelines = {'CogVideoXImageToVideoPipeline': 'CogVideoXImageToVideoPipeline'}
     frame_step, size_step, steps, guidance = 4, 16, 50, 6.0
+    extra_args = {'use_dynamic_cfg': True}
 
-class HunyuanVideoModel(DiffusersModel):
-    "Tencent HunyuanVideo-I2V through `HunyuanVideoImageToVideoPipeline` (`guidance_scale` is its embedded guidance)."
-    pipelines = {'HunyuanVideoImageToVideoPipeline': 'HunyuanVideoImageToVideoPipeline'}
-    frame_step, size_step, steps, guidance = 4, 16, 50, 1.0
+    def check_source(self, path, o):
+        "Refuse a size other than the one the checkpoint was trained for."
+        size = cogvideox_fixed_size(path)
+        if size and (o['height'], o['width']) != size:
+            raise FinalError(f"{self.name}: {path} generates {size[0]}×{size[1]} only (learned positional "
+                             f"embeddings), not {o['height']}×{o['width']}. Use height={size[0]}, width={size[1]}.")
 
 # %% ../../nbs/23_diffusers.ipynb #0031
 class StableVideoDiffusionModel(DiffusersModel):
     "Stability AI Stable Video Diffusion through `StableVideoDiffusionPipeline`; the prompt is ignored."
     pipelines = {'StableVideoDiffusionPipeline': 'StableVideoDiffusionPipeline'}
     takes_prompt, frame_step, size_step, steps, guidance = False, 1, 64, 25, 3.0
+    extra_args = {'motion_bucket_id': None, 'noise_aug_strength': None, 'decode_chunk_size': 8}
 
 @patch
 def call_args(self:StableVideoDiffusionModel, image, prompt, o, generator):
     "SVD: no prompt; guidance ramps up to `guidance_scale`; decodes a few frames at a time."
-    extra = {k: o[k] for k in ('motion_bucket_id', 'noise_aug_strength', 'decode_chunk_size') if o.get(k) is not None}
     return {**DiffusersModel.call_args(self, image, prompt, o, generator), 'fps': o['fps'],
-            'max_guidance_scale': o['guidance_scale'], 'decode_chunk_size': 8, **extra}
+            'max_guidance_scale': o['guidance_scale']}
 
 # %% ../../nbs/23_diffusers.ipynb #0033
 def tiny_tokenizer(max_length:int=32):
@@ -217,12 +275,16 @@ def _tiny_ltx():
     vae = d.AutoencoderKLLTXVideo(latent_channels=8, block_out_channels=(8,)*4, decoder_block_out_channels=(8,)*4,
         layers_per_block=(1,)*5, decoder_layers_per_block=(1,)*5, spatio_temporal_scaling=(True, True, False, False),
         decoder_spatio_temporal_scaling=(True, True, False, False), decoder_inject_noise=(False,)*5,
-        upsample_residual=(False,)*4, upsample_factor=(1,)*4, timestep_conditioning=False, patch_size=1, patch_size_t=1)
+        upsample_residual=(False,)*4, upsample_factor=(1,)*4, timestep_conditioning=True, patch_size=1, patch_size_t=1)
     tr = d.LTXVideoTransformer3DModel(in_channels=8, out_channels=8, patch_size=1, patch_size_t=1,
                                       num_attention_heads=2, attention_head_dim=8, cross_attention_dim=16, num_layers=1,
                                       caption_channels=16)
     return d.LTXImageToVideoPipeline(scheduler=d.FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=_tiny_t5(),
                                      tokenizer=tiny_tokenizer(), transformer=tr)
+
+def _tiny_ltx_condition():
+    import diffusers as d
+    return d.LTXConditionPipeline(**_tiny_ltx().components)
 
 def _tiny_wan():
     import diffusers as d
@@ -264,7 +326,8 @@ def _tiny_svd():
                                           feature_extractor=CLIPImageProcessor(crop_size=32, size=32))
 
 # %% ../../nbs/23_diffusers.ipynb #0036
-TINY_BUILDERS = dict(ltx=_tiny_ltx, wan=_tiny_wan, cogvideox=_tiny_cogvideox, svd=_tiny_svd)
+TINY_BUILDERS = {'ltx': _tiny_ltx, 'ltx-condition': _tiny_ltx_condition, 'wan': _tiny_wan,
+                 'cogvideox': _tiny_cogvideox, 'svd': _tiny_svd}
 
 def tiny_pipeline(family:str, # a key of `TINY_BUILDERS`
                   seed:int=0):

@@ -32,11 +32,15 @@ class LumaModel(ApiModel):
 from fastcore.basics import patch
 
 @patch
+def body(self:LumaModel, image_url:str, prompt:str, params:dict)->dict:
+    "The request: prompt, model and the first frame as a keyframe at `image_url` (Luma fetches it)."
+    return dict(prompt=prompt, model=self.model, loop=False, keyframes={'frame0': {'type': 'image', 'url': image_url}}, **params)
+
+@patch
 def submit(self:LumaModel, image_path, prompt:str, params:dict, policy)->str:
     "Upload the frame, create the generation; return its id."
     url = S3ImageUploader().upload(frame_png(image_path))
-    body = dict(prompt=prompt, model=self.model, loop=False, keyframes={'frame0': {'type': 'image', 'url': url}}, **params)
-    return self.request('POST', '/dream-machine/v1/generations', policy, paid=True, json=body)['id']
+    return self.request('POST', '/dream-machine/v1/generations/video', policy, paid=True, json=self.body(url, prompt, params))['id']
 
 @patch
 def check(self:LumaModel, job_id:str, policy)->tuple:

@@ -1,4 +1,4 @@
-"""Runway's image-to-video models (`gen4_turbo`, `gen3a_turbo`) through `/v1/image_to_video`.
+"""Runway's image-to-video model `gen4_turbo` (and, for past runs, the retired `gen3a_turbo`) through `/v1/image_to_video`.
 
 Docs: https://vmevalkit.github.io/vmevalkit/runway.html.md"""
 
@@ -14,8 +14,8 @@ __all__ = ['RUNWAY_VERSION', 'RUNWAY_MODELS', 'RunwayModel']
 
 # %% ../../nbs/22_runway.ipynb #0005
 RUNWAY_VERSION = '2024-11-06'
-RUNWAY_MODELS = {'gen4_turbo': dict(durations=[5, 10], ratios=['1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672']),
-                 'gen3a_turbo': dict(durations=[5, 10], ratios=['1280:768', '768:1280'])}
+RUNWAY_MODELS = {'gen4_turbo': dict(durations=list(range(2, 11)), ratios=['1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672']),
+                 'gen3a_turbo': dict(durations=[5, 10], ratios=['1280:768', '768:1280'])}  # retired 2026-07-30: for past runs
 _RATIO_OF = {'16:9': '1280:720', '9:16': '720:1280', '1:1': '960:960', '4:3': '1104:832', '3:4': '832:1104',
              '5:3': '1280:768', '3:5': '768:1280'}
 
@@ -41,9 +41,14 @@ class RunwayModel(ApiModel):
 from fastcore.basics import patch
 
 @patch
+def body(self:RunwayModel, image_path, prompt:str, params:dict)->dict:
+    "The request: the model, the first frame as a PNG `data:` URI, the prompt (Runway takes up to 1000 characters)."
+    return dict(model=self.model, promptImage=data_uri(frame_png(image_path)), promptText=prompt[:1000], **params)
+
+@patch
 def submit(self:RunwayModel, image_path, prompt:str, params:dict, policy)->str:
     "Create the task; return its id."
-    body = dict(model=self.model, promptImage=data_uri(frame_png(image_path)), promptText=prompt[:1000], **params)
+    body = self.body(image_path, prompt, params)
     return self.request('POST', '/v1/image_to_video', policy, paid=True, json=body)['id']
 
 @patch

@@ -40,12 +40,16 @@ class SoraModel(ApiModel):
 from fastcore.basics import patch
 
 @patch
+def body(self:SoraModel, image_path, prompt:str, params:dict)->dict:
+    "The multipart request: form fields and the first frame, fitted to `size`, as `input_reference`."
+    png = frame_png(image_path, parse_size(params['size']))
+    return dict(data={'model': self.model, 'prompt': prompt, **params},
+                files={'input_reference': ('first_frame.png', png, 'image/png')})
+
+@patch
 def submit(self:SoraModel, image_path, prompt:str, params:dict, policy)->str:
     "Create the video job; return its id."
-    png = frame_png(image_path, parse_size(params['size']))
-    job = self.request('POST', '/v1/videos', policy, paid=True, data={'model': self.model, 'prompt': prompt, **params},
-                       files={'input_reference': ('first_frame.png', png, 'image/png')})
-    return job['id']
+    return self.request('POST', '/v1/videos', policy, paid=True, **self.body(image_path, prompt, params))['id']
 
 @patch
 def check(self:SoraModel, job_id:str, policy)->tuple:

@@ -13,11 +13,13 @@ from .api import ApiModel, b64, choose, frame_png, whole
 __all__ = ['VEO_MODELS', 'VEO_ASPECT_RATIOS', 'VeoModel']
 
 # %% ../../nbs/22_veo.ipynb #0005
-_V3 = dict(durations=[8], resolutions=['720p', '1080p'], seed=True, hd_needs={'aspect_ratio': '16:9'})
-_V31 = dict(durations=[4, 6, 8], resolutions=['720p', '1080p'], seed=True, hd_needs={'duration': 8})
-VEO_MODELS = {'veo-2.0-generate-001': dict(durations=[5, 6, 7, 8], resolutions=['720p'], seed=False, hd_needs={}),
-              'veo-3.0-generate-001': _V3, 'veo-3.0-fast-generate-001': _V3,
-              'veo-3.1-generate-preview': _V31, 'veo-3.1-fast-generate-preview': _V31}
+_V31 = dict(durations=[4, 6, 8], resolutions=['720p', '1080p', '4k'], hd_needs={'duration': 8})
+_V3 = dict(durations=[8], resolutions=['720p', '1080p'], hd_needs={'aspect_ratio': '16:9'})
+VEO_MODELS = {'veo-3.1-generate-001': _V31, 'veo-3.1-fast-generate-001': _V31,
+              'veo-3.1-generate-preview': _V31, 'veo-3.1-fast-generate-preview': _V31,
+              # retired 2026-06-30: kept so that past runs still read
+              'veo-2.0-generate-001': dict(durations=[5, 6, 7, 8], resolutions=['720p'], hd_needs={}),
+              'veo-3.0-generate-001': _V3, 'veo-3.0-fast-generate-001': _V3}
 VEO_ASPECT_RATIOS = ['16:9', '9:16']
 
 # %% ../../nbs/22_veo.ipynb #0006
@@ -35,14 +37,17 @@ class VeoModel(ApiModel):
         got = dict(duration=choose(self.model, 'duration', options.get('duration') or 8, spec['durations'], whole),
                    aspect_ratio=choose(self.model, 'aspect_ratio', options.get('aspect_ratio') or '16:9', VEO_ASPECT_RATIOS),
                    resolution=choose(self.model, 'resolution', options.get('resolution') or '720p', spec['resolutions']))
-        for k, v in (spec['hd_needs'] if got['resolution'] == '1080p' else {}).items():
-            if got[k] != v: raise FinalError(f"{self.model} makes 1080p only with {k}={v!r}; use 720p or {k}={v!r}.")
+        for k, v in (spec['hd_needs'] if got['resolution'] != '720p' else {}).items():
+            if got[k] != v: raise FinalError(f"{self.model} makes {got['resolution']} only with {k}={v!r}; use 720p or {k}={v!r}.")
         return self._parameters(got, spec, options)
+
+    def dropped(self, options:dict)->dict:
+        "The Gemini API takes no `seed` for Veo: a seed given is not sent."
+        return {'seed': 'the Gemini API does not accept seed for Veo; runs are not reproducible'} if options.get('seed') is not None else {}
 
     def _parameters(self, got, spec, options)->dict:
         p = dict(aspectRatio=got['aspect_ratio'], durationSeconds=got['duration'])
         if len(spec['resolutions']) > 1: p['resolution'] = got['resolution']
-        if spec['seed'] and options.get('seed') is not None: p['seed'] = int(options['seed'])
         for opt, name in (('negative_prompt', 'negativePrompt'), ('person_generation', 'personGeneration')):
             if options.get(opt): p[name] = options[opt]
         return p
@@ -51,10 +56,15 @@ class VeoModel(ApiModel):
 from fastcore.basics import patch
 
 @patch
+def body(self:VeoModel, image_path, prompt:str, params:dict)->dict:
+    "The request: one instance (prompt and the first frame as PNG, labelled as such) and the parameters."
+    image = dict(bytesBase64Encoded=b64(frame_png(image_path)), mimeType='image/png')
+    return dict(instances=[dict(prompt=prompt, image=image)], parameters=params)
+
+@patch
 def submit(self:VeoModel, image_path, prompt:str, params:dict, policy)->str:
     "Start the long-running operation; return its name."
-    image = dict(bytesBase64Encoded=b64(frame_png(image_path)), mimeType='image/png')
-    body = dict(instances=[dict(prompt=prompt, image=image)], parameters=params)
+    body = self.body(image_path, prompt, params)
     return self.request('POST', f'/v1beta/models/{self.model}:predictLongRunning', policy, paid=True, json=body)['name']
 
 @patch

@@ -42,10 +42,17 @@ class WaveSpeedModel(ApiModel):
 from fastcore.basics import patch
 
 @patch
+def body(self:WaveSpeedModel, image_path, prompt:str, params:dict)->dict:
+    "The request: the prompt, the first frame as a PNG `data:` URI, and the model's settings."
+    return dict(prompt=prompt, image=data_uri(frame_png(image_path)), **params)
+
+@patch
 def submit(self:WaveSpeedModel, image_path, prompt:str, params:dict, policy)->str:
     "Create the prediction; return its id."
-    body = dict(prompt=prompt, image=data_uri(frame_png(image_path)), **params)
+    body = self.body(image_path, prompt, params)
     return self.request('POST', f'/api/v3/{self.model}', policy, paid=True, json=body)['data']['id']
+
+_ENDED = ('failed', 'cancelled', 'timeout', 'deleted')  # terminal: polling on would wait out poll_timeout for nothing
 
 @patch
 def check(self:WaveSpeedModel, pred_id:str, policy)->tuple:
@@ -53,7 +60,7 @@ def check(self:WaveSpeedModel, pred_id:str, policy)->tuple:
     data = self.request('GET', f'/api/v3/predictions/{pred_id}/result', policy).get('data') or {}
     status = data.get('status')
     if status == 'completed': return 'done', data
-    if status == 'failed': return 'failed', data.get('error') or 'no reason given'
+    if status in _ENDED: return 'failed', f"{status}: {data.get('error') or 'no reason given'}"
     return 'running', status
 
 @patch
