@@ -16,3 +16,21 @@ def dataset_75(tmp_path_factory):
     res = vmevalkit('create', '--pairs-per-domain', 15, cwd=root)
     assert res.returncode == 0, res.stderr
     return root/'data'/'questions', res
+
+
+@pytest.fixture(scope='session')
+def mp4(tmp_path_factory)->bytes:
+    "A tiny H.264 video (8 frames, 64×64): what the provider stand-ins hand out."
+    import numpy as np
+    from vmevalkit.core import write_video
+    path = tmp_path_factory.mktemp('video')/'tiny.mp4'
+    write_video([np.full((64, 64, 3), 30*i, np.uint8) for i in range(8)], path, fps=8)
+    return path.read_bytes()
+
+@pytest.fixture(scope='session')
+def first_frame(tmp_path_factory)->Path:
+    "A 1280×720 first frame, as every question has."
+    from PIL import Image
+    path = tmp_path_factory.mktemp('q')/'first_frame.png'
+    Image.new('RGB', (1280, 720), (10, 120, 200)).save(path)
+    return path

@@ -4,7 +4,7 @@ from http.server import ThreadingHTTPServer
 
 import numpy as np
 from PIL import Image
-from provider_servers import _Handler
+from provider_servers import RequestHandler
 
 MODES = ['good', 'fenced', 'nonsense', 'refuse', 'text_refusal', '429', '500', 'hang']
 
@@ -42,7 +42,7 @@ class OpenAIServer:
         self.faults, self.seen, self.answer = [], [], pixel_judge
         self.in_flight = self.max_in_flight = 0
         self.lock, self.closing = threading.Lock(), threading.Event()
-        self.srv = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
+        self.srv = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
         self.srv.handle_error = lambda *a: None  # a client that timed out has hung up: nothing to report
         self.srv.app, self.url = self, f'http://127.0.0.1:{self.srv.server_address[1]}'
 

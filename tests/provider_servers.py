@@ -6,7 +6,7 @@ a missing prompt or image, fields it does not know and options the model does no
 videos out from a CDN (Luma, Runway, WaveSpeed), downloads come from a second server, `cdn`, that refuses any request
 carrying the provider's key: a key sent to a CDN is caught. The real APIs accept an image-to-video request without a
 prompt; these stand-ins require one because every benchmark request carries one (a missing prompt is a wrapper bug)."""
-import base64, io, json, re, threading, time, urllib.request
+import base64, json, re, threading, time, urllib.request
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,15 +20,16 @@ class Headers(dict):
     def get(self, k, default=None): return super().get(k.lower(), default)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class RequestHandler(BaseHTTPRequestHandler):
+    "Hands each request to `server.app.dispatch(method, path, headers, body)` -> (code, headers, body[, bytes to send])."
     def _serve(self):
         n = int(self.headers.get('Content-Length') or 0)
         body = self.rfile.read(n) if n else b''
-        code, headers, out, send = self.server.app.dispatch(self.command, self.path, Headers(self.headers.items()), body)
+        code, headers, out, *send = self.server.app.dispatch(self.command, self.path, Headers(self.headers.items()), body)
         self.send_response(code)
         for k, v in {'Content-Length': str(len(out)), **headers}.items(): self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(out[:send])
+        self.wfile.write(out[:send[0]] if send else out)
     do_GET = do_POST = _serve
     def log_message(self, *a): pass
 
@@ -82,9 +83,9 @@ class StandIn:
         self.seen, self.jobs, self.faults = [], {}, {'submit': [], 'poll': [], 'download': []}
         self.outcome, self.truncate, self.block, self.job_seconds, self.echo_at = 'ok', 0, False, 0., None
         self.lock, self.echoed = threading.Lock(), 0
-        self.srv = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
+        self.srv = ThreadingHTTPServer(('127.0.0.1', 0), RequestHandler)
         self.srv.app, self.url = self, f'http://127.0.0.1:{self.srv.server_address[1]}'
-        self.cdn = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
+        self.cdn = ThreadingHTTPServer(('127.0.0.1', 0), RequestHandler)
         self.cdn.app, self.cdn_url = _Cdn(self), f'http://127.0.0.1:{self.cdn.server_address[1]}'
         self.refused = []  # (kind, message) of every request refused as invalid
 

@@ -2,19 +2,10 @@
 protocols (auth, content type, required prompt and image, no unknown fields) and serve videos from a download route
 that refuses any request carrying the provider key. Sources are cited in nbs/22_dashscope, 22_fal, 22_replicate."""
 import base64, json, re, threading, time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+from provider_servers import RequestHandler
 
 
-class _Handler(BaseHTTPRequestHandler):
-    def _serve(self):
-        n = int(self.headers.get('Content-Length') or 0)
-        code, headers, out = self.server.app.dispatch(self.command, self.path, dict(self.headers), self.rfile.read(n) if n else b'')
-        self.send_response(code)
-        for k, v in {'Content-Length': str(len(out)), **headers}.items(): self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(out)
-    do_GET = do_POST = _serve
-    def log_message(self, *a): pass
 
 
 class Reject(Exception):
@@ -34,7 +25,7 @@ class HostedStandIn:
         self.key, self.mp4, self.polls_to_finish = key, mp4, polls_to_finish
         self.seen, self.jobs, self.faults = [], {}, {'submit': [], 'poll': [], 'download': []}
         self.outcome, self.job_seconds, self.lock = 'ok', 0., threading.Lock()
-        self.srv = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
+        self.srv = ThreadingHTTPServer(('127.0.0.1', 0), RequestHandler)
         self.srv.app, self.url = self, f'http://127.0.0.1:{self.srv.server_address[1]}'
 
     def __enter__(self): threading.Thread(target=self.srv.serve_forever, args=(0.05,), daemon=True).start(); return self

@@ -1,11 +1,11 @@
 "The API model wrappers end to end against local stand-ins that speak each provider's protocol."
 import base64, io, json, socket, time
-import numpy as np, pytest
+import pytest
 from PIL import Image
 from fastcore import test as fct
 
-from vmevalkit.core import read_frames, write_video
-from vmevalkit.models import FinalError, MODEL_CATALOG, load_model
+from vmevalkit.core import read_frames
+from vmevalkit.models import MODEL_CATALOG, load_model
 from vmevalkit.models.api import S3ImageUploader
 from vmevalkit.models.luma import LumaModel
 from vmevalkit.models.runway import RunwayModel
@@ -28,18 +28,6 @@ PROVIDERS = {
 UNSUPPORTED = dict(sora=7, veo=5, luma=7, runway=11, wavespeed=10)
 KEY_ENV = {k: v[4] for k, v in PROVIDERS.items()}
 
-
-@pytest.fixture(scope='session')
-def mp4(tmp_path_factory):
-    path = tmp_path_factory.mktemp('video')/'tiny.mp4'
-    write_video([np.full((64, 64, 3), 30*i, np.uint8) for i in range(8)], path, fps=8)
-    return path.read_bytes()
-
-@pytest.fixture(scope='session')
-def first_frame(tmp_path_factory):
-    path = tmp_path_factory.mktemp('q')/'first_frame.png'
-    Image.new('RGB', (1280, 720), (10, 120, 200)).save(path)
-    return path
 
 @pytest.fixture(scope='session')
 def s3():

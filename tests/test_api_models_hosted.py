@@ -1,10 +1,9 @@
 "DashScope (Wan), fal and Replicate wrappers end to end against stand-ins that hold them to the documented protocols."
-import base64, io, json, time
-import httpx, numpy as np, pytest
+import base64, io, json
+import httpx, pytest
 from PIL import Image
 from fastcore import test as fct
 
-from vmevalkit.core import write_video
 from vmevalkit.models.dashscope import DashScopeModel
 from vmevalkit.models.fal import FalModel
 from vmevalkit.models.replicate import ReplicateModel
@@ -20,18 +19,6 @@ PROVIDERS = {
     'replicate': (ReplicateModel, 'wan-video/wan-2.5-i2v', ReplicateServer, 'REPLICATE_API_TOKEN', 'REPLICATE_BASE_URL',
                   'r8_test_token_0123456789', 'CUDA out of memory'),
 }
-
-@pytest.fixture(scope='session')
-def mp4(tmp_path_factory):
-    path = tmp_path_factory.mktemp('video')/'tiny.mp4'
-    write_video([np.full((64, 64, 3), 30*i, np.uint8) for i in range(8)], path, fps=8)
-    return path.read_bytes()
-
-@pytest.fixture(scope='session')
-def first_frame(tmp_path_factory):
-    path = tmp_path_factory.mktemp('q')/'first_frame.png'
-    Image.new('RGB', (1280, 720), (10, 120, 200)).save(path)
-    return path
 
 @pytest.fixture(params=list(PROVIDERS))
 def provider(request, monkeypatch, mp4):

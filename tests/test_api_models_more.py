@@ -1,10 +1,10 @@
 "Kling, Seedance and Hailuo end to end against strict local stand-ins of their protocols (tests/provider_servers_more.py)."
 import base64, io, json, time
-import httpx, numpy as np, pytest
+import httpx, pytest
 from PIL import Image
 from fastcore import test as fct
 
-from vmevalkit.core import read_frames, write_video
+from vmevalkit.core import read_frames
 from vmevalkit.models.hailuo import HailuoModel
 from vmevalkit.models.kling import KlingModel
 from vmevalkit.models.seedance import SeedanceModel
@@ -23,18 +23,6 @@ PROVIDERS = {
                  ['MINIMAX_API_KEY'], 'MINIMAX_BASE_URL', 'MINIMAX_API_KEY', 8),
 }
 
-
-@pytest.fixture(scope='session')
-def mp4(tmp_path_factory):
-    path = tmp_path_factory.mktemp('video')/'tiny.mp4'
-    write_video([np.full((64, 64, 3), 30*i, np.uint8) for i in range(8)], path, fps=8)
-    return path.read_bytes()
-
-@pytest.fixture(scope='session')
-def first_frame(tmp_path_factory):
-    path = tmp_path_factory.mktemp('q')/'first_frame.png'
-    Image.new('RGB', (1280, 720), (10, 120, 200)).save(path)
-    return path
 
 @pytest.fixture(params=list(PROVIDERS))
 def provider(request, monkeypatch, mp4):

@@ -1,20 +1,13 @@
 "The providers' official Python SDKs driven against our stand-ins: if the official client cannot talk to a stand-in, the stand-in is wrong."
 import base64, io, time
-import numpy as np, pytest
+import pytest
 from PIL import Image
 from fastcore import test as fct
 
-from vmevalkit.core import write_video
 from provider_servers import LumaServer, RunwayServer, VeoServer, WaveSpeedServer
 
 PROMPT = 'Solve the puzzle.'
 
-
-@pytest.fixture(scope='module')
-def mp4(tmp_path_factory):
-    path = tmp_path_factory.mktemp('video')/'tiny.mp4'
-    write_video([np.full((64, 64, 3), 30*i, np.uint8) for i in range(8)], path, fps=8)
-    return path.read_bytes()
 
 @pytest.fixture(scope='module')
 def png():
