@@ -76,6 +76,7 @@ class StandIn:
     `job_seconds` (a job runs that long, whatever the polls), `echo_at` (every submission is refused with a long body
     that holds the key it was sent at offset `echo_at` + the number of submissions before it)."""
     key_header, submit_route, poll_route = 'Authorization', None, None
+    reads = {}  # free authenticated GETs (`vmevalkit models --check`): path -> answer
     uses_cdn = False  # downloads come from a separate host that must never see the key
 
     def __init__(self, key:str, mp4:bytes, polls_to_finish:int=2):
@@ -113,6 +114,7 @@ class StandIn:
         if kind == 'download': return self.video(headers)
         if kind is None: return self.json(404, {'error': f'no route {method} {path}'})
         if not self.authorised(headers): return self.json(401, {'error': 'invalid api key'})
+        if kind == 'read': return self.json(200, self.reads[path.split('?')[0]])
         if kind == 'submit':
             if self.block: return self.json(400, self.policy_error())
             if self.echo_at is not None:
@@ -161,6 +163,7 @@ class StandIn:
     def kind(self, method, path):
         p = path.split('?')[0]
         if self.is_download(method, p): return 'download'
+        if method == 'GET' and p in self.reads: return 'read'
         if method == 'POST' and re.fullmatch(self.submit_route, p): return 'submit'
         if method == 'GET' and re.fullmatch(self.poll_route, p): return 'poll'
     def is_download(self, method, p): return False  # the API host serves no files unless a provider says so
@@ -214,6 +217,8 @@ class VeoServer(StandIn):
     "Gemini API: POST :predictLongRunning, GET /v1beta/{operation}, GET the sample's file URI (with the key)."
     key_header, needs_key_to_download = 'x-goog-api-key', True
     submit_route, poll_route = r'/v1beta/models/([^/:]+):predictLongRunning', r'/v1beta/(models/[^/]+/operations/[^/]+)'
+    reads = {'/v1beta/models': {'models': [{'name': f'models/{m}', 'supportedGenerationMethods': ['predictLongRunning']}
+                                           for m in ('veo-3.1-generate-001', 'veo-3.1-fast-generate-001')]}}
     def is_download(self, method, p): return method == 'GET' and p.startswith('/v1beta/files/')
     def check_submit(self, req, path, headers):
         self.check_json(headers)
@@ -254,6 +259,7 @@ LUMA_FIELDS = {'model', 'prompt', 'aspect_ratio', 'callback_url', 'concepts', 'd
 class LumaServer(StandIn):
     "Luma Dream Machine: POST /generations/video, GET /generations/{id}; fetches keyframes.frame0.url like Luma does."
     submit_route, poll_route = r'/dream-machine/v1/generations/video', r'/dream-machine/v1/generations/([^/]+)'
+    reads = {'/dream-machine/v1/credits': {'credit_balance': 0.}}
     uses_cdn, fetched = True, None
     def check_submit(self, req, path, headers):
         self.check_json(headers)
@@ -284,6 +290,7 @@ RUNWAY_ACCEPTS = {'gen4_turbo': dict(ratios={'1280:720', '720:1280', '1104:832',
 class RunwayServer(StandIn):
     "Runway: POST /v1/image_to_video (needs X-Runway-Version), GET /v1/tasks/{id}; outputs on a CDN."
     submit_route, poll_route, uses_cdn = r'/v1/image_to_video', r'/v1/tasks/([^/]+)', True
+    reads = {'/v1/organization': {'creditBalance': 0, 'tier': {'maxMonthlyCreditSpend': 0, 'models': {}}, 'usage': {'models': {}}}}
     def authorised(self, headers): return super().authorised(headers) and bool(headers.get('X-Runway-Version'))
     def check_submit(self, req, path, headers):
         self.check_json(headers)
@@ -317,6 +324,7 @@ WAVESPEED_ACCEPTS = {'wavespeed-ai/wan-2.1/i2v-480p': _WAN({5, 10}), 'wavespeed-
 class WaveSpeedServer(StandIn):
     "WaveSpeed: POST /api/v3/{model path}, GET /api/v3/predictions/{id}/result; outputs on a CDN."
     submit_route, poll_route, uses_cdn = r'/api/v3/(?!predictions/).+', r'/api/v3/predictions/([^/]+)/result', True
+    reads = {'/api/v3/balance': {'code': 200, 'message': 'success', 'data': {'balance': 0.}}}
     def kind(self, method, path):
         return 'poll' if method == 'GET' and re.fullmatch(self.poll_route, path.split('?')[0]) else super().kind(method, path)
     def check_submit(self, req, path, headers):

@@ -48,6 +48,7 @@ class HostedStandIn:
             if kind == 'download': return self.download(headers, arg)
             if not self.authorised(headers): raise Reject(401, self.error(401, 'invalid or missing credentials'))
             if kind == 'submit': return self.json(*self.create(headers, body, arg))
+            if kind == 'read': return self.json(200, arg)  # a free authenticated read (`vmevalkit models --check`)
             return self.json(*self.poll(kind, arg))
         except Reject as r: return self.json(r.code, r.body)
 
@@ -180,6 +181,7 @@ class ReplicateServer(HostedStandIn):
     def route(self, method, p):
         if method == 'GET' and (m := re.fullmatch(r'/files/([^/]+)\.mp4', p)): return 'download', m.group(1)
         if method == 'GET' and (m := re.fullmatch(r'/v1/predictions/([^/]+)', p)): return 'poll', m.group(1)
+        if method == 'GET' and p == '/v1/account': return 'read', dict(type='user', username='stand-in', name='Stand-in')
         if method == 'POST' and (m := re.fullmatch(r'/v1/models/([^/]+/[^/]+)/predictions', p)) and m.group(1) in self.IMAGE:
             return 'submit', m.group(1)
         return None, None

@@ -38,6 +38,9 @@ def test_main_job_reports_oracle_100_still_0(pipeline_data):
     rates = {r['model']: r['rate'] for r in stats['scorers']['auto']['rates_by_model']}
     fct.test_eq((rates['oracle'], rates['still']), (1.0, 0.0))
     assert '| oracle | 5 | 5 | 100% | 57%–100% | 5.00 |' in (report/'report.md').read_text()
+    # reference models record their price of nothing on every run: spend is known and zero, and no line says otherwise
+    assert 'oracle,5,5,0.0,5,0.0,True' in (report/'spend.csv').read_text().splitlines()
+    assert 'publish no price' not in res.stdout and '<td>oracle</td><td>5</td><td>5</td><td>$0.00</td>' in page
 
 def test_partial_experiment_says_what_is_missing(pipeline_data, tmp_path):
     root = tmp_path/'data'
@@ -102,3 +105,24 @@ def test_run_config_scores_and_analyses(tmp_path):
     cfg.write_text('models: [oracle]\nanalysis: {headline: auto}\n')
     res = vmevalkit('run', cfg, '--data-dir', tmp_path/'data')
     assert res.returncode == 2 and 'analysis must be true, false or a mapping' in res.stderr, res.stderr
+
+def test_spend_per_model_keeps_unknown_prices_unknown(tmp_path):
+    "A priced model, a model with no published price, and runs from before costs were recorded: never counted as $0."
+    from vmevalkit.analysis import write_synthetic_scores
+    root, no_seed = tmp_path/'data', {'seed': 'seed not supported by veo-x: runs are not reproducible'}
+    write_synthetic_scores(root, 'paid', {'veo-x': 4.6, 'kling-x': 3.4, 'old': 3.2}, ('maze',), tasks=3,
+                           inference={'veo-x': {'estimated_cost_usd': .8, 'dropped': no_seed},
+                                      'kling-x': {'estimated_cost_usd': None}})
+    res = vmevalkit('analyze', '--experiment', 'paid', '--data-dir', root, '--scorer', 'auto', '--formats', 'png', '--quiet')
+    fct.test_eq(res.returncode, 0)
+    assert '2 of 3 models publish no price (or their runs predate cost records): their spend is unknown.' in res.stdout
+    assert 'veo-x: seed not supported by veo-x: runs are not reproducible (not sent in 6 of 6 runs).' in res.stdout
+    report = root/'analysis'/'paid'
+    rows = {r.split(',')[0]: r.split(',') for r in (report/'spend.csv').read_text().splitlines()}
+    fct.test_eq(rows['model'], ['model', 'runs', 'priced', 'usd', 'successes', 'usd_per_success', 'complete'])
+    fct.test_eq(rows['veo-x'][1:4], ['6', '6', '4.8'])
+    fct.test_eq(float(rows['veo-x'][5]), round(4.8/int(rows['veo-x'][4]), 4))
+    for model in ['kling-x', 'old']: fct.test_eq(rows[model][1:4] + rows[model][5:], ['6', '0', '', '', 'False'])
+    md = (report/'report.md').read_text()
+    assert '## Spend' in md and '| veo-x | 6 | 6 | $4.80 |' in md and '| old | 6 | 0 | unknown | unknown |' in md, md
+    assert '<td>kling-x</td><td>6</td><td>0</td><td>unknown</td><td>unknown</td>' in (report/'report.html').read_text()

@@ -13,8 +13,8 @@ from .core import DataLayout, Interrupted, VMEvalError, int_arg, load_env, name_
 
 # %% auto #0
 __all__ = ['CONFIRM_ABOVE_USD', 'REFERENCE_MODELS', 'PIPELINE_STAGES', 'COMMAND_MODULES', 'dataset_summary', 'cmd_create',
-           'cmd_domains', 'cmd_validate', 'check_names', 'cmd_models', 'confirm_cost', 'cmd_infer', 'cmd_run',
-           'cmd_score', 'cmd_pipeline', 'build_parser', 'CommandParser', 'main']
+           'cmd_domains', 'cmd_validate', 'check_names', 'cmd_models', 'cmd_models_check', 'confirm_cost', 'cmd_infer',
+           'cmd_run', 'cmd_score', 'cmd_pipeline', 'build_parser', 'CommandParser', 'main']
 
 # %% ../nbs/01_cli.ipynb #0005
 def dataset_summary(manifest:dict)->str:
@@ -69,6 +69,7 @@ def check_names(kind:str, # what the names are, e.g. "domain"
 def cmd_models(args)->int:
     "List the models: name, family, kind, catalog status (and the day checked), price, and ready or what is missing."
     from vmevalkit.models import models_by_family, models_table
+    if getattr(args, 'check', False): return cmd_models_check()
     family = set(models_by_family(args.family)) if args.family else None  # an unknown family is an error, not silence
     rows = [r for r in models_table() if family is None or r['name'] in family]
     cols = ['name', 'family', 'kind', 'status', 'checked', 'price', 'here']
@@ -76,6 +77,17 @@ def cmd_models(args)->int:
     widths = [max(len(t[i]) for t in table) for i in range(len(cols) - 1)]
     for t in table: print('  '.join(v.ljust(w) for v, w in zip(t, widths)) + '  ' + t[-1])
     return 0
+
+def cmd_models_check()->int:
+    "One free, authenticated call per provider whose key is set: does the key work, which catalog models are offered."
+    from vmevalkit.models.api import check_providers
+    rows = check_providers()
+    table = [['PROVIDER', 'KEY', 'RESULT', 'DETAIL']] + [[r['provider'], r['key'], r['state'], r['detail']] for r in rows]
+    widths = [max(len(t[i]) for t in table) for i in range(3)]
+    for t in table: print('  '.join(v.ljust(w) for v, w in zip(t, widths)) + '  ' + t[-1])
+    for r in rows:
+        for name, offered in r['models'].items(): print(f"  {r['provider']}: {name} {'offered' if offered else 'NOT offered to this key'}")
+    return 1 if any(r['state'] in ('refused', 'unreachable') for r in rows) else 0
 
 CONFIRM_ABOVE_USD = 5.  # the default of VMEVAL_CONFIRM_ABOVE_USD: ask before a batch estimated to cost more
 
@@ -204,6 +216,8 @@ def build_parser()->argparse.ArgumentParser:
     p.set_defaults(func=cmd_pipeline)
     p = sub.add_parser('models', help='list the models and what each needs to run here')
     p.add_argument('--family', help='only this family (e.g. veo)')
+    p.add_argument('--check', action='store_true',
+                   help='ask each provider whose key is set, at no cost, whether the key works (never submits a job)')
     p.set_defaults(func=cmd_models)
     p = sub.add_parser('infer', help='run models over the questions of a dataset')
     p.add_argument('--model', nargs='+', required=True, help='catalog names (see `vmevalkit models`)')

@@ -38,7 +38,8 @@ def write_synthetic_scores(data_dir:str|Path, # the data root to write into (cre
                            tasks:int=6, # questions per domain; difficulty cycles easy, medium, hard
                            samples:int=2, # runs per model and question
                            second_annotator:float=.3, # share of runs a second human scores too
-                           seed:int=0)->int: # the number of score files written
+                           seed:int=0, # the seed of every verdict
+                           inference:dict|None=None)->int: # model → extra fields of its runs' `inference` record
     "Write a deterministic results set of three scorers (auto, gpt4o, human by two annotators) under `data_dir`."
     from vmevalkit.scoring import ScoreRecord, write_score
     rng, layout, written = random.Random(seed), DataLayout(data_dir), 0
@@ -48,7 +49,7 @@ def write_synthetic_scores(data_dir:str|Path, # the data root to write into (cre
                 task_id, difficulty = f"{domain}_{t:04d}", DIFFICULTIES[t % 3]
                 for s in range(samples):
                     run_id = f"{model}_{task_id}_s{s}"
-                    _write_run_metadata(layout, experiment, model, task_id, run_id, s, difficulty)
+                    _write_run_metadata(layout, experiment, model, task_id, run_id, s, difficulty, (inference or {}).get(model, {}))
                     truth = skill - .5*(t % 3) + rng.gauss(0, .8)
                     for scorer, (status, score) in _synthetic_verdicts(rng, truth).items():
                         two = scorer == 'human' and rng.random() < second_annotator
@@ -62,10 +63,10 @@ def write_synthetic_scores(data_dir:str|Path, # the data root to write into (cre
     return written
 
 def _write_run_metadata(layout:DataLayout, experiment:str, model:str, task_id:str, run_id:str, sample:int,
-                        difficulty:str):
+                        difficulty:str, extra:dict):
     "The parts of a run's metadata.json that analysis reads."
     write_json(layout.run_dir(experiment, model, task_id, run_id)/'metadata.json',
-               dict(inference=dict(run_id=run_id, model=model, status='synthetic', sample=sample),
+               dict(inference=dict(run_id=run_id, model=model, status='synthetic', sample=sample, **extra),
                     question_data=dict(id=task_id, domain=domain_of(task_id), difficulty=difficulty)))
 
 # %% ../../nbs/60_analysis.ipynb #0010

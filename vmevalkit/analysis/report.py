@@ -14,9 +14,10 @@ from ..core import (ConflictError, DataError, DataLayout, atomic_dir, name_arg, 
                             write_text)
 
 # %% auto #0
-__all__ = ['COVERAGE_COLUMNS', 'CSS', 'choose_scorer', 'run_table', 'coverage', 'coverage_notes', 'headline', 'text_table',
-           'to_markdown', 'to_html', 'figure_specs', 'draw_figures', 'draw_agreement', 'Report', 'report_blocks',
-           'analyze', 'cmd_analyze', 'add_commands']
+__all__ = ['COVERAGE_COLUMNS', 'SPEND_COLUMNS', 'CSS', 'choose_scorer', 'run_table', 'coverage', 'coverage_notes', 'headline',
+           'text_table', 'spend', 'spend_table', 'spend_note', 'dropped_notes', 'to_markdown', 'to_html',
+           'figure_specs', 'draw_figures', 'draw_agreement', 'Report', 'report_blocks', 'analyze', 'cmd_analyze',
+           'add_commands']
 
 # %% ../../nbs/63_report.ipynb #0007
 def choose_scorer(scores, # a score table from `load_scores`
@@ -37,16 +38,26 @@ def _status_counts(scores)->str:
 # %% ../../nbs/63_report.ipynb #0010
 COVERAGE_COLUMNS = ['model', 'runs', 'inference_failed', 'completed', 'skipped', 'failed', 'unscored']
 
+def _cost_of(inference:dict)->float:
+    "The run's recorded estimated USD; NaN when unknown (no price, or a run older than cost records), never 0."
+    v = inference.get('estimated_cost_usd')
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 else float('nan')
+
+def _dropped_of(inference:dict)->dict:
+    "The options the model did not take, {option: why}; {} when none or unrecorded."
+    d = inference.get('dropped')
+    return {str(k): str(v) for k, v in d.items()} if isinstance(d, dict) else {}
+
 def run_table(layout:DataLayout, experiment:str):
-    "Every run folder of `experiment`: model, run_id and the inference status its metadata.json records."
+    "Every run folder of `experiment`: model, run_id, inference status, estimated USD (NaN: unknown), options not sent."
     import pandas as pd
     from vmevalkit.scoring import run_dirs
     rows = []
     for d in run_dirs(layout, experiment):
-        try: status = (read_json(d/'metadata.json').get('inference') or {}).get('status', 'unknown')
-        except DataError: status = 'unreadable'
-        rows.append((d.parents[2].name, d.name, status))
-    return pd.DataFrame(rows, columns=['model', 'run_id', 'status'])
+        try: inf = read_json(d/'metadata.json').get('inference') or {}
+        except DataError: inf = {'status': 'unreadable'}
+        rows.append((d.parents[2].name, d.name, inf.get('status', 'unknown'), _cost_of(inf), _dropped_of(inf)))
+    return pd.DataFrame(rows, columns=['model', 'run_id', 'status', 'cost', 'dropped'])
 
 # %% ../../nbs/63_report.ipynb #0011
 def coverage(scores, # one scorer's records (a `load_scores` table)
@@ -100,6 +111,48 @@ def text_table(table)->str:
     widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
     return '\n'.join('  '.join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths)))
                      for r in cells)
+
+# %% ../../nbs/63_report.ipynb #8e8c5062
+SPEND_COLUMNS = ['model', 'runs', 'priced', 'usd', 'successes', 'usd_per_success', 'complete']
+
+def spend(runs, # `run_table` of the experiment
+          successes:dict|None=None): # model → successful answers under the headline scorer
+    "Per model: runs, runs with a recorded cost, their estimated USD and USD per success; unknown is NaN, never 0."
+    import pandas as pd
+    g = runs.groupby('model')
+    t = pd.DataFrame({'runs': g.size(), 'priced': g.cost.count(), 'usd': g.cost.sum(min_count=1).round(4)})
+    t['successes'] = pd.Series(successes or {}, dtype='float64').reindex(t.index).fillna(0).astype('int64')
+    t['usd_per_success'] = (t.usd/t.successes.where(t.successes > 0)).round(4)
+    t['complete'] = t.priced == t.runs
+    return t.rename_axis('model').reset_index()[SPEND_COLUMNS]
+
+def _money(v:float, complete:bool=True)->str:
+    if v != v: return 'unknown'
+    return ('' if complete else '≥ ') + (f"${v:,.2f}" if v == 0 or v >= .1 else f"${v:.4f}")
+
+def spend_table(sp): # from `spend`
+    "The spend as text: an unknown cost says so, a total missing some runs' costs is a lower bound (≥)."
+    import pandas as pd
+    per = [_money(p, c) if s or u != u else 'no success'
+           for p, u, s, c in zip(sp.usd_per_success, sp.usd, sp.successes, sp.complete)]
+    return pd.DataFrame({'model': sp.model, 'runs': sp.runs, 'priced runs': sp.priced,
+                         'estimated USD': [_money(u, c) for u, c in zip(sp.usd, sp.complete)], 'USD per success': per})
+
+def spend_note(sp)->str: # from `spend`
+    "One line when some of the spend is unknown; '' when every run carries its cost."
+    unknown, partial = int((sp.priced == 0).sum()), int(((sp.priced > 0) & ~sp.complete).sum())
+    parts = []
+    if unknown: parts.append(f"{unknown} of {len(sp)} models publish no price (or their runs predate cost records): "
+                             "their spend is unknown")
+    if partial: parts.append(f"{partial} of {len(sp)} models have runs without a recorded cost: their totals are lower bounds (≥)")
+    return '; '.join(parts) + '.' if parts else ''
+
+def dropped_notes(runs)->list: # `run_table` of the experiment
+    "Per model and option, what its runs did not send and why (e.g. a seed the model does not take)."
+    counts, total = {}, runs.groupby('model').size()
+    for m, d in zip(runs.model, runs.dropped):
+        for k, why in d.items(): counts.setdefault((m, k), [why, 0])[1] += 1
+    return [f"{m}: {why} (not sent in {n} of {total[m]} runs)." for (m, _), (why, n) in sorted(counts.items())]
 
 # %% ../../nbs/63_report.ipynb #0021
 def _md_cell(v)->str: return str(v).replace('|', '\\|').replace('\n', ' ')
@@ -196,9 +249,11 @@ class Report:
     headline: object               # the headline table (a DataFrame of text)
     notes: list = field(default_factory=list)  # what is missing, and what to do
     files: list = field(default_factory=list)  # paths written, relative to `folder`
+    spend: object = None           # the spend table (a DataFrame of text), from `spend_table`
+    spend_note: str = ''           # what of the spend is unknown, from `spend_note`
     def __str__(self):
         lines = [f"Experiment {self.experiment!r}, scorer {self.scorer!r} (success = score ≥ 4):", '',
-                 text_table(self.headline), '']
+                 text_table(self.headline), '', *([self.spend_note, ''] if self.spend_note else [])]
         if self.notes: lines += ['Missing or left out:', *(f"  {n}" for n in self.notes), '']
         return '\n'.join(lines + [f"Report: {self.folder/'report.html'} ({len(self.files)} files)"])
     def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
@@ -212,6 +267,11 @@ def _check_replaceable(folder:Path):
     if not ((folder/'statistics.json').is_file() and (folder/'report.html').is_file()):
         raise ConflictError(f"{folder} exists and is not a vmevalkit report (no statistics.json and report.html); "
                             "refusing to replace it. Choose another --out folder.")
+
+def _scored_runs(scores):
+    "The runs a score table knows of, when their folders are not here: status, cost and dropped options unknown."
+    runs = scores.drop_duplicates(['model', 'run_id'])[['model', 'run_id']].reset_index(drop=True)
+    return runs.assign(status='', cost=float('nan'), dropped=[{}]*len(runs))
 
 def _scores_or_explain(layout:DataLayout, experiment:str):
     "The experiment's score table; an error saying what to run when it has none."
@@ -229,7 +289,8 @@ def report_blocks(r:Report, table, cov, figures:list, agreement:list, others:lis
     by_domain = rates_table(table).loc[r.headline.model].map(lambda v: '' if v != v else f"{v:.0%}").reset_index()
     blocks = [('h1', f"vmevalkit report: {r.experiment}"),
               ('p', f"Scorer `{r.scorer}`: {int(cov.completed.sum())} scored runs of {len(r.headline)} models. "
-                    f"Success means a score of 4 or 5; intervals are 95 % Wilson intervals. Generated {utc_now()}."),
+                    f"Success means a score of 4 or 5; intervals are 95 % Wilson intervals. Generated {utc_now()}."
+                    + (f" {r.spend_note}" if r.spend_note else '')),
               ('h2', 'Ranking'), ('table', r.headline), *[('figure', f"{s}.png", c) for s, c in figures[:1]],
               ('h2', 'By domain'), ('table', by_domain), *[('figure', f"{s}.png", c) for s, c in figures[1:]]]
     if agreement or others:
@@ -237,6 +298,10 @@ def report_blocks(r:Report, table, cov, figures:list, agreement:list, others:lis
                    ('p', f"Other scorers: {', '.join(f'`{o}`' for o in others)}. Every statistic (tests, correlations, "
                          "κ, bootstrap intervals) is in statistics.json and the agreement_*.csv tables.")]
         blocks += [('figure', f"{s}.png", c) for s, c in agreement]
+    if r.spend is not None:
+        blocks += [('h2', 'Spend'), ('p', "Estimated USD per model, from the estimate each run recorded (the model's "
+                                          "published price when it ran); unknown is never counted as zero. Also in "
+                                          "spend.csv."), ('table', r.spend)]
     blocks += [('h2', 'Coverage'), ('table', cov), ('list', r.notes or ['Every run has a verdict.']),
                ('h2', 'Files'), ('p', 'Figures in figures/ (PNG at 300 dpi, and vector files); every number in statistics.json; '
                                       'tables as CSV (scores.csv is the tidy table of every record).')]
@@ -264,13 +329,18 @@ def analyze(experiment:str, # the experiment to report on
     if not (table.status == 'completed').any():
         raise DataError(f"No completed {scorer} scores in experiment {experiment!r} ({_status_counts(table)}); "
                         f"see the reasons in {layout.scorings}. {' '.join(coverage_notes(cov, scorer, experiment))}")
-    report = Report(folder, experiment, scorer, headline(table), coverage_notes(cov, scorer, experiment))
+    head = headline(table)
+    runs = runs if runs is not None else _scored_runs(scores)
+    sp = spend(runs, head.set_index('model').successes.to_dict())
+    report = Report(folder, experiment, scorer, head, coverage_notes(cov, scorer, experiment) + dropped_notes(runs),
+                    spend=spend_table(sp), spend_note=spend_note(sp))
     with atomic_dir(folder, replace=True, root=folder.parent) as tmp:  # _check_replaceable vetted it
         say(f"Analysing {experiment!r} with scorer {scorer!r} into {folder}")
         figures = draw_figures(table, tmp, scorer, formats, say)
         agreement = draw_agreement(scores, tmp, scorer, formats, say)
         write_statistics(scores, tmp)
         write_text(tmp/'coverage.csv', cov.to_csv(index=False))
+        write_text(tmp/'spend.csv', sp.to_csv(index=False))
         blocks = report_blocks(report, table, cov, figures, agreement, sorted(set(scores.scorer) - {scorer}))
         write_text(tmp/'report.md', to_markdown(blocks))
         write_text(tmp/'report.html', to_html(blocks, tmp, f"vmevalkit report: {experiment}"))

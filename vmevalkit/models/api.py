@@ -18,9 +18,9 @@ from ..sync.s3 import S3ImageUploader
 log = logging.getLogger('vmevalkit.models.api')
 
 # %% auto #0
-__all__ = ['log', 'RetryPolicy', 'is_policy_rejection', 'check_response', 'NotFound', 'ApiModel', 'with_retries', 'ssl_context',
-           'http_client', 'JobFailed', 'job_failed', 'frame_png', 'b64', 'data_uri', 'parse_size', 'choose', 'whole',
-           'request_digest', 'JobRecord']
+__all__ = ['log', 'NO_JOB', 'RetryPolicy', 'is_policy_rejection', 'check_response', 'NotFound', 'ApiModel', 'with_retries',
+           'ssl_context', 'http_client', 'JobFailed', 'job_failed', 'frame_png', 'b64', 'data_uri', 'parse_size',
+           'choose', 'whole', 'request_digest', 'JobRecord', 'check_providers']
 
 # %% ../../nbs/21_api.ipynb #0005
 _POLICY_ENV = dict(attempts='VMEVAL_HTTP_ATTEMPTS', backoff='VMEVAL_HTTP_BACKOFF', backoff_max='VMEVAL_HTTP_BACKOFF_MAX',
@@ -79,7 +79,9 @@ def check_response(resp, # an `httpx.Response` whose body has been read
         raise TransientError(f"{what} answered HTTP {code} (try again later): {body}", retry_after=_retry_after(resp),
                              maybe_taken=code not in (408, 429, 503))  # those three say the request was not taken
     fix = _FIXES.get(code, 'the provider refused the request').format(key=key_env, base=base_env)
-    raise (NotFound if code in (404, 410) else FinalError)(f"{what} answered HTTP {code}; {fix}. Server said: {body}")
+    err = (NotFound if code in (404, 410) else FinalError)(f"{what} answered HTTP {code}; {fix}. Server said: {body}")
+    err.status = code  # `check_access` tells a refused key (401, 403) from other refusals by it
+    raise err
 
 class NotFound(FinalError):
     "The provider does not know what was asked for (HTTP 404 or 410): a model id, a job, a file."
@@ -348,3 +350,58 @@ def warn_dropped(self:ApiModel, options:dict):
         if (self.model, opt) in _warned: continue
         _warned.add((self.model, opt))
         log.warning("%s not supported by %s: %s", opt, self.model, why)
+
+# %% ../../nbs/21_api.ipynb #3491dc97
+NO_JOB = '00000000-0000-0000-0000-000000000000'  # a job id no provider has issued
+ApiModel.probe_path = None  # the free authenticated read (a path under `base_url`); each provider chapter sets it
+
+@patch
+def access_probe(self:ApiModel, policy:RetryPolicy)->dict:
+    "The answer to `probe_path`: the cheapest authenticated read this provider offers."
+    if not self.probe_path: raise FinalError(f"{self.provider}: no free check is known")
+    return self.request('GET', self.probe_path.format(no_job=NO_JOB), policy)
+
+@patch
+def offered(self:ApiModel, answer:dict)->set|None:
+    "The model ids the probe's answer lists, or None when the probe lists none."
+    return None
+
+@patch
+def check_access(self:ApiModel, policy:RetryPolicy)->tuple:
+    "(state, detail, offered ids or None): 'works', 'refused' (naming the variable to fix) or 'unreachable'."
+    keys = ' and '.join([self.key_env] + [v for v in [getattr(self, 'secret_env', None)] if v])
+    try: answer = self.access_probe(policy)
+    except NotFound: return 'works', 'key accepted (asked for a job that does not exist: not found)', None
+    except FinalError as e:
+        if getattr(e, 'status', None) in (401, 403) or 'key was refused' in str(e) or 'is not set' in str(e):
+            return 'refused', f"the key was refused: check {keys}", None
+        return 'works', f"key accepted; the probe was answered: {redact(e)[:150]}", None
+    except ModelError as e: return 'unreachable', redact(e)[:200], None
+    return 'works', 'key accepted', self.offered(answer)
+
+# %% ../../nbs/21_api.ipynb #bb40f727
+def _wrapper_class(wrapper):
+    "The class a catalog entry's `wrapper` ('module:Class', or the class itself) names."
+    import importlib
+    if not isinstance(wrapper, str): return wrapper
+    module, cls = wrapper.split(':')
+    return getattr(importlib.import_module(module), cls)
+
+def check_providers(catalog:dict|None=None, # name -> entry; None: `MODEL_CATALOG`
+                    policy:RetryPolicy|None=None)->list:
+    "One row per API provider: provider, key variable, state ('no key', 'works', 'refused', 'unreachable'), detail, models."
+    from vmevalkit.models import MODEL_CATALOG
+    catalog = MODEL_CATALOG if catalog is None else catalog
+    policy = policy or RetryPolicy(attempts=2, backoff=0.5, timeout=20.)
+    groups = {}
+    for name, e in catalog.items():
+        if e.get('kind') == 'api' and e.get('status') != 'retired': groups.setdefault(e['wrapper'], []).append(name)
+    return [_check_one(_wrapper_class(w)(names[0], catalog[names[0]]['model']), {n: catalog[n]['model'] for n in names}, policy)
+            for w, names in groups.items()]
+
+def _check_one(model:ApiModel, ids:dict, policy:RetryPolicy)->dict:
+    row = dict(provider=model.provider, key=model.key_env, state='no key', detail=f'{model.key_env} is not set', models={})
+    if not os.environ.get(model.key_env): return row
+    row['state'], row['detail'], offered = model.check_access(policy)
+    if offered is not None: row['models'] = {n: i in offered for n, i in ids.items()}
+    return row

@@ -83,3 +83,6 @@ def check(self:DashScopeModel, task_id:str, policy)->tuple:
 
 @patch
 def video_url(self:DashScopeModel, task_id:str, output:dict)->str|None: return output.get('video_url')
+
+# %% ../../nbs/22_dashscope.ipynb #7c3062a5
+DashScopeModel.probe_path = '/api/v1/tasks/{no_job}'  # free: see above

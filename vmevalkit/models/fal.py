@@ -89,3 +89,9 @@ def check(self:FalModel, request_id:str, policy)->tuple:
 
 @patch
 def video_url(self:FalModel, request_id:str, result:dict)->str|None: return (result.get('video') or {}).get('url')
+
+# %% ../../nbs/22_fal.ipynb #e44ca07a
+@patch(as_prop=True)
+def probe_path(self:FalModel)->str:
+    "A request that does not exist, under this model's queue: its status proves the key (`check_access`)."
+    return self.requests_path('{no_job}') + '/status'

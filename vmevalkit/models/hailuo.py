@@ -80,3 +80,6 @@ def check(self:HailuoModel, task_id:str, policy)->tuple:
 
 @patch
 def video_url(self:HailuoModel, task_id:str, task:dict)->str|None: return task.get('download_url')
+
+# %% ../../nbs/22_hailuo.ipynb #4f5948b6
+HailuoModel.probe_path = '/v1/query/video_generation?task_id={no_job}'  # free: see above

@@ -97,3 +97,6 @@ def check(self:KlingModel, task_id:str, policy)->tuple:
 @patch
 def video_url(self:KlingModel, task_id:str, data:dict)->str|None:
     return (((data.get('task_result') or {}).get('videos') or [{}])[0]).get('url')
+
+# %% ../../nbs/22_kling.ipynb #c8935d14
+KlingModel.probe_path = '/v1/videos/image2video/{no_job}'  # free: see above

@@ -53,3 +53,6 @@ def check(self:LumaModel, job_id:str, policy)->tuple:
 
 @patch
 def video_url(self:LumaModel, job_id:str, gen:dict)->str|None: return (gen.get('assets') or {}).get('video')
+
+# %% ../../nbs/22_luma.ipynb #de104584
+LumaModel.probe_path = '/dream-machine/v1/credits'  # free: see above

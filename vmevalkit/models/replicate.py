@@ -65,3 +65,6 @@ def check(self:ReplicateModel, pred_id:str, policy)->tuple:
 def video_url(self:ReplicateModel, pred_id:str, pred:dict)->str|None:
     out = pred.get('output')
     return (out or [None])[0] if isinstance(out, list) else out
+
+# %% ../../nbs/22_replicate.ipynb #0eb3ff09
+ReplicateModel.probe_path = '/v1/account'  # free: see above

@@ -63,3 +63,6 @@ def check(self:RunwayModel, task_id:str, policy)->tuple:
 
 @patch
 def video_url(self:RunwayModel, task_id:str, task:dict)->str|None: return (task.get('output') or [None])[0]
+
+# %% ../../nbs/22_runway.ipynb #96d5b439
+RunwayModel.probe_path = '/v1/organization'  # free: see above

@@ -80,3 +80,6 @@ def check(self:SeedanceModel, task_id:str, policy)->tuple:
 
 @patch
 def video_url(self:SeedanceModel, task_id:str, task:dict)->str|None: return (task.get('content') or {}).get('video_url')
+
+# %% ../../nbs/22_seedance.ipynb #e5c6b77d
+SeedanceModel.probe_path = '/api/v3/contents/generations/tasks/{no_job}'  # free: see above

@@ -87,3 +87,11 @@ def video_url(self:VeoModel, name:str, resp:dict)->str|None:
 def key_for(self:VeoModel, url:str)->bool:
     "Only the Gemini API's own file URLs get the key."
     return url.startswith((self.base_url + '/', self.default_base + '/'))
+
+# %% ../../nbs/22_veo.ipynb #f1d453ef
+VeoModel.probe_path = '/v1beta/models?pageSize=1000'  # free: the models this key may call
+
+@patch
+def offered(self:VeoModel, answer:dict)->set:
+    "The model ids in a `models.list` answer (`models/veo-…` without the prefix)."
+    return {m.get('name', '').removeprefix('models/') for m in answer.get('models') or []}

@@ -65,3 +65,6 @@ def check(self:WaveSpeedModel, pred_id:str, policy)->tuple:
 
 @patch
 def video_url(self:WaveSpeedModel, pred_id:str, data:dict)->str|None: return (data.get('outputs') or [None])[0]
+
+# %% ../../nbs/22_wavespeed.ipynb #3aea3a1f
+WaveSpeedModel.probe_path = '/api/v3/balance'  # free: see above
