@@ -284,8 +284,8 @@ class LumaServer(StandIn):
 
 
 # Runway's image_to_video for gen4_turbo (runwayml 5.24.0 `Gen4Turbo` params; durations 2-10 s): checked 2026-12-04.
-RUNWAY_ACCEPTS = {'gen4_turbo': dict(ratios={'1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672'},
-                                     durations=set(range(2, 11)))}
+_GEN4 = dict(ratios={'1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672'}, durations=set(range(2, 11)))
+RUNWAY_ACCEPTS = {'gen4_turbo': _GEN4, 'gen4.5': _GEN4}
 
 class RunwayServer(StandIn):
     "Runway: POST /v1/image_to_video (needs X-Runway-Version), GET /v1/tasks/{id}; outputs on a CDN."

@@ -1,4 +1,4 @@
-"""Runway's image-to-video model `gen4_turbo` (and, for past runs, the retired `gen3a_turbo`) through `/v1/image_to_video`.
+"""Runway's image-to-video models `gen4.5` and `gen4_turbo` (and, for past runs, the retired `gen3a_turbo`) through `/v1/image_to_video`.
 
 Docs: https://vmevalkit.github.io/vmevalkit/runway.html.md"""
 
@@ -14,7 +14,9 @@ __all__ = ['RUNWAY_VERSION', 'RUNWAY_MODELS', 'RunwayModel']
 
 # %% ../../nbs/22_runway.ipynb #0005
 RUNWAY_VERSION = '2024-11-06'
-RUNWAY_MODELS = {'gen4_turbo': dict(durations=list(range(2, 11)), ratios=['1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672']),
+_GEN4_RATIOS = ['1280:720', '720:1280', '1104:832', '832:1104', '960:960', '1584:672']
+RUNWAY_MODELS = {'gen4_turbo': dict(durations=list(range(2, 11)), ratios=_GEN4_RATIOS),
+                 'gen4.5': dict(durations=list(range(2, 11)), ratios=_GEN4_RATIOS),  # runwayml 5.24 `Gen4_5` params
                  'gen3a_turbo': dict(durations=[5, 10], ratios=['1280:768', '768:1280'])}  # retired 2026-07-30: for past runs
 _RATIO_OF = {'16:9': '1280:720', '9:16': '720:1280', '1:1': '960:960', '4:3': '1104:832', '3:4': '832:1104',
              '5:3': '1280:768', '3:5': '768:1280'}
