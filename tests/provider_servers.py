@@ -34,6 +34,22 @@ class RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, *a): pass
 
 
+class LocalServer:
+    "A threaded HTTP server on 127.0.0.1 handing requests to `self.dispatch`; what it received is in `self.seen`."
+    def listen(self):
+        self.seen = []
+        self.srv = ThreadingHTTPServer(('127.0.0.1', 0), RequestHandler)
+        self.srv.app, self.url = self, f'http://127.0.0.1:{self.srv.server_address[1]}'
+
+    def __enter__(self): threading.Thread(target=self.srv.serve_forever, args=(0.05,), daemon=True).start(); return self
+    def __exit__(self, *a): self.srv.shutdown(); self.srv.server_close()
+
+    def requests(self, kind): return [r for r in self.seen if r['kind'] == kind]
+    @property
+    def submissions(self)->int: return len(self.requests('submit'))
+    def json(self, code, obj): return code, {'Content-Type': 'application/json'}, json.dumps(obj).encode()
+
+
 class Refused(Exception):
     "A request the real service would refuse: `code`, and the body it answers."
     def __init__(self, msg:str, code:int=400): super().__init__(msg); self.code = code

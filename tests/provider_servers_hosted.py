@@ -2,8 +2,7 @@
 protocols (auth, content type, required prompt and image, no unknown fields) and serve videos from a download route
 that refuses any request carrying the provider key. Sources are cited in nbs/22_dashscope, 22_fal, 22_replicate."""
 import base64, json, re, threading, time
-from http.server import ThreadingHTTPServer
-from provider_servers import RequestHandler
+from provider_servers import LocalServer
 
 
 
@@ -19,22 +18,13 @@ def is_png_data_uri(value)->bool:
     except ValueError: return False
 
 
-class HostedStandIn:
+class HostedStandIn(LocalServer):
     "Shared machinery. Knobs: `faults[kind]` (answers served first), `outcome` ('ok', 'fail', 'never'), `job_seconds`."
     def __init__(self, key:str, mp4:bytes, polls_to_finish:int=2):
         self.key, self.mp4, self.polls_to_finish = key, mp4, polls_to_finish
-        self.seen, self.jobs, self.faults = [], {}, {'submit': [], 'poll': [], 'download': []}
+        self.jobs, self.faults = {}, {'submit': [], 'poll': [], 'download': []}
         self.outcome, self.job_seconds, self.lock = 'ok', 0., threading.Lock()
-        self.srv = ThreadingHTTPServer(('127.0.0.1', 0), RequestHandler)
-        self.srv.app, self.url = self, f'http://127.0.0.1:{self.srv.server_address[1]}'
-
-    def __enter__(self): threading.Thread(target=self.srv.serve_forever, args=(0.05,), daemon=True).start(); return self
-    def __exit__(self, *a): self.srv.shutdown(); self.srv.server_close()
-
-    def requests(self, kind): return [r for r in self.seen if r['kind'] == kind]
-    @property
-    def submissions(self)->int: return len(self.requests('submit'))
-    def json(self, code, obj): return code, {'Content-Type': 'application/json'}, json.dumps(obj).encode()
+        self.listen()
 
     def dispatch(self, method, path, headers, body):
         p = path.split('?')[0]

@@ -4,8 +4,7 @@ fields, options the model does not take) and serve videos from a download route 
 The prompt is required here although the real APIs would run an image alone: the benchmark always sends one, so a
 request without it is our bug."""
 import base64, hashlib, hmac, json, re, threading, time
-from http.server import ThreadingHTTPServer
-from provider_servers import RequestHandler
+from provider_servers import LocalServer
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -23,26 +22,18 @@ def png_data(s:str, prefix:bool)->bytes:
     return raw
 
 
-class Provider:
+class Provider(LocalServer):
     """One provider's API. Knobs: `faults[kind]` (answers served first), `outcome` ('ok', 'fail', 'policy', 'never'),
     `block` (the submission is refused by moderation), `job_seconds` (a job runs at least that long)."""
     submit_route = poll_route = None
 
     def __init__(self, key:str, mp4:bytes, polls_to_finish:int=2, secret:str|None=None):
         self.key, self.secret, self.mp4, self.polls_to_finish = key, secret, mp4, polls_to_finish
-        self.seen, self.jobs, self.faults = [], {}, {'submit': [], 'poll': [], 'download': []}
+        self.jobs, self.faults = {}, {'submit': [], 'poll': [], 'download': []}
         self.outcome, self.block, self.job_seconds, self.lock = 'ok', False, 0., threading.Lock()
-        self.srv = ThreadingHTTPServer(('127.0.0.1', 0), RequestHandler)
-        self.srv.app, self.url = self, f'http://127.0.0.1:{self.srv.server_address[1]}'
+        self.listen()
 
-    def __enter__(self): threading.Thread(target=self.srv.serve_forever, args=(0.05,), daemon=True).start(); return self
-    def __exit__(self, *a): self.srv.shutdown(); self.srv.server_close()
-
-    def requests(self, kind): return [r for r in self.seen if r['kind'] == kind]
-    @property
-    def submissions(self)->int: return len(self.requests('submit'))
     def file_url(self, job_id): return f'{self.url}/files/{job_id}.mp4'
-    def json(self, code, obj): return code, {'Content-Type': 'application/json'}, json.dumps(obj).encode()
 
     def kind(self, method, path):
         p = urlsplit(path).path

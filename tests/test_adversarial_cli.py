@@ -61,11 +61,12 @@ def run_main(argv:list)->tuple:
 @pytest.fixture
 def guarded(root, monkeypatch):
     "`root` as the working folder, and the jobs a command starts made to fail: a bad argument must not get that far."
-    import vmevalkit.analysis.report, vmevalkit.dashboard, vmevalkit.inference, vmevalkit.scoring, vmevalkit.tasks
+    import vmevalkit.analysis.report, vmevalkit.dashboard, vmevalkit.inference, vmevalkit.pipeline, vmevalkit.scoring
+    import vmevalkit.tasks
     def reached(*args, **kwargs): raise AssertionError('the bad argument reached the work')
     monkeypatch.setattr(vmevalkit.dashboard, 'DashboardServer', reached)  # it would serve forever
     monkeypatch.setattr(vmevalkit.tasks, '_make_domain', reached)  # it would fill memory for hours
-    for module, job in [(vmevalkit.inference, 'run_experiment'), (vmevalkit.inference, 'run_config'),
+    for module, job in [(vmevalkit.inference, 'run_experiment'), (vmevalkit.pipeline, 'run_config'),
                         (vmevalkit.scoring, 'score_experiment'), (vmevalkit.analysis.report, '_scores_or_explain')]:
         monkeypatch.setattr(module, job, reached)
     monkeypatch.chdir(root)  # a default path (./data) lands where the snapshot sees it

@@ -117,7 +117,7 @@ def cmd_infer(args)->int:
 
 def cmd_run(args)->int:
     "Run the experiment a YAML config describes."
-    from vmevalkit.inference import run_config
+    from vmevalkit.pipeline import run_config
     summary = run_config(args.config, args.data_dir, args.shard, args.quiet, say=print,  # before the scoring output
                          confirm=lambda est: confirm_cost(est, args.yes))
     return 1 if summary.failed else 0
@@ -252,7 +252,9 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
     _add_run_flags(p)
     p.set_defaults(func=cmd_run)
-    for name in COMMAND_MODULES: importlib.import_module(name).add_commands(sub)
+    added = {name: importlib.import_module(name).add_commands(sub) for name in COMMAND_MODULES}
+    from vmevalkit.sync.hub_datasets import add_dataset_commands  # joins the `hf` group: sync.hub needs not know it
+    add_dataset_commands(added['vmevalkit.sync.hub'])
     return parser
 
 # Chapters that bring their own subcommands: each module has `add_commands(subparsers)` and imports nothing heavy at

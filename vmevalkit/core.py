@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #0002
 from __future__ import annotations
-import difflib, functools, io, json, os, re, shutil, socket, tempfile, threading
+import difflib, functools, hashlib, io, json, os, re, shutil, socket, tempfile, threading
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -20,10 +20,10 @@ from fastcore.basics import patch_to
 __all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTION_METADATA', 'CANVAS', 'VMEvalError',
            'DataError', 'ConflictError', 'UnknownNameError', 'UnsafeNameError', 'Busy', 'Interrupted', 'unknown_name',
            'load_env', 'data_dir', 'DataLayout', 'safe_name', 'question_dir', 'domain_of', 'atomic_path', 'write_bytes',
-           'write_text', 'write_json', 'read_json', 'remove_tree', 'atomic_dir', 'claim', 'request_stop', 'reset_stop',
-           'stop_requested', 'pause', 'int_arg', 'name_arg', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest',
-           'write_manifest', 'fit_to_canvas', 'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames',
-           'read_frames', 'sample_frames', 'last_frame', 'read_ahead', 'video_info']
+           'write_text', 'write_json', 'read_json', 'remove_tree', 'atomic_dir', 'file_digest', 'claim', 'request_stop',
+           'reset_stop', 'stop_requested', 'pause', 'int_arg', 'name_arg', 'TaskPair', 'utc_now', 'make_manifest',
+           'read_manifest', 'write_manifest', 'fit_to_canvas', 'svg_to_image', 'load_image', 'save_png', 'write_video',
+           'iter_frames', 'read_frames', 'sample_frames', 'last_frame', 'read_ahead', 'video_info']
 
 # %% ../nbs/00_core.ipynb #0005
 class VMEvalError(Exception):
@@ -200,6 +200,16 @@ def atomic_dir(path:str|Path, # the folder to create
         os.replace(tmp, path)
     finally:
         if tmp.exists(): shutil.rmtree(tmp)
+
+# %% ../nbs/00_core.ipynb #ef9826aa
+def file_digest(path:str|Path, # the file to hash
+                algorithm:str='sha256', # any `hashlib` name: 'sha256', 'md5', ...
+               )->str:
+    "The hex digest of a file's bytes."
+    h = hashlib.new(algorithm)
+    with open(path, 'rb') as f:
+        while block := f.read(1 << 20): h.update(block)
+    return h.hexdigest()
 
 # %% ../nbs/00_core.ipynb #0bf7dda3
 @contextmanager

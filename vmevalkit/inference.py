@@ -24,7 +24,7 @@ log = logging.getLogger('vmevalkit.inference')
 # %% auto #0
 __all__ = ['log', 'VIDEO_NAME', 'METADATA_NAME', 'SCORER_OPTIONS', 'InferenceRunner', 'completed_result', 'Job', 'sample_seed',
            'parse_shard', 'plan_jobs', 'lane', 'RunSummary', 'CostEstimate', 'estimate_jobs', 'run_experiment',
-           'read_config', 'scorer_settings', 'analysis_settings', 'run_config', 'score_and_analyze']
+           'read_config', 'scorer_settings', 'analysis_settings']
 
 # %% ../nbs/30_inference.ipynb #0005
 VIDEO_NAME, METADATA_NAME = 'generated_video.mp4', 'metadata.json'
@@ -387,38 +387,3 @@ def analysis_settings(cfg:dict, path='config')->dict|None:
     if not isinstance(analysis, dict) or set(analysis) - {'scorer', 'out', 'formats'}:
         raise DataError(f"{path}: analysis must be true, false or a mapping with scorer, out, formats; not {analysis!r}.")
     return analysis
-
-def run_config(path:str|Path, data_dir:str|Path|None=None, shard:str|None=None, quiet:bool=False,
-               say=None, # called with the inference summary before scoring starts (the command line prints it)
-               confirm=None, # called with the `CostEstimate` before any job starts (see `run_experiment`)
-              )->RunSummary:
-    "Create the questions a config names, run its experiment, then score it and write its report."
-    from vmevalkit.tasks import create_dataset
-    cfg, layout = read_config(path), DataLayout(data_dir)
-    tasks = cfg.get('tasks') or {}
-    create_dataset(tasks.get('pairs_per_domain', 3), tasks.get('domains'), tasks.get('seed', 42), tasks.get('difficulty'),
-                   layout.questions)
-    summary = run_experiment(layout.questions, cfg['models'], cfg.get('experiment', 'pilot_experiment'),
-                             cfg.get('samples', 1), tasks.get('domains'), cfg.get('concurrency', 4), shard,
-                             cfg.get('seed', 42), layout.outputs, quiet, confirm, **(cfg.get('options') or {}))
-    if say: say(summary)
-    if shard is None: score_and_analyze(cfg, layout, quiet)
-    return summary
-
-def score_and_analyze(cfg:dict, layout:DataLayout, quiet:bool=False):
-    "Score a config's experiment with its scorers, then write its report; returns the report (or None)."
-    from vmevalkit.scoring import score_experiment
-    experiment, say = cfg.get('experiment', 'pilot_experiment'), (lambda line: None) if quiet else print
-    scorers = scorer_settings(cfg)
-    for name, opts in scorers.items():
-        say(f"Scoring with {name} …")
-        if name == 'auto': summary = score_experiment(experiment, layout.root, scorer='auto', **opts)
-        else:
-            from vmevalkit.scoring.vlm import score_vlm
-            summary = score_vlm(experiment, layout.root, judge=name, quiet=quiet, **opts)
-        say(str(summary))
-    if not scorers or analysis_settings(cfg) is None: return None
-    from vmevalkit.analysis.report import analyze
-    report = analyze(experiment, layout.root, **analysis_settings(cfg), say=say)
-    say(str(report))
-    return report

@@ -19,7 +19,7 @@ __all__ = ['CHECKED', 'MODEL_CATALOG', 'AVAILABLE_MODELS', 'SECRET_ENV', 'log', 
            'FinalError', 'TransientError', 'retired_message', 'fit_request', 'say_dropped', 'estimate_cost',
            'ModelWrapper', 'redact_dict', 'load_model']
 
-# %% ../../nbs/20_models.ipynb #0005
+# %% ../../nbs/20_models.ipynb #c3cee57f
 CHECKED = '2026-12-04'  # the day every fact below was last checked against its source
 
 def _entry(family, kind, wrapper, model, env=(), extra=None, packages=(), gpu=False, **defaults)->dict:
@@ -60,6 +60,7 @@ def _oss(family, cls, repo, num_frames, fps, height, width, **defaults)->dict:
                **defaults)
     return _facts(e, 'available', f'https://huggingface.co/{repo}', _OWN_GPU, _accepts(seed=True, negative_prompt=True))
 
+# %% ../../nbs/20_models.ipynb #ebe0b2e0
 _SORA = 'https://developers.openai.com/api/docs/models/sora-2'
 _VEO_RETIRED = 'https://docs.cloud.google.com/vertex-ai/generative-ai/docs/models/veo/3-0-generate'
 _VEO_PREVIEW_GONE = 'https://docs.apiyi.com/en/live/2026-10/veo-3-1-preview-retired.md'
@@ -100,50 +101,9 @@ def _wavespeed(path, duration, durations, price):
                _API, duration=duration)
     return _facts(e, 'available', _WAVESPEED, price, _accepts(seed=True, durations=durations, negative_prompt=True))
 
-_KLING = 'https://app.klingai.com/global/dev/document-api (General Information, Image to Video; read through a mirror)'
-_ARK = 'https://docs.byteplus.com/api/docs/ModelArk/1366799 (and byteplus-python-sdk-v2 3.0.63)'
-_MINIMAX = 'https://platform.minimax.io/docs/api-reference/video-generation-query.md'
-_DASHSCOPE = 'https://www.alibabacloud.com/help/en/model-studio/image-to-video-api-reference/'
-_UNCONFIRMED = 'not confirmed: no price on the provider pages found on the day checked'
-
-def _kling(model, mode):
-    e = _entry('kling', 'api', 'vmevalkit.models.kling:KlingModel', model, ['KLING_ACCESS_KEY', 'KLING_SECRET_KEY'],
-               'api', _API, duration=5, mode=mode)
-    return _facts(e, 'available', _KLING, _price(None, reason='not confirmed: Kling sells prepaid resource packs'),
-                  _accepts(durations=[5, 10], negative_prompt=True))
-
-def _seedance(model, durations, audio=False):
-    e = _entry('seedance', 'api', 'vmevalkit.models.seedance:SeedanceModel', model, ['ARK_API_KEY'], 'api', _API,
-               duration=5, resolution='720p', aspect_ratio='16:9')
-    return _facts(e, 'available', _ARK, _price(None, reason='not confirmed: billed per output token; rate not read'),
-                  _accepts(seed=True, durations=durations, resolutions=['480p', '720p', '1080p'], audio=audio,
-                           aspect_ratios=['16:9', '4:3', '1:1', '3:4', '9:16', '21:9', 'adaptive']))
-
-def _hailuo(model, resolutions):
-    e = _entry('hailuo', 'api', 'vmevalkit.models.hailuo:HailuoModel', model, ['MINIMAX_API_KEY'], 'api', _API,
-               duration=6, resolution='768P')
-    return _facts(e, 'available', _MINIMAX, _price(None, reason=_UNCONFIRMED),
-                  _accepts(durations=[6, 10], resolutions=resolutions),
-                  note='10 s only below 1080P (the wrapper checks the pair)')
-
-def _dashscope(model, durations, resolutions, price, audio=False, note=None):
-    e = _entry('wan', 'api', 'vmevalkit.models.dashscope:DashScopeModel', model, ['DASHSCOPE_API_KEY'], 'api', _API,
-               duration=durations[0], resolution='720P' if '720P' in resolutions else resolutions[0])
-    return _facts(e, 'available', _DASHSCOPE, price, _accepts(seed=True, durations=durations, resolutions=resolutions,
-                                                             audio=audio, negative_prompt=True), note=note)
-
-def _fal(model, family, price, accepts, note=None, **defaults):
-    e = _entry(family, 'api', 'vmevalkit.models.fal:FalModel', model, ['FAL_KEY'], 'api', _API, **defaults)
-    return _facts(e, 'available', f'https://fal.ai/models/{model}/llms.txt', price, accepts, note=note)
-
-def _replicate(model, family, accepts, **defaults):
-    e = _entry(family, 'api', 'vmevalkit.models.replicate:ReplicateModel', model, ['REPLICATE_API_TOKEN'], 'api',
-               _API, **defaults)
-    return _facts(e, 'available', f'https://replicate.com/{model}/api', _price(None, reason=_UNCONFIRMED), accepts,
-                  note='input schema not confirmed on the day checked: read the model page before a paid run')
-
 _SUCCESSORS = ['veo-3.1-generate-001', 'runway-gen4.5', 'runway-gen4-turbo']
 _NO_PRICE = _price(None, reason='not confirmed: no published price found for this id on the day checked')
+
 
 MODEL_CATALOG = {
     # reference models: offline, deterministic, the built-in default
@@ -190,75 +150,131 @@ MODEL_CATALOG = {
     'wavespeed-wan-2.2-i2v-480p': _wavespeed('wavespeed-ai/wan-2.2/i2v-480p', 5, [5, 8], _price(0.03, source=_WAVESPEED)),
     'wavespeed-wan-2.2-i2v-720p': _wavespeed('wavespeed-ai/wan-2.2/i2v-720p', 5, [5, 8], _price(0.06, source=_WAVESPEED)),
     'wavespeed-veo3.1-image-to-video': _wavespeed('google/veo3.1/image-to-video', 8, [4, 6, 8], _NO_PRICE),
-    # Kling (its own API, JWT from an access key and a secret key)
-    **{m: _kling(m, mode) for m, mode in [('kling-v2-1', 'std'), ('kling-v2-1-master', 'pro'),
-                                          ('kling-v2-5-turbo', 'std'), ('kling-v2-6', 'pro')]},
-    # ByteDance Seedance through BytePlus ModelArk
-    'seedance-1.0-pro':      _seedance('seedance-1-0-pro-250528', (2, 12)),
-    'seedance-1.0-pro-fast': _seedance('seedance-1-0-pro-fast-251015', (2, 12)),
-    'seedance-1.0-lite-i2v': _seedance('seedance-1-0-lite-i2v-250428', (2, 12)),
-    'seedance-1.5-pro':      _seedance('seedance-1-5-pro-251215', (4, 12), audio=True),
-    # MiniMax Hailuo
-    'hailuo-2.3':      _hailuo('MiniMax-Hailuo-2.3', ['768P', '1080P']),
-    'hailuo-2.3-fast': _hailuo('MiniMax-Hailuo-2.3-Fast', ['768P', '1080P']),
-    'hailuo-02':       _hailuo('MiniMax-Hailuo-02', ['512P', '768P', '1080P']),
-    # Wan hosted by Alibaba Cloud Model Studio (DashScope)
-    'dashscope-wan2.7-i2v': _dashscope('wan2.7-i2v', [5, 10, 15], ['720P', '1080P'], _price(None, reason=_UNCONFIRMED),
-                                       note='durations not confirmed'),
-    'dashscope-wan2.6-i2v': _dashscope('wan2.6-i2v', [5, 10, 15], ['720P', '1080P'],
-                                       _price(0.10, source='third-party listings; not confirmed on Alibaba Cloud pages',
-                                              **{'1080P': 0.15}), audio=True),
-    'dashscope-wan2.6-i2v-flash': _dashscope('wan2.6-i2v-flash', (2, 15), ['720P', '1080P'],
-                                             _price(None, reason=_UNCONFIRMED), audio=True),
-    'dashscope-wan2.5-i2v-preview': _dashscope('wan2.5-i2v-preview', [5, 10], ['480P', '720P', '1080P'],
-                                               _price(None, reason=_UNCONFIRMED), audio=True),
-    'dashscope-wan2.1-i2v-plus': _dashscope('wan2.1-i2v-plus', [5], ['720P'], _price(0.10, source=_DASHSCOPE)),
-    'dashscope-wan2.1-i2v-turbo': _dashscope('wan2.1-i2v-turbo', [3, 4, 5], ['480P', '720P'], _price(0.036, source=_DASHSCOPE)),
-    # fal: one queue protocol, the model id is data
-    'fal-kling-2.5-turbo-std': _fal('fal-ai/kling-video/v2.5-turbo/standard/image-to-video', 'kling',
-                                    _price(0.042, source='https://fal.ai/models/fal-ai/kling-video/v2.5-turbo/standard/image-to-video/llms.txt'),
-                                    _accepts(durations=[5, 10], negative_prompt=True), duration=5),
-    'fal-kling-2.1-std': _fal('fal-ai/kling-video/v2.1/standard/image-to-video', 'kling',
-                              _price(0.056, source='https://fal.ai/models/fal-ai/kling-video/v2.1/standard/image-to-video/llms.txt'),
-                              _accepts(durations=[5, 10], negative_prompt=True), duration=5),
-    'fal-kling-4': _fal('fal-ai/kling-video/v4/image-to-video', 'kling',
-                        _price(0.157, source='https://fal.ai/models/fal-ai/kling-video/v4/image-to-video/llms.txt'),
-                        _accepts(durations=[5, 10]), note='durations not confirmed', duration=5),
-    'fal-veo-3.1-fast': _fal('fal-ai/veo3.1/fast/image-to-video', 'veo',
-                             _price(0.10, source='https://fal.ai/models/fal-ai/veo3.1/fast/image-to-video/llms.txt'),
-                             _accepts(durations=[4, 6, 8], resolutions=['720p', '1080p'],
-                                      aspect_ratios=['16:9', '9:16', 'auto'], negative_prompt=True),
-                             duration=8, resolution='720p', aspect_ratio='16:9'),
-    'fal-seedance-2.0': _fal('bytedance/seedance-2.0/image-to-video', 'seedance', _price(None, reason=_UNCONFIRMED),
-                             _accepts(seed=True, durations=[5, 10], resolutions=['720p', '480p']),
-                             note='durations and resolutions not confirmed', duration=5),
-    # Replicate: one predictions protocol, the model id is data
-    'replicate-kling-v2.1': _replicate('kwaivgi/kling-v2.1', 'kling', _accepts(durations=[5, 10], negative_prompt=True),
-                                       duration=5),
-    'replicate-veo-3.1-fast': _replicate('google/veo-3.1-fast', 'veo', _accepts(seed=True, durations=[4, 6, 8],
-                                         resolutions=['720p', '1080p'], negative_prompt=True), duration=8, resolution='720p'),
-    'replicate-wan-2.5-i2v': _replicate('wan-video/wan-2.5-i2v', 'wan', _accepts(seed=True, durations=[5, 10],
-                                        resolutions=['720p', '480p', '1080p'], negative_prompt=True),
-                                        duration=5, resolution='720p'),
-    'replicate-seedance-1-pro': _replicate('bytedance/seedance-1-pro', 'seedance',
-                                           _accepts(seed=True, durations=[5, 10], resolutions=['1080p', '480p']), duration=5),
-    'replicate-hailuo-02': _replicate('minimax/hailuo-02', 'hailuo', _accepts(durations=[6, 10], resolutions=['768p', '1080p']),
-                                      duration=6),
-    # open-source models through diffusers
-    'ltx-video':         _oss('ltx', 'LTXVideoModel', 'Lightricks/LTX-Video', 97, 24, 480, 704),
-    'wan-2.1-i2v-480p':  _oss('wan', 'WanModel', 'Wan-AI/Wan2.1-I2V-14B-480P-Diffusers', 81, 16, 480, 832),
-    'wan-2.1-i2v-720p':  _oss('wan', 'WanModel', 'Wan-AI/Wan2.1-I2V-14B-720P-Diffusers', 81, 16, 720, 1280),
-    'wan-2.2-i2v-a14b':  _oss('wan', 'WanModel', 'Wan-AI/Wan2.2-I2V-A14B-Diffusers', 81, 16, 720, 1280),
-    'wan-2.2-ti2v-5b':   _oss('wan', 'WanModel', 'Wan-AI/Wan2.2-TI2V-5B-Diffusers', 121, 24, 704, 1280),
-    'cogvideox-5b-i2v':  _oss('cogvideox', 'CogVideoXModel', 'THUDM/CogVideoX-5b-I2V', 49, 8, 480, 720),
-    'ltx-video-0.9.7-dev': _oss('ltx', 'LTXConditionModel', 'Lightricks/LTX-Video-0.9.7-dev', 161, 24, 512, 768),
-    'ltx-video-0.9.8-13b-distilled': _oss('ltx', 'LTXConditionModel', 'Lightricks/LTX-Video-0.9.8-13B-distilled', 161, 24,
-                                          512, 768, guidance_scale=1.0,
-                                          timesteps=[1000, 993, 987, 981, 975, 909, 725, 0.03]),
-    'hunyuan-video-i2v': {**_oss('hunyuan', 'HunyuanVideoModel', 'hunyuanvideo-community/HunyuanVideo-I2V', 129, 24, 720, 1280),
-                          'note': 'untested here: no tiny CPU pipeline; only the #| gpu cell of 23_diffusers runs it'},
-    'svd-xt':            _oss('svd', 'StableVideoDiffusionModel', 'stabilityai/stable-video-diffusion-img2vid-xt', 25, 7, 576, 1024),
 }
+
+# %% ../../nbs/20_models.ipynb #0699078f
+_KLING = 'https://app.klingai.com/global/dev/document-api (General Information, Image to Video; read through a mirror)'
+_ARK = 'https://docs.byteplus.com/api/docs/ModelArk/1366799 (and byteplus-python-sdk-v2 3.0.63)'
+_MINIMAX = 'https://platform.minimax.io/docs/api-reference/video-generation-query.md'
+_DASHSCOPE = 'https://www.alibabacloud.com/help/en/model-studio/image-to-video-api-reference/'
+_UNCONFIRMED = 'not confirmed: no price on the provider pages found on the day checked'
+
+def _kling(model, mode):
+    e = _entry('kling', 'api', 'vmevalkit.models.kling:KlingModel', model, ['KLING_ACCESS_KEY', 'KLING_SECRET_KEY'],
+               'api', _API, duration=5, mode=mode)
+    return _facts(e, 'available', _KLING, _price(None, reason='not confirmed: Kling sells prepaid resource packs'),
+                  _accepts(durations=[5, 10], negative_prompt=True))
+
+def _seedance(model, durations, audio=False):
+    e = _entry('seedance', 'api', 'vmevalkit.models.seedance:SeedanceModel', model, ['ARK_API_KEY'], 'api', _API,
+               duration=5, resolution='720p', aspect_ratio='16:9')
+    return _facts(e, 'available', _ARK, _price(None, reason='not confirmed: billed per output token; rate not read'),
+                  _accepts(seed=True, durations=durations, resolutions=['480p', '720p', '1080p'], audio=audio,
+                           aspect_ratios=['16:9', '4:3', '1:1', '3:4', '9:16', '21:9', 'adaptive']))
+
+def _hailuo(model, resolutions):
+    e = _entry('hailuo', 'api', 'vmevalkit.models.hailuo:HailuoModel', model, ['MINIMAX_API_KEY'], 'api', _API,
+               duration=6, resolution='768P')
+    return _facts(e, 'available', _MINIMAX, _price(None, reason=_UNCONFIRMED),
+                  _accepts(durations=[6, 10], resolutions=resolutions),
+                  note='10 s only below 1080P (the wrapper checks the pair)')
+
+def _dashscope(model, durations, resolutions, price, audio=False, note=None):
+    e = _entry('wan', 'api', 'vmevalkit.models.dashscope:DashScopeModel', model, ['DASHSCOPE_API_KEY'], 'api', _API,
+               duration=durations[0], resolution='720P' if '720P' in resolutions else resolutions[0])
+    return _facts(e, 'available', _DASHSCOPE, price, _accepts(seed=True, durations=durations, resolutions=resolutions,
+                                                             audio=audio, negative_prompt=True), note=note)
+
+
+MODEL_CATALOG.update({
+# Kling (its own API, JWT from an access key and a secret key)
+**{m: _kling(m, mode) for m, mode in [('kling-v2-1', 'std'), ('kling-v2-1-master', 'pro'),
+                                      ('kling-v2-5-turbo', 'std'), ('kling-v2-6', 'pro')]},
+# ByteDance Seedance through BytePlus ModelArk
+'seedance-1.0-pro':      _seedance('seedance-1-0-pro-250528', (2, 12)),
+'seedance-1.0-pro-fast': _seedance('seedance-1-0-pro-fast-251015', (2, 12)),
+'seedance-1.0-lite-i2v': _seedance('seedance-1-0-lite-i2v-250428', (2, 12)),
+'seedance-1.5-pro':      _seedance('seedance-1-5-pro-251215', (4, 12), audio=True),
+# MiniMax Hailuo
+'hailuo-2.3':      _hailuo('MiniMax-Hailuo-2.3', ['768P', '1080P']),
+'hailuo-2.3-fast': _hailuo('MiniMax-Hailuo-2.3-Fast', ['768P', '1080P']),
+'hailuo-02':       _hailuo('MiniMax-Hailuo-02', ['512P', '768P', '1080P']),
+# Wan hosted by Alibaba Cloud Model Studio (DashScope)
+'dashscope-wan2.7-i2v': _dashscope('wan2.7-i2v', [5, 10, 15], ['720P', '1080P'], _price(None, reason=_UNCONFIRMED),
+                                   note='durations not confirmed'),
+'dashscope-wan2.6-i2v': _dashscope('wan2.6-i2v', [5, 10, 15], ['720P', '1080P'],
+                                   _price(0.10, source='third-party listings; not confirmed on Alibaba Cloud pages',
+                                          **{'1080P': 0.15}), audio=True),
+'dashscope-wan2.6-i2v-flash': _dashscope('wan2.6-i2v-flash', (2, 15), ['720P', '1080P'],
+                                         _price(None, reason=_UNCONFIRMED), audio=True),
+'dashscope-wan2.5-i2v-preview': _dashscope('wan2.5-i2v-preview', [5, 10], ['480P', '720P', '1080P'],
+                                           _price(None, reason=_UNCONFIRMED), audio=True),
+'dashscope-wan2.1-i2v-plus': _dashscope('wan2.1-i2v-plus', [5], ['720P'], _price(0.10, source=_DASHSCOPE)),
+'dashscope-wan2.1-i2v-turbo': _dashscope('wan2.1-i2v-turbo', [3, 4, 5], ['480P', '720P'], _price(0.036, source=_DASHSCOPE)),
+})
+
+# %% ../../nbs/20_models.ipynb #018ff786
+def _fal(model, family, price, accepts, note=None, **defaults):
+    e = _entry(family, 'api', 'vmevalkit.models.fal:FalModel', model, ['FAL_KEY'], 'api', _API, **defaults)
+    return _facts(e, 'available', f'https://fal.ai/models/{model}/llms.txt', price, accepts, note=note)
+
+def _replicate(model, family, accepts, **defaults):
+    e = _entry(family, 'api', 'vmevalkit.models.replicate:ReplicateModel', model, ['REPLICATE_API_TOKEN'], 'api',
+               _API, **defaults)
+    return _facts(e, 'available', f'https://replicate.com/{model}/api', _price(None, reason=_UNCONFIRMED), accepts,
+                  note='input schema not confirmed on the day checked: read the model page before a paid run')
+
+
+MODEL_CATALOG.update({
+# fal: one queue protocol, the model id is data
+'fal-kling-2.5-turbo-std': _fal('fal-ai/kling-video/v2.5-turbo/standard/image-to-video', 'kling',
+                                _price(0.042, source='https://fal.ai/models/fal-ai/kling-video/v2.5-turbo/standard/image-to-video/llms.txt'),
+                                _accepts(durations=[5, 10], negative_prompt=True), duration=5),
+'fal-kling-2.1-std': _fal('fal-ai/kling-video/v2.1/standard/image-to-video', 'kling',
+                          _price(0.056, source='https://fal.ai/models/fal-ai/kling-video/v2.1/standard/image-to-video/llms.txt'),
+                          _accepts(durations=[5, 10], negative_prompt=True), duration=5),
+'fal-kling-4': _fal('fal-ai/kling-video/v4/image-to-video', 'kling',
+                    _price(0.157, source='https://fal.ai/models/fal-ai/kling-video/v4/image-to-video/llms.txt'),
+                    _accepts(durations=[5, 10]), note='durations not confirmed', duration=5),
+'fal-veo-3.1-fast': _fal('fal-ai/veo3.1/fast/image-to-video', 'veo',
+                         _price(0.10, source='https://fal.ai/models/fal-ai/veo3.1/fast/image-to-video/llms.txt'),
+                         _accepts(durations=[4, 6, 8], resolutions=['720p', '1080p'],
+                                  aspect_ratios=['16:9', '9:16', 'auto'], negative_prompt=True),
+                         duration=8, resolution='720p', aspect_ratio='16:9'),
+'fal-seedance-2.0': _fal('bytedance/seedance-2.0/image-to-video', 'seedance', _price(None, reason=_UNCONFIRMED),
+                         _accepts(seed=True, durations=[5, 10], resolutions=['720p', '480p']),
+                         note='durations and resolutions not confirmed', duration=5),
+# Replicate: one predictions protocol, the model id is data
+'replicate-kling-v2.1': _replicate('kwaivgi/kling-v2.1', 'kling', _accepts(durations=[5, 10], negative_prompt=True),
+                                   duration=5),
+'replicate-veo-3.1-fast': _replicate('google/veo-3.1-fast', 'veo', _accepts(seed=True, durations=[4, 6, 8],
+                                     resolutions=['720p', '1080p'], negative_prompt=True), duration=8, resolution='720p'),
+'replicate-wan-2.5-i2v': _replicate('wan-video/wan-2.5-i2v', 'wan', _accepts(seed=True, durations=[5, 10],
+                                    resolutions=['720p', '480p', '1080p'], negative_prompt=True),
+                                    duration=5, resolution='720p'),
+'replicate-seedance-1-pro': _replicate('bytedance/seedance-1-pro', 'seedance',
+                                       _accepts(seed=True, durations=[5, 10], resolutions=['1080p', '480p']), duration=5),
+'replicate-hailuo-02': _replicate('minimax/hailuo-02', 'hailuo', _accepts(durations=[6, 10], resolutions=['768p', '1080p']),
+                                  duration=6),
+})
+
+# %% ../../nbs/20_models.ipynb #d5e7738e
+MODEL_CATALOG.update({
+# open-source models through diffusers
+'ltx-video':         _oss('ltx', 'LTXVideoModel', 'Lightricks/LTX-Video', 97, 24, 480, 704),
+'wan-2.1-i2v-480p':  _oss('wan', 'WanModel', 'Wan-AI/Wan2.1-I2V-14B-480P-Diffusers', 81, 16, 480, 832),
+'wan-2.1-i2v-720p':  _oss('wan', 'WanModel', 'Wan-AI/Wan2.1-I2V-14B-720P-Diffusers', 81, 16, 720, 1280),
+'wan-2.2-i2v-a14b':  _oss('wan', 'WanModel', 'Wan-AI/Wan2.2-I2V-A14B-Diffusers', 81, 16, 720, 1280),
+'wan-2.2-ti2v-5b':   _oss('wan', 'WanModel', 'Wan-AI/Wan2.2-TI2V-5B-Diffusers', 121, 24, 704, 1280),
+'cogvideox-5b-i2v':  _oss('cogvideox', 'CogVideoXModel', 'THUDM/CogVideoX-5b-I2V', 49, 8, 480, 720),
+'ltx-video-0.9.7-dev': _oss('ltx', 'LTXConditionModel', 'Lightricks/LTX-Video-0.9.7-dev', 161, 24, 512, 768),
+'ltx-video-0.9.8-13b-distilled': _oss('ltx', 'LTXConditionModel', 'Lightricks/LTX-Video-0.9.8-13B-distilled', 161, 24,
+                                      512, 768, guidance_scale=1.0,
+                                      timesteps=[1000, 993, 987, 981, 975, 909, 725, 0.03]),
+'hunyuan-video-i2v': {**_oss('hunyuan', 'HunyuanVideoModel', 'hunyuanvideo-community/HunyuanVideo-I2V', 129, 24, 720, 1280),
+                      'note': 'untested here: no tiny CPU pipeline; only the #| gpu cell of 23_diffusers runs it'},
+'svd-xt':            _oss('svd', 'StableVideoDiffusionModel', 'stabilityai/stable-video-diffusion-img2vid-xt', 25, 7, 576, 1024),
+})
 AVAILABLE_MODELS = [n for n, e in MODEL_CATALOG.items() if e['status'] != 'retired']
 
 # %% ../../nbs/20_models.ipynb #0008

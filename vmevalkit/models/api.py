@@ -7,6 +7,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/api.html.md"""
 # %% ../../nbs/21_api.ipynb #0002
 from __future__ import annotations
 import base64, hashlib, io, json, logging, os, random, time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,8 +20,8 @@ log = logging.getLogger('vmevalkit.models.api')
 
 # %% auto #0
 __all__ = ['log', 'NO_JOB', 'RetryPolicy', 'is_policy_rejection', 'check_response', 'NotFound', 'ApiModel', 'with_retries',
-           'ssl_context', 'http_client', 'JobFailed', 'job_failed', 'frame_png', 'b64', 'data_uri', 'parse_size',
-           'choose', 'whole', 'request_digest', 'JobRecord', 'check_providers']
+           'ssl_context', 'http_client', 'JobFailed', 'refused_for_policy', 'job_failed', 'frame_png', 'b64',
+           'data_uri', 'parse_size', 'choose', 'whole', 'request_digest', 'JobRecord', 'check_providers']
 
 # %% ../../nbs/21_api.ipynb #0005
 _POLICY_ENV = dict(attempts='VMEVAL_HTTP_ATTEMPTS', backoff='VMEVAL_HTTP_BACKOFF', backoff_max='VMEVAL_HTTP_BACKOFF_MAX',
@@ -189,6 +190,14 @@ def poll(self:ApiModel, check, # () -> (state, answer)
 
 class JobFailed(TransientError):
     "The provider ran the job and reports that it failed: this job is over, a new one may succeed."
+
+@contextmanager
+def refused_for_policy(is_policy): # a provider's own test of a refusal's text, e.g. its error codes
+    "Inside the block, a refusal `is_policy` recognises becomes a content-policy `FinalError` that says so."
+    try: yield
+    except FinalError as e:
+        if is_policy(e) and 'content policy' not in str(e): raise FinalError(f"{e} (content policy; retrying will not help)") from None
+        raise
 
 def job_failed(provider:str, job_id:str, reason)->Exception:
     "The error for a job the provider reports as failed, with its reason."

@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/dashscope.html.md"""
 
 # %% ../../nbs/22_dashscope.ipynb #0002
 from __future__ import annotations
-from . import SECRET_ENV, FinalError
+from . import FinalError
 from .api import ApiModel, NotFound, choose, data_uri, frame_png, whole
 
 # %% auto #0
@@ -25,7 +25,6 @@ DASHSCOPE_MODELS = {
     'wan2.1-i2v-plus':    _wan([5], ['720P']),
     'wan2.1-i2v-turbo':   _wan([3, 4, 5], ['480P', '720P']),
 }
-if 'DASHSCOPE_API_KEY' not in SECRET_ENV: SECRET_ENV.append('DASHSCOPE_API_KEY')  # redact() hides this key too
 
 # %% ../../nbs/22_dashscope.ipynb #0006
 class DashScopeModel(ApiModel):

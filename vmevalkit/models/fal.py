@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/fal.html.md"""
 
 # %% ../../nbs/22_fal.ipynb #0002
 from __future__ import annotations
-from . import SECRET_ENV, FinalError
+from . import FinalError
 from .api import ApiModel, choose, data_uri, frame_png, whole
 
 # %% auto #0
@@ -33,7 +33,6 @@ FAL_MODELS = {
                                               generate_audio=False),
     'bytedance/seedance-2.0/image-to-video': spec(durations=[5, 10], resolutions=['720p', '480p'], seed=True),
 }
-if 'FAL_KEY' not in SECRET_ENV: SECRET_ENV.append('FAL_KEY')  # redact() hides this key too
 
 # %% ../../nbs/22_fal.ipynb #0006
 def model_input(model:str, spec:dict, options:dict)->dict:

@@ -7,7 +7,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/hailuo.html.md"""
 # %% ../../nbs/22_hailuo.ipynb #0002
 from __future__ import annotations
 from fastcore.basics import patch
-from . import SECRET_ENV, FinalError, TransientError, redact
+from . import FinalError, TransientError, redact
 from .api import ApiModel, choose, data_uri, frame_png, whole
 
 # %% auto #0
@@ -19,7 +19,6 @@ HAILUO_MODELS = {  # image-to-video model ids: resolution -> the durations (s) i
     'MiniMax-Hailuo-2.3-Fast': {'768P': [6, 10], '1080P': [6]},
     'MiniMax-Hailuo-02':       {'512P': [6, 10], '768P': [6, 10], '1080P': [6]},
 }
-SECRET_ENV.extend(k for k in ('MINIMAX_API_KEY',) if k not in SECRET_ENV)  # `redact` hides it
 
 class HailuoModel(ApiModel):
     "MiniMax Hailuo image-to-video through `/v1/video_generation`."

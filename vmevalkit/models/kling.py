@@ -8,8 +8,8 @@ Docs: https://vmevalkit.github.io/vmevalkit/kling.html.md"""
 from __future__ import annotations
 import base64, hashlib, hmac, json, os, re, time
 from fastcore.basics import patch
-from . import SECRET_ENV, FinalError, ModelError
-from .api import ApiModel, b64, choose, frame_png, whole
+from . import FinalError, ModelError
+from .api import ApiModel, b64, choose, frame_png, refused_for_policy, whole
 
 # %% auto #0
 __all__ = ['KLING_MODELS', 'kling_token', 'KlingModel', 'kling_policy']
@@ -21,7 +21,6 @@ KLING_MODELS = {  # image-to-video model ids: the durations (s) and modes each a
     'kling-v2-5-turbo':  dict(durations=[5, 10], modes=['std', 'pro']),
     'kling-v2-6':        dict(durations=[5, 10], modes=['pro']),
 }
-SECRET_ENV.extend(k for k in ('KLING_ACCESS_KEY', 'KLING_SECRET_KEY') if k not in SECRET_ENV)  # `redact` hides them
 
 def _b64url(data:bytes)->bytes: return base64.urlsafe_b64encode(data).rstrip(b'=')
 
@@ -79,10 +78,8 @@ def body(self:KlingModel, image_path, prompt:str, params:dict)->dict:
 @patch
 def submit(self:KlingModel, image_path, prompt:str, params:dict, policy)->str:
     "Create the task; return its id."
-    try: answer = self.request('POST', '/v1/videos/image2video', policy, paid=True, json=self.body(image_path, prompt, params))
-    except FinalError as e:
-        if kling_policy(e) and 'content policy' not in str(e): raise FinalError(f"{e} (content policy; retrying will not help)") from None
-        raise
+    with refused_for_policy(kling_policy):
+        answer = self.request('POST', '/v1/videos/image2video', policy, paid=True, json=self.body(image_path, prompt, params))
     return answer['data']['task_id']
 
 @patch

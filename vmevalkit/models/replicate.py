@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/replicate.html.md"""
 
 # %% ../../nbs/22_replicate.ipynb #0002
 from __future__ import annotations
-from . import SECRET_ENV, FinalError
+from . import FinalError
 from .api import ApiModel, data_uri, frame_png
 from .fal import model_input, spec
 
@@ -22,7 +22,6 @@ REPLICATE_MODELS = {
     'bytedance/seedance-1-pro': spec('image', [5, 10], None, ['1080p', '480p'], seed=True),
     'minimax/hailuo-02': spec('first_frame_image', [6, 10], None, ['768p', '1080p']),
 }
-if 'REPLICATE_API_TOKEN' not in SECRET_ENV: SECRET_ENV.append('REPLICATE_API_TOKEN')  # redact() hides this token too
 
 # %% ../../nbs/22_replicate.ipynb #0006
 class ReplicateModel(ApiModel):

@@ -7,8 +7,8 @@ Docs: https://vmevalkit.github.io/vmevalkit/seedance.html.md"""
 # %% ../../nbs/22_seedance.ipynb #0002
 from __future__ import annotations
 from fastcore.basics import patch
-from . import SECRET_ENV, FinalError
-from .api import ApiModel, choose, data_uri, frame_png, whole
+from . import FinalError
+from .api import ApiModel, choose, data_uri, frame_png, refused_for_policy, whole
 
 # %% auto #0
 __all__ = ['SEEDANCE_MODELS', 'SEEDANCE_RATIOS', 'SeedanceModel', 'seedance_policy']
@@ -21,7 +21,6 @@ SEEDANCE_MODELS = {  # image-to-video model ids on ModelArk
     'seedance-1-5-pro-251215':      dict(durations=list(range(4, 13)), resolutions=['480p', '720p', '1080p'], audio=True),
 }
 SEEDANCE_RATIOS = ['16:9', '4:3', '1:1', '3:4', '9:16', '21:9', 'adaptive']
-SECRET_ENV.extend(k for k in ('ARK_API_KEY',) if k not in SECRET_ENV)  # `redact` hides it
 
 class SeedanceModel(ApiModel):
     "Seedance image-to-video through ModelArk's `/api/v3/contents/generations/tasks`."
@@ -61,10 +60,9 @@ def body(self:SeedanceModel, image_path, prompt:str, params:dict)->dict:
 @patch
 def submit(self:SeedanceModel, image_path, prompt:str, params:dict, policy)->str:
     "Create the task; return its id."
-    try: answer = self.request('POST', '/api/v3/contents/generations/tasks', policy, paid=True, json=self.body(image_path, prompt, params))
-    except FinalError as e:
-        if seedance_policy(e) and 'content policy' not in str(e): raise FinalError(f"{e} (content policy; retrying will not help)") from None
-        raise
+    with refused_for_policy(seedance_policy):
+        answer = self.request('POST', '/api/v3/contents/generations/tasks', policy, paid=True,
+                              json=self.body(image_path, prompt, params))
     return answer['id']
 
 @patch

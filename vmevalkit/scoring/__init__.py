@@ -16,6 +16,7 @@ from fastcore.basics import patch
 from ..core import (CANVAS, Busy, DataError, DataLayout, Interrupted, TaskPair, VMEvalError, claim, domain_of,
                             iter_frames, pause, read_ahead, read_json, request_stop, reset_stop, safe_name,
                             unknown_name, utc_now, write_json)
+from ..inference import METADATA_NAME, completed_result
 
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'PERTURBATIONS', 'CHECKERS', 'CHANGED', 'MIN_REGISTRATION', 'is_success', 'ScoreRecord',
@@ -336,7 +337,7 @@ def _run_identity(run_dir:Path)->tuple:
 
 def run_state(run_dir:str|Path)->str|None:
     "A digest of the run's `metadata.json`: it changes whenever inference redoes the run (None: no metadata)."
-    try: return hashlib.sha256((Path(run_dir)/'metadata.json').read_bytes()).hexdigest()[:16]
+    try: return hashlib.sha256((Path(run_dir)/METADATA_NAME).read_bytes()).hexdigest()[:16]
     except FileNotFoundError: return None
 
 def score_run(run_dir:str|Path, scorer:str='auto')->ScoreRecord:
@@ -345,7 +346,7 @@ def score_run(run_dir:str|Path, scorer:str='auto')->ScoreRecord:
     # the state is read first: a run redone while it is scored leaves this record stale, never the reverse
     rec = ScoreRecord(scorer, *_run_identity(run_dir), scoring_type='video_state_trajectory', run_state=run_state(run_dir))
     def skip(why): rec.status, rec.explanation = 'skipped', why; return rec
-    try: meta = read_json(run_dir/'metadata.json', 'run metadata')
+    try: meta = read_json(run_dir/METADATA_NAME, 'run metadata')
     except DataError as e: return skip(str(e))
     video = run_dir/'video'/'generated_video.mp4'
     if meta.get('inference', {}).get('status') != 'success' or not video.is_file():
@@ -419,9 +420,7 @@ def is_current(rec:ScoreRecord, run_dir:Path)->bool:
     # a record older than run states: a verdict is kept (it may be human work), a skip of a run that now has a video is not
     return rec.status == 'completed' or not _has_video(run_dir)
 
-def _has_video(run_dir:Path)->bool:
-    from vmevalkit.inference import completed_result
-    return completed_result(run_dir) is not None
+def _has_video(run_dir:Path)->bool: return completed_result(run_dir) is not None
 
 def _already_scored(layout, experiment, run_dir, scorer)->bool:
     path = score_path(layout, experiment, ScoreRecord(scorer, *_run_identity(run_dir)))

@@ -22,7 +22,7 @@ from ..models import FinalError, ModelError, TransientError, redact
 from ..models.api import RetryPolicy, _retry_after, data_uri, with_retries
 from . import (ScoreRecord, ScoreSummary, _already_scored, _run_identity, _summary, claim_and_score,
                                run_dirs, run_state)
-from ..sync import file_digest
+from ..core import file_digest
 
 # %% auto #0
 __all__ = ['JUDGES', 'SYSTEM_PROMPT', 'RUBRICS', 'GENERIC_RUBRIC', 'JUDGE_IMAGE_SIZE', 'MAX_ANSWER_TOKENS', 'log', 'api_base',

@@ -6,13 +6,13 @@ Docs: https://vmevalkit.github.io/vmevalkit/sync.html.md"""
 
 # %% ../../nbs/50_sync.ipynb #0002
 from __future__ import annotations
-import fnmatch, hashlib, os
+import fnmatch, os
 from pathlib import Path
 
-from ..core import DataError, UnsafeNameError, safe_name
+from ..core import DataError, UnsafeNameError, file_digest, safe_name  # file_digest: S3 and the Hub compare checksums
 
 # %% auto #0
-__all__ = ['IGNORE_PATTERNS', 'no_links_below', 'safe_join', 'file_digest', 'ignored', 'local_files']
+__all__ = ['IGNORE_PATTERNS', 'no_links_below', 'safe_join', 'ignored', 'local_files']
 
 # %% ../../nbs/50_sync.ipynb #0005
 def no_links_below(root:str|Path, # the folder the path must stay in (may itself be a link)
@@ -40,16 +40,6 @@ def safe_join(root:str|Path, # the local folder everything must stay in
                             f"land outside {root} (each part: letters, digits, _ - . + @ =, not starting with '.' or "
                             "'-'; no absolute paths, '..' or empty parts)") from None
     return no_links_below(root, Path(root).joinpath(*parts))
-
-# %% ../../nbs/50_sync.ipynb #0008
-def file_digest(path:str|Path, # the file to hash
-                algorithm:str='sha256', # any `hashlib` name: 'sha256', 'md5', ...
-               )->str:
-    "The hex digest of a file's bytes."
-    h = hashlib.new(algorithm)
-    with open(path, 'rb') as f:
-        while block := f.read(1 << 20): h.update(block)
-    return h.hexdigest()
 
 # %% ../../nbs/50_sync.ipynb #0011
 IGNORE_PATTERNS = ['.DS_Store', '__pycache__', '*.pyc', '.ipynb_checkpoints', '.*.tmp*', '*.partial', '.*.lock', '.*.job.json']

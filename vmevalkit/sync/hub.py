@@ -314,7 +314,7 @@ def _repo_flags(p, folder_flag:str|None=None):
     p.add_argument('--data-dir', help='data root for --type (default: $VMEVAL_DATA_DIR or data)')
 
 def add_commands(subparsers):
-    "Add `vmevalkit hf upload|download|ls|whoami` (and the structured-dataset subcommands)."
+    "Add `vmevalkit hf upload|download|ls|whoami`; returns the `hf` actions, where the dataset chapter adds its own."
     hf = subparsers.add_parser('hf', help='mirror data folders to and from the Hugging Face Hub')
     sub = hf.add_subparsers(dest='hf_command', required=True, metavar='ACTION')
     p = sub.add_parser('upload', help='upload new and changed files of a folder (creates the repo if missing)')
@@ -332,5 +332,4 @@ def add_commands(subparsers):
     _repo_flags(p)
     p.set_defaults(func=cmd_hf_ls)
     sub.add_parser('whoami', help='check the token').set_defaults(func=cmd_hf_whoami)
-    from vmevalkit.sync.hub_datasets import add_dataset_commands
-    add_dataset_commands(sub)
+    return sub
