@@ -15,8 +15,8 @@ from ..core import DataError, DataLayout, domain_of, read_json, write_json
 
 # %% auto #0
 __all__ = ['SYNTHETIC_SKILL', 'DIFFICULTIES', 'SCORE_COLUMNS', 'STATUSES', 'RATE_COLUMNS', 'write_synthetic_scores',
-           'empty_scores', 'score_files', 'score_row', 'load_scores', 'wilson_interval', 'success_rates', 'rates_table',
-           'score_distribution', 'pass_at_k', 'pass_at_k_table']
+           'empty_scores', 'score_files', 'skip_cause', 'score_row', 'load_scores', 'wilson_interval', 'success_rates',
+           'rates_table', 'score_distribution', 'pass_at_k', 'pass_at_k_table']
 
 # %% ../../nbs/60_analysis.ipynb #0005
 SYNTHETIC_SKILL = {'oracle': 4.6, 'crossfade': 3.2, 'still': 1.4}  # mean true quality per model, on the 1–5 scale
@@ -58,7 +58,8 @@ def write_synthetic_scores(data_dir:str|Path, # the data root to write into (cre
                             if who == 'bob': score = _clip_score(truth + rng.gauss(0, .5))
                             rec = ScoreRecord(scorer, model, task_id, run_id, status, score,
                                               f"synthetic {scorer} verdict", 'synthetic', who,
-                                              timestamp='2025-01-01T00:00:00Z')
+                                              timestamp='2025-01-01T00:00:00Z',
+                                              details=dict(skip_cause='end unreadable') if status == 'skipped' else {})
                             write_score(layout, experiment, rec); written += 1
     return written
 
@@ -72,7 +73,7 @@ def _write_run_metadata(layout:DataLayout, experiment:str, model:str, task_id:st
 # %% ../../nbs/60_analysis.ipynb #0010
 SCORE_COLUMNS = {'experiment': 'str', 'scorer': 'str', 'annotator': 'str', 'model': 'str', 'domain': 'str',
                  'task_id': 'str', 'run_id': 'str', 'sample': 'int64', 'difficulty': 'str', 'score': 'float64',
-                 'success': 'boolean', 'status': 'str', 'explanation': 'str', 'path': 'str'}
+                 'success': 'boolean', 'status': 'str', 'skip_cause': 'str', 'explanation': 'str', 'path': 'str'}
 STATUSES = ('completed', 'failed', 'skipped')
 
 def empty_scores()->pd.DataFrame:
@@ -102,6 +103,15 @@ def _sample_of(run_id:str)->int:
     m = re.search(r'_s(\d+)$', run_id)
     return int(m.group(1)) if m else 0
 
+# what records written before skip causes said in `details.uncertain`
+_OLD_CAUSES = {'registration': 'no alignment', 'last frame unreadable': 'end unreadable'}
+
+def skip_cause(result:dict)->str:
+    "Why a record was skipped: its `details.skip_cause` ('unspecified' when an older record names none; '' unless skipped)."
+    if result.get('status') != 'skipped': return ''
+    details = result.get('details') or {}
+    return details.get('skip_cause') or _OLD_CAUSES.get(details.get('uncertain'), 'unspecified')
+
 def score_row(path:str, # a record file
               root:str)->tuple: # the data root `path` is under
     "One record as a tuple in `SCORE_COLUMNS` order (difficulty left empty)."
@@ -118,7 +128,7 @@ def score_row(path:str, # a record file
     score = float(score) if status == 'completed' else math.nan
     run_id = meta.get('run_id') or ''
     return (experiment, scorer.removesuffix('-eval'), meta.get('annotator') or '', model, domain.removesuffix('_task'),
-            task_id, run_id, _sample_of(run_id), '', score, None, status,
+            task_id, run_id, _sample_of(run_id), '', score, None, status, skip_cause(result),
             result.get('explanation') or result.get('comments') or '', rel)
 
 # %% ../../nbs/60_analysis.ipynb #0018

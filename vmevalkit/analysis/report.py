@@ -14,10 +14,10 @@ from ..core import (ConflictError, DataError, DataLayout, atomic_dir, name_arg, 
                             write_text)
 
 # %% auto #0
-__all__ = ['COVERAGE_COLUMNS', 'SPEND_COLUMNS', 'CSS', 'choose_scorer', 'run_table', 'coverage', 'coverage_notes', 'headline',
-           'text_table', 'spend', 'spend_table', 'spend_note', 'dropped_notes', 'to_markdown', 'to_html',
-           'figure_specs', 'draw_figures', 'draw_agreement', 'Report', 'report_blocks', 'analyze', 'cmd_analyze',
-           'add_commands']
+__all__ = ['COVERAGE_COLUMNS', 'SKIP_WARN', 'SKIP_COLUMNS', 'SPEND_COLUMNS', 'CSS', 'choose_scorer', 'run_table', 'coverage',
+           'coverage_notes', 'skip_table', 'skip_notes', 'headline', 'text_table', 'spend', 'spend_table', 'spend_note',
+           'dropped_notes', 'to_markdown', 'to_html', 'figure_specs', 'draw_figures', 'draw_agreement', 'Report',
+           'report_blocks', 'analyze', 'cmd_analyze', 'add_commands']
 
 # %% ../../nbs/63_report.ipynb #0007
 def choose_scorer(scores, # a score table from `load_scores`
@@ -91,6 +91,35 @@ def coverage_notes(cov, # from `coverage`
             retry = f"; `vmevalkit score {scorer} --experiment {experiment}` retries the failed ones" if r.failed else ''
             notes.append(f"{r.model}: {left_out} {scorer} verdict{'s' if r.skipped + r.failed > 1 else ''} left out "
                          f"of the rates (reasons in scores.csv){retry}.")
+    return notes
+
+# %% ../../nbs/63_report.ipynb #f74497af
+SKIP_WARN = 0.10  # a model whose verdicts skip more than this share of its runs is flagged
+SKIP_COLUMNS = {'model': 'str', 'cause': 'str', 'skipped': 'int64', 'verdicts': 'int64', 'share': 'float64'}
+
+def skip_table(scores): # one scorer's records (a `load_scores` table)
+    "Per model and cause: skipped runs and their share of the model's verdicts; the most frequent cause first."
+    import pandas as pd
+    runs = scores.drop_duplicates(['model', 'run_id'])
+    verdicts = runs.groupby('model').size()
+    skipped = runs[runs.status == 'skipped']
+    if not len(skipped): return pd.DataFrame({c: pd.Series(dtype=d) for c, d in SKIP_COLUMNS.items()})
+    t = skipped.groupby(['model', 'skip_cause']).size().rename('skipped').reset_index().rename(columns={'skip_cause': 'cause'})
+    t['share'] = (t.skipped/t.model.map(verdicts)).round(3)
+    t['verdicts'] = t.model.map(verdicts).astype('int64')
+    return (t.sort_values(['model', 'skipped', 'cause'], ascending=[True, False, True], kind='stable')
+             .reset_index(drop=True)[list(SKIP_COLUMNS)])
+
+def skip_notes(skips, # from `skip_table`
+               scorer:str)->list:
+    "A warning per model whose skipped verdicts pass `SKIP_WARN`, naming the main cause."
+    notes = []
+    for model, t in skips.groupby('model', sort=True):
+        n, total = int(t.skipped.sum()), int(t.verdicts.iloc[0])
+        if n/total > SKIP_WARN:
+            notes.append(f"{model}: {n} of {total} {scorer} verdicts skipped ({n/total:.0%}; mostly '{t.cause.iloc[0]}', "
+                         f"{int(t.skipped.iloc[0])}): its success rate covers only the rest. Look at those videos "
+                         f"(skips.csv) or score them with a judge.")
     return notes
 
 # %% ../../nbs/63_report.ipynb #0018
@@ -251,6 +280,7 @@ class Report:
     files: list = field(default_factory=list)  # paths written, relative to `folder`
     spend: object = None           # the spend table (a DataFrame of text), from `spend_table`
     spend_note: str = ''           # what of the spend is unknown, from `spend_note`
+    skips: object = None           # the headline scorer's skipped verdicts per model and cause, from `skip_table`
     def __str__(self):
         lines = [f"Experiment {self.experiment!r}, scorer {self.scorer!r} (success = score ≥ 4):", '',
                  text_table(self.headline), '', *([self.spend_note, ''] if self.spend_note else [])]
@@ -302,6 +332,9 @@ def report_blocks(r:Report, table, cov, figures:list, agreement:list, others:lis
         blocks += [('h2', 'Spend'), ('p', "Estimated USD per model, from the estimate each run recorded (the model's "
                                           "published price when it ran); unknown is never counted as zero. Also in "
                                           "spend.csv."), ('table', r.spend)]
+    if r.skips is not None and len(r.skips):
+        blocks += [('h2', 'Skipped verdicts'), ('p', f"Why `{r.scorer}` gave no score, per model and cause (share of the "
+                                                    "model's verdicts); also in skips.csv."), ('table', r.skips)]
     blocks += [('h2', 'Coverage'), ('table', cov), ('list', r.notes or ['Every run has a verdict.']),
                ('h2', 'Files'), ('p', 'Figures in figures/ (PNG at 300 dpi, and vector files); every number in statistics.json; '
                                       'tables as CSV (scores.csv is the tidy table of every record).')]
@@ -332,8 +365,9 @@ def analyze(experiment:str, # the experiment to report on
     head = headline(table)
     runs = runs if runs is not None else _scored_runs(scores)
     sp = spend(runs, head.set_index('model').successes.to_dict())
-    report = Report(folder, experiment, scorer, head, coverage_notes(cov, scorer, experiment) + dropped_notes(runs),
-                    spend=spend_table(sp), spend_note=spend_note(sp))
+    skips = skip_table(scores[scores.scorer == scorer])
+    report = Report(folder, experiment, scorer, head, skip_notes(skips, scorer) + coverage_notes(cov, scorer, experiment)
+                    + dropped_notes(runs), spend=spend_table(sp), spend_note=spend_note(sp), skips=skips)
     with atomic_dir(folder, replace=True, root=folder.parent) as tmp:  # _check_replaceable vetted it
         say(f"Analysing {experiment!r} with scorer {scorer!r} into {folder}")
         figures = draw_figures(table, tmp, scorer, formats, say)
@@ -341,6 +375,7 @@ def analyze(experiment:str, # the experiment to report on
         write_statistics(scores, tmp)
         write_text(tmp/'coverage.csv', cov.to_csv(index=False))
         write_text(tmp/'spend.csv', sp.to_csv(index=False))
+        write_text(tmp/'skips.csv', skips.to_csv(index=False))
         blocks = report_blocks(report, table, cov, figures, agreement, sorted(set(scores.scorer) - {scorer}))
         write_text(tmp/'report.md', to_markdown(blocks))
         write_text(tmp/'report.html', to_html(blocks, tmp, f"vmevalkit report: {experiment}"))
