@@ -65,3 +65,9 @@ def test_an_unreachable_provider_fails_the_check(servers, monkeypatch, capsys):
     monkeypatch.setenv('LUMA_BASE_URL', 'http://127.0.0.1:9')
     fct.test_eq(main(['models', '--check']), 1)
     fct.test_eq(next(l for l in capsys.readouterr().out.splitlines() if l.startswith('luma ')).split()[2], 'unreachable')
+
+def test_a_moved_list_path_is_unclear_not_working(servers, capsys):
+    servers['gemini'].reads = {}  # the models list is gone from where the chapter says it is
+    fct.test_eq(main(['models', '--check']), 0)
+    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith('gemini '))
+    fct.test_eq((line.split()[2], 'not found' in line), ('unclear', True))

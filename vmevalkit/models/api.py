@@ -377,14 +377,17 @@ def offered(self:ApiModel, answer:dict)->set|None:
 
 @patch
 def check_access(self:ApiModel, policy:RetryPolicy)->tuple:
-    "(state, detail, offered ids or None): 'works', 'refused' (naming the variable to fix) or 'unreachable'."
+    "(state, detail, offered ids or None): 'works', 'refused' (naming the variable to fix), 'unclear' or 'unreachable'."
     keys = ' and '.join([self.key_env] + [v for v in [getattr(self, 'secret_env', None)] if v])
     try: answer = self.access_probe(policy)
-    except NotFound: return 'works', 'key accepted (asked for a job that does not exist: not found)', None
+    except NotFound:
+        if '{no_job}' in self.probe_path: return 'works', 'key accepted (asked for a job that does not exist: not found)', None
+        return 'unclear', f"the check's path {self.probe_path} was not found (moved by the provider?): key untested", None
     except FinalError as e:
         if getattr(e, 'status', None) in (401, 403) or 'key was refused' in str(e) or 'is not set' in str(e):
             return 'refused', f"the key was refused: check {keys}", None
-        return 'works', f"key accepted; the probe was answered: {redact(e)[:150]}", None
+        # some services validate a request before its key: an answer that is neither yes nor no proves nothing
+        return 'unclear', f"neither accepted nor refused: {redact(e)[:150]}", None
     except ModelError as e: return 'unreachable', redact(e)[:200], None
     return 'works', 'key accepted', self.offered(answer)
 
