@@ -5,6 +5,7 @@ from fastcore import test as fct
 from provider_servers import LumaServer, RunwayServer, VeoServer, WaveSpeedServer
 from provider_servers_more import ArkServer, KlingServer, MiniMaxServer
 from provider_servers_hosted import DashScopeServer, FalServer, ReplicateServer
+from provider_servers_vertex import VertexServer
 from vmevalkit.cli import main
 from vmevalkit.models.api import RetryPolicy, check_providers
 
@@ -16,7 +17,8 @@ STAND_INS = {'gemini': (VeoServer, 'GEMINI_API_KEY', 'GEMINI_BASE_URL'), 'luma':
              'kling': (KlingServer, 'KLING_ACCESS_KEY', 'KLING_BASE_URL'), 'seedance': (ArkServer, 'ARK_API_KEY', 'ARK_BASE_URL'),
              'minimax': (MiniMaxServer, 'MINIMAX_API_KEY', 'MINIMAX_BASE_URL'),
              'dashscope': (DashScopeServer, 'DASHSCOPE_API_KEY', 'DASHSCOPE_BASE_URL'),
-             'fal': (FalServer, 'FAL_KEY', 'FAL_BASE_URL'), 'replicate': (ReplicateServer, 'REPLICATE_API_TOKEN', 'REPLICATE_BASE_URL')}
+             'fal': (FalServer, 'FAL_KEY', 'FAL_BASE_URL'), 'replicate': (ReplicateServer, 'REPLICATE_API_TOKEN', 'REPLICATE_BASE_URL'),
+             'vertex': (VertexServer, 'GOOGLE_CLOUD_ACCESS_TOKEN', 'GOOGLE_VERTEX_BASE_URL')}
 FAST = RetryPolicy(attempts=1, timeout=10.)
 
 @pytest.fixture

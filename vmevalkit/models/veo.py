@@ -27,13 +27,14 @@ class VeoModel(ApiModel):
     "Google Veo through the Gemini API."
     provider, key_env, base_env = 'gemini', 'GEMINI_API_KEY', 'GEMINI_BASE_URL'
     default_base = 'https://generativelanguage.googleapis.com'
+    specs = VEO_MODELS  # what each model id accepts (Vertex AI has its own table)
 
     def headers(self)->dict: return {'x-goog-api-key': self.api_key}
 
     def validate(self, options:dict)->dict:
         "The `parameters` of the request, or a `FinalError` before any request."
-        spec = VEO_MODELS.get(self.model)
-        if spec is None: raise FinalError(f"Unknown Veo model {self.model!r}; known: {', '.join(VEO_MODELS)}.")
+        spec = self.specs.get(self.model)
+        if spec is None: raise FinalError(f"Unknown Veo model {self.model!r}; known: {', '.join(self.specs)}.")
         got = dict(duration=choose(self.model, 'duration', options.get('duration') or 8, spec['durations'], whole),
                    aspect_ratio=choose(self.model, 'aspect_ratio', options.get('aspect_ratio') or '16:9', VEO_ASPECT_RATIOS),
                    resolution=choose(self.model, 'resolution', options.get('resolution') or '720p', spec['resolutions']))
