@@ -30,6 +30,8 @@ class VeoModel(ApiModel):
     specs = VEO_MODELS  # what each model id accepts (Vertex AI has its own table)
 
     def headers(self)->dict: return {'x-goog-api-key': self.api_key}
+    @property
+    def model_route(self)->str: return f'/v1beta/models/{self.model}'  # the model's path: jobs start under it
 
     def validate(self, options:dict)->dict:
         "The `parameters` of the request, or a `FinalError` before any request."
@@ -66,7 +68,7 @@ def body(self:VeoModel, image_path, prompt:str, params:dict)->dict:
 def submit(self:VeoModel, image_path, prompt:str, params:dict, policy)->str:
     "Start the long-running operation; return its name."
     body = self.body(image_path, prompt, params)
-    return self.request('POST', f'/v1beta/models/{self.model}:predictLongRunning', policy, paid=True, json=body)['name']
+    return self.request('POST', f'{self.model_route}:predictLongRunning', policy, paid=True, json=body)['name']
 
 @patch
 def check(self:VeoModel, name:str, policy)->tuple:

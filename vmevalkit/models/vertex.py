@@ -51,6 +51,9 @@ class VertexVeoModel(VeoModel):
     @property
     def model_path(self)->str: return f'projects/{self.project}/locations/{self.location}/publishers/google/models/{self.model}'
 
+    @property
+    def model_route(self)->str: return f'/v1/{self.model_path}'
+
 # %% ../../nbs/22_vertex.ipynb #0010
 _adc, _adc_lock = {}, threading.Lock()
 
@@ -99,12 +102,6 @@ def _gs_folder(uri:str)->str:
     return str(uri)
 
 # %% ../../nbs/22_vertex.ipynb #0016
-@patch
-def submit(self:VertexVeoModel, image_path, prompt:str, params:dict, policy)->str:
-    "Start the long-running operation; return its name."
-    body = self.body(image_path, prompt, params)
-    return self.request('POST', f'/v1/{self.model_path}:predictLongRunning', policy, paid=True, json=body)['name']
-
 @patch
 def check(self:VertexVeoModel, name:str, policy)->tuple:
     "The operation's state: ('done', response), ('failed', reason) or ('running', …)."
