@@ -22,23 +22,23 @@ def label(pair)->str: return f"{pair.id} ({pair.difficulty})"
 def chess_outcomes(n:int, tmp:Path):
     "(question, case, right?, explanation): each case's H.264 video must get `EXPECTED`'s score."
     import test_check_chess as suite
-    from vmevalkit.scoring.chess import EXPECTED, labelled_videos
+    from vmevalkit.scoring.chess import labelled_videos
     for index in range(2, 2 + n):  # the test's questions 2, 3, 4 (hard, easy, medium), then on
         pair = suite.TASK.make_pair(index, seed=3)
         for case, frames in labelled_videos(suite.TASK, pair).items():
             v = check_video(write_video(frames, tmp/f'{pair.id}_{case}.mp4'), pair, suite.CHECKER)
-            right = v.score == EXPECTED[case] and (case not in ('cut', 'crossfade') or bool(v.process_problems))
+            right = v.score == suite.EXPECTED[case] and (case not in ('cut', 'crossfade') or bool(v.process_problems))
             yield label(pair), case, right, v.explanation
 
 def maze_outcomes(n:int, tmp:Path):
-    "Each case passes (score ≥ 4) exactly when it should."
+    "Each case gets the exact score the test expects."
     import test_check_maze as suite
     levels = suite.TASK.difficulties
     for k in range(n):  # the test's question 1 at every level, then question 2 at every level, …
         pair = suite.TASK.make_pair(1 + k//len(levels), seed=7, difficulty=levels[k % len(levels)])
-        for case, (frames, should_pass) in suite.labelled_cases(pair, tmp).items():
+        for case, (frames, want) in suite.labelled_cases(pair, tmp).items():
             v = suite.verdict(frames, pair)
-            yield label(pair), case, (v.score is not None and v.score >= 4) == should_pass, v.explanation
+            yield label(pair), case, v.score == want, v.explanation
 
 RAVEN_LEVELS = ('easy', 'medium', 'hard', 'hard')  # the test's questions 0–3
 
@@ -53,49 +53,34 @@ def raven_outcomes(n:int, tmp:Path):
             yield label(pair), case, v.score == want, v.explanation
 
 def sudoku_outcomes(n:int, tmp:Path):
-    "Each case's last frame is solved or not as labelled, and its process sound or not where that is labelled."
+    "Each case gets the exact score the test expects."
     import test_check_sudoku as suite
     indices = [0, 2] + [i for i in range(1, n + 1) if i != 2]  # the test's easy and hard questions first
     for index in indices[:n]:
         pair = suite.task.make_pair(index, seed=3)
-        for case, (frames, solved, sound) in suite.cases(pair).items():
+        for case, (frames, want) in suite.cases(pair).items():
             states, quality = suite.states_of(frames, pair, tmp)
             v = judge(states, pair, suite.checker, quality)
-            right = v.last_solved == solved and (sound is None or (not v.process_problems) == sound)
-            yield label(pair), case, right, v.explanation
+            yield label(pair), case, v.score == want, v.explanation
 
 def rotation_cases(suite, pair)->dict:
-    "name → (frames, through H.264?, the test's rule for a right verdict)."
-    from vmevalkit.models.reference import CrossfadeModel, CutToFinalModel, OracleModel, StillModel
-    from vmevalkit.scoring.rotation import turn_frames
-    q, oracle = pair.metadata, suite.reference(OracleModel, pair)
-    perfect = lambda v: (v.score, v.process_problems) == (5, [])
-    fails = lambda v: v.score is not None and v.score < 4 and bool(v.process_problems)
-    fails_unsolved = lambda v: fails(v) and v.last_solved is False
+    "name → (frames, through H.264?, the exact score the test expects)."
+    from vmevalkit.models.reference import OracleModel
+    oracle = suite.reference(OracleModel, pair)
     moved = [perturb(perturb(perturb(perturb(np.asarray(f), 'rescale'), 'shift'), 'brighten'), 'noise') for f in oracle]
-    out = dict(oracle=(oracle, True, perfect), perturbed=(moved, True, perfect),
-               still=(suite.reference(StillModel, pair), False, lambda v: v.last_solved is False),
-               cut=(suite.reference(CutToFinalModel, pair), False, fails),
-               crossfade=(suite.reference(CrossfadeModel, pair), False, fails),
-               # a half turn the wrong way ends on the answer's view: only the process gives it away
-               opposite=(turn_frames(q, -q['angle'], q['elev_change']), False,
-                         fails if abs(q['angle']) == 180 else fails_unsolved),
-               half=(turn_frames(q, q['angle']//2, q['elev_change']), False, fails_unsolved),
-               overshoot=(turn_frames(q, q['angle'] + 90*np.sign(q['angle']), q['elev_change']), False, fails_unsolved))
-    if q['elev_change']:
-        out['camera wrong way'] = (turn_frames(q, q['angle'], -q['elev_change']), False,
-                                   lambda v: not v.last_solved and any('camera' in p for p in v.process_problems))
-    return out
+    want = suite.expected_scores(pair.metadata)
+    return dict(oracle=(oracle, True, 5), perturbed=(moved, True, 5),
+                **{case: (frames, False, want[case]) for case, frames in suite.wrong_cases(pair).items()})
 
 def rotation_outcomes(n:int, tmp:Path):
     "Every case on every question (the tests spread the H.264 cases over some questions only)."
     import test_check_rotation as suite
     for index in range(n):  # the test's questions 0–5 (levels take turns), then on
         pair = suite.TASK.make_pair(index, seed=11)
-        for case, (frames, h264, is_right) in rotation_cases(suite, pair).items():
+        for case, (frames, h264, want) in rotation_cases(suite, pair).items():
             v = (check_video(write_video(frames, tmp/f'{pair.id}_{case}.mp4'), pair, suite.CHECKER) if h264
                  else suite.direct(frames, pair))
-            yield label(pair), case, is_right(v), v.explanation
+            yield label(pair), case, v.score == want, v.explanation
 
 DOMAINS = dict(chess=chess_outcomes, maze=maze_outcomes, raven=raven_outcomes, rotation=rotation_outcomes,
                sudoku=sudoku_outcomes)

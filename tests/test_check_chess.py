@@ -1,15 +1,18 @@
-"The chess checker on a labelled suite of videos: oracle, still, cut, crossfade, wrong move, perturbed oracle."
+"The chess checker on a labelled suite of videos (oracle, still, cut, crossfade, wrong move, perturbed and paced oracle): exact scores."
 import time
 import numpy as np
 import pytest
 from fastcore import test as fct
 from vmevalkit.core import write_video
-from vmevalkit.scoring import check_video, perturb, register, to_canvas
-from vmevalkit.scoring.chess import EXPECTED, ChessChecker, labelled_videos, placement, wrong_move_state
+from vmevalkit.scoring import check_video, perturb, register
+from vmevalkit.scoring.chess import ChessChecker, labelled_videos, placement, wrong_move_state
 from vmevalkit.tasks import get_task
 
 TASK, CHECKER = get_task('chess'), ChessChecker()
 SUITE = [TASK.make_pair(i, seed=3) for i in (2, 3, 4)]  # hard, easy, medium; black, white, black to move
+# the score a careful scorer gives each case: the mate on the board at the end and the move seen (oracle, perturbed,
+# paced) 5; nothing changed 1; the mate at the end but the move never seen (cut, crossfade) 3; a move, no mate 2
+EXPECTED = dict(oracle=5, still=1, cut=3, crossfade=3, wrong=2, perturbed=5, paced=5)
 
 def test_suite_has_both_orientations():
     fct.test_eq({p.metadata['side_to_move'] for p in SUITE}, {'white', 'black'})
@@ -24,7 +27,7 @@ def test_reads_every_square_of_first_and_final_frames():
 def test_perturbed_final_frames_registered_still_solved(kind):
     for p in SUITE:
         first, final = (np.asarray(f(p.metadata)) for f in (TASK.first_frame, TASK.final_frame))
-        reg = register(to_canvas(perturb(first, kind)), first)
+        reg = register(perturb(first, kind), first)
         fct.test_eq(CHECKER.solved(CHECKER.read(reg.apply(perturb(final, kind)), p), p), True)
 
 def test_wrong_move_is_legal_and_not_a_mate():

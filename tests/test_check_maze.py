@@ -1,20 +1,20 @@
-"The maze checker on a labelled suite: oracle videos pass; still, cut, fade, wrong walks fail."
+"The maze checker on a labelled suite: every case, paced as generators pace it, gets its exact expected score."
 import numpy as np
 import pytest
 from fastcore import test as fct
 from vmevalkit.core import read_frames, write_video
 from vmevalkit.models import load_model
-from vmevalkit.scoring import judge, register, to_canvas
+from vmevalkit.scoring import judge, register
 from vmevalkit.scoring.maze import MazeChecker, dead_end_walk, wall_jump_walk, walk_frames
 from vmevalkit.tasks import get_task
 
 TASK, CHECKER = get_task('maze'), MazeChecker()
-QUESTIONS = [(level, 1) for level in TASK.difficulties]  # 3 questions × 8 cases = 24 verdicts
+QUESTIONS = [(level, 1) for level in TASK.difficulties]  # 3 questions × 10 cases = 30 verdicts
 
 def verdict(frames:list, pair):
     "Register every frame to the question's first frame, read each one, judge (no frame is skipped)."
     reference = np.asarray(TASK.first_frame(pair.metadata))
-    reg = register(to_canvas(frames[0]), reference)
+    reg = register(np.asarray(frames[0]), reference)
     return judge([CHECKER.read(reg.apply(np.asarray(f)), pair) for f in frames], pair, CHECKER, reg.quality)
 
 def reference(name:str, pair, n:int=16)->list: return [np.asarray(f) for f in load_model(name).frames(TASK, pair, n)]
@@ -31,25 +31,28 @@ def perturbed(frame:np.ndarray)->np.ndarray:
 def h264(frames:list, tmp_path, name:str)->list: return read_frames(write_video(frames, tmp_path/f'{name}.mp4'))
 
 def labelled_cases(pair, tmp_path)->dict:
-    "name → (frames, should pass)."
+    "name → (frames, the score a careful scorer gives)."
     m, oracle = pair.metadata, reference('oracle', pair)
-    return {'oracle': (oracle, True),
-            'oracle h264': (h264(oracle, tmp_path, 'o'), True),
-            'oracle perturbed h264': (h264([perturbed(f) for f in oracle], tmp_path, 'p'), True),
-            'still': (reference('still', pair), False),
-            'cut-to-final h264': (h264(reference('cut-to-final', pair), tmp_path, 'c'), False),
-            'crossfade': (reference('crossfade', pair), False),
-            'dead end': (walk_frames(m, dead_end_walk(m)), False),
-            'wall jump': (walk_frames(m, wall_jump_walk(m)), False)}
+    return {'oracle': (oracle, 5),
+            'oracle h264': (h264(oracle, tmp_path, 'o'), 5),
+            'oracle perturbed h264': (h264([perturbed(f) for f in oracle], tmp_path, 'p'), 5),
+            'oracle at 1/3 h264': (h264(paced(oracle, 3), tmp_path, 's'), 5),
+            'still': (reference('still', pair), 1),                    # nothing changed
+            'cut-to-final h264': (h264(reference('cut-to-final', pair), tmp_path, 'c'), 3),  # solved, no walk
+            'crossfade': (reference('crossfade', pair), 3),            # solved, the agent never walked
+            'dead end': (walk_frames(m, dead_end_walk(m)), 2),         # moved, never reached the goal
+            'wall jump': (walk_frames(m, wall_jump_walk(m)), 3),       # solved through a wall
+            'wall jump at 1/2': (paced(walk_frames(m, wall_jump_walk(m)), 2), 3)}
+
+def paced(frames:list, stride:int)->list:
+    "A generator's pacing: the first frame held, every `stride`-th frame after it, the last frame held."
+    return [frames[0]]*4 + frames[1::stride] + [frames[-1]]*8
 
 @pytest.mark.parametrize('level,index', QUESTIONS)
 def test_labelled_suite(level, index, tmp_path):
     pair = TASK.make_pair(index, seed=7, difficulty=level)
-    wrong = {}
-    for name, (frames, should_pass) in labelled_cases(pair, tmp_path).items():
-        v = verdict(frames, pair)
-        if (v.score is not None and v.score >= 4) != should_pass: wrong[name] = v.explanation
-    fct.test_eq(wrong, {})
+    got = {name: (verdict(frames, pair), want) for name, (frames, want) in labelled_cases(pair, tmp_path).items()}
+    fct.test_eq({name: v.explanation for name, (v, want) in got.items() if v.score != want}, {})
 
 def test_adversarial_baselines_fail_the_process_check():
     pair = TASK.make_pair(3, seed=7, difficulty='medium')
@@ -62,10 +65,10 @@ def test_wrong_walks_are_named():
     pair = TASK.make_pair(4, seed=7, difficulty='hard')
     m = pair.metadata
     dead = verdict(walk_frames(m, dead_end_walk(m)), pair)
-    fct.test_eq(dead.last_solved, False)
+    fct.test_eq((dead.last_solved, dead.score), (False, 2))
     assert any('never reaches the goal' in p for p in dead.process_problems), dead.process_problems
     jump = verdict(walk_frames(m, wall_jump_walk(m)), pair)
-    fct.test_eq(jump.last_solved, True)
+    fct.test_eq((jump.last_solved, jump.score), (True, 3))
     assert any('jumped' in p for p in jump.process_problems), jump.process_problems
 
 def test_unclear_frames_are_unreadable():

@@ -7,7 +7,7 @@ import pytest
 from fastcore import test as fct
 from vmevalkit.core import read_frames, write_video
 from vmevalkit.models import load_model
-from vmevalkit.scoring import get_checker, judge, perturb, register, to_canvas
+from vmevalkit.scoring import get_checker, judge, perturb, register
 from vmevalkit.scoring.raven import RavenChecker
 from vmevalkit.tasks import get_task
 from vmevalkit.tasks.raven import VALUES, draw_matrix
@@ -18,7 +18,7 @@ PAIRS = [task.make_pair(i, seed=5, difficulty=d) for i, d in enumerate(['easy', 
 def states_of(frames, pair, tmp):
     "(states, registration quality) of the H.264 video of `frames`, every frame registered and read."
     frames = read_frames(write_video(frames, Path(tmp)/'video.mp4'))
-    reg = register(to_canvas(frames[0]), np.asarray(task.first_frame(pair.metadata)))
+    reg = register(np.asarray(frames[0]), np.asarray(task.first_frame(pair.metadata)))
     return [checker.read(reg.apply(f), pair) for f in frames], reg.quality
 
 def one_off(metadata, attr, step=1):
@@ -30,13 +30,17 @@ def one_off(metadata, attr, step=1):
     return m
 
 def cases(pair):
-    "name -> (frames, the score a sound scorer gives)."
+    "name -> (frames, the score a careful scorer gives)."
     oracle = [np.asarray(f) for f in load_model('oracle').frames(task, pair, 32)]
     moved = oracle
     for kind in ['rescale', 'shift', 'brighten', 'noise']: moved = [perturb(f, kind) for f in moved]
     out = dict(oracle=(oracle, 5), perturbed=(moved, 5), small=([perturb(f, 'small') for f in oracle], 5))
     for name, score in [('still', 1), ('cut-to-final', 3), ('crossfade', 3)]:
         out[name] = (load_model(name).frames(task, pair, 32), score)
+    steps = task.solution_frames(pair.metadata)
+    held = lambda frames: [frames[0]]*6 + frames + [frames[-1]]*10  # as generators hold their ends
+    out['paced'] = (held(steps[::3] + steps[-1:]), 5)             # a fast drawer: frames skipped
+    out['jump cut'] = (held(steps[:len(steps)//2] + steps[-1:]), 3)  # half drawn, then a cut to the answer
     for attr in ['shape', 'size', 'color', 'count']:
         m = one_off(pair.metadata, attr)
         frames = [task.first_frame(pair.metadata)]*4 + task.solution_frames(m) + [task.final_frame(m)]*8

@@ -58,6 +58,26 @@ def test_partial_experiment_says_what_is_missing(pipeline_data, tmp_path):
     assert 'still,5,0,0,0,0,5' in cov, cov
     fct.test_eq(list((root/'analysis'/'pipeline'/'figures').glob('*.pdf')), [])
 
+def test_skipped_verdicts_are_reported_by_cause(pipeline_data, tmp_path):
+    "Two oracle videos replaced by ones the checker cannot judge: the report names each cause and warns about the model."
+    import numpy as np
+    from vmevalkit.core import read_frames, write_video
+    root = tmp_path/'data'
+    shutil.copytree(pipeline_data[0], root)
+    black, short = sorted(p.parent for p in (root/'outputs'/'pipeline'/'oracle').rglob('metadata.json'))[:2]
+    write_video([np.zeros((720, 1280, 3), np.uint8)]*8, black/'video'/'generated_video.mp4')
+    write_video(read_frames(short/'video'/'generated_video.mp4')[:1], short/'video'/'generated_video.mp4')
+    for run in (black, short):  # the videos changed under unchanged metadata: their old verdicts go
+        (root/'scorings'/'auto-eval'/'pipeline'/'oracle'/run.parent.parent.name/run.parent.name/'auto-eval.json').unlink()
+    res = vmevalkit('score', 'auto', '--experiment', 'pipeline', '--data-dir', root, '--workers', 1)
+    fct.test_eq(res.returncode, 0)
+    res = vmevalkit('analyze', '--experiment', 'pipeline', '--data-dir', root, '--formats', 'png')
+    fct.test_eq(res.returncode, 0)
+    rows = (root/'analysis'/'pipeline'/'skips.csv').read_text().splitlines()
+    fct.test_eq(rows, ['model,cause,skipped,verdicts,share', 'oracle,puzzle not found,1,5,0.2', 'oracle,too short,1,5,0.2'])
+    assert ("oracle: 2 of 5 auto verdicts skipped (40%; mostly 'puzzle not found', 1)") in res.stdout, res.stdout
+    assert '<h2>Skipped verdicts</h2>' in (root/'analysis'/'pipeline'/'report.html').read_text()
+
 def test_empty_and_unknown_experiments_explain(pipeline_data, tmp_path):
     root = tmp_path/'data'
     (root/'questions').mkdir(parents=True)

@@ -52,9 +52,12 @@ def test_bad_videos_are_recorded_and_the_run_goes_on(tmp_path):
     fct.test_eq(len(recs), 6)                                                             # ... and every run has a record
     status = {r.parent.name: (recs[r.name]['status'], recs[r.name]['explanation']) for r in runs}
     fct.test_eq(status['maze_0000'][0], 'failed'); fct.test_eq(status['maze_0001'][0], 'failed')
-    fct.test_eq(status['maze_0002'][0], 'skipped'); assert '720×1280' in status['maze_0002'][1] or '16:9' in status['maze_0002'][1]
+    cause = {r.parent.name: recs[r.name]['details'].get('skip_cause') for r in runs}
+    fct.test_eq(status['maze_0002'][0], 'skipped'); fct.test_eq(cause['maze_0002'], 'puzzle not found')  # black, portrait
     fct.test_eq(status['maze_0003'][0], 'skipped'); assert 'no process to judge' in status['maze_0003'][1]
+    fct.test_eq(cause['maze_0003'], 'too short')
     fct.test_eq(status['maze_0004'][0], 'skipped'); assert 'question_data' in status['maze_0004'][1]
+    fct.test_eq(cause['maze_0004'], 'no question')
     fct.test_eq(recs[runs[5].name]['solution_correctness_score'], 5)
     assert all(recs[r.name]['solution_correctness_score'] is None for r in runs[:5])    # never a 0 or a guess
 

@@ -8,7 +8,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/scoring.html.md"""
 from __future__ import annotations
 import hashlib, importlib, json, os, re, signal, threading, time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +19,11 @@ from ..core import (CANVAS, Busy, DataError, DataLayout, Interrupted, TaskPair, 
 from ..inference import METADATA_NAME, completed_result
 
 # %% auto #0
-__all__ = ['SCORE_MEANING', 'PERTURBATIONS', 'CHECKERS', 'CHANGED', 'MIN_REGISTRATION', 'is_success', 'ScoreRecord',
-           'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas', 'register', 'grown', 'perturb',
-           'Checker', 'get_checker', 'read_states', 'Verdict', 'judge', 'check_video', 'run_state', 'score_run',
+__all__ = ['SCORE_MEANING', 'FOUND', 'FOLLOW', 'REFIT', 'ITERATIONS', 'GAMMAS', 'PERTURBATIONS', 'CHECKERS', 'CHANGED',
+           'MIN_REGISTRATION', 'SPREAD', 'STEP', 'TRIES', 'TILES', 'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES',
+           'LEGIBLE', 'MIN_FRAMES', 'is_success', 'ScoreRecord', 'scorer_folder', 'score_path', 'write_score',
+           'Registration', 'to_canvas', 'register', 'refine', 'grown', 'perturb', 'Checker', 'get_checker',
+           'others_median', 'read_states', 'Follower', 'Verdict', 'judge', 'check_video', 'run_state', 'score_run',
            'ScoreSummary', 'run_dirs', 'is_current', 'claim_and_score', 'score_experiment']
 
 # %% ../../nbs/40_scoring.ipynb #0005
@@ -91,62 +93,184 @@ def write_score(layout:DataLayout, experiment:str, rec:ScoreRecord)->Path:
 @dataclass
 class Registration:
     "How to map a video's frames onto the question's canvas."
-    warp: np.ndarray    # 2×3 affine, video → question, in canvas pixels
-    gain: np.ndarray    # per channel
-    offset: np.ndarray  # per channel
-    quality: float      # ECC correlation, 1 = perfect
+    homography: np.ndarray  # 3×3: a canvas pixel → the video pixel showing it
+    table: np.ndarray       # 256×3: a video level → the question's level, per channel
+    quality: float          # ECC correlation, 1 = perfect (0: the puzzle was not found)
+    size: tuple = CANVAS    # the video's (width, height)
+    lost: list = field(default_factory=list)  # frames that no longer registered (a cut to another scene)
 
     @property
     def moves(self)->bool:
-        "Whether the warp moves pixels by more than a fraction of one."
-        return np.abs(self.warp[:, :2] - np.eye(2)).max() > 2e-3 or np.abs(self.warp[:, 2]).max() > .5
+        "Whether mapping a frame onto the canvas resizes it or moves its pixels by more than half of one."
+        return tuple(self.size) != CANVAS or _corner_shift(self.homography) > .5
     @property
     def recolours(self)->bool:
         "Whether the colour mapping changes values by more than H.264's noise."
-        return np.abs(self.gain - 1).max() > .03 or np.abs(self.offset).max() > 3
+        return int(np.abs(self.table.astype(np.int16) - np.arange(256)[:, None]).max()) > 3
+
+def _corner_shift(homography:np.ndarray)->float:
+    "How far (in pixels) `homography` moves the canvas's farthest-moved corner."
+    corners = np.array([[0, 0, 1], [CANVAS[0], 0, 1], [0, CANVAS[1], 1], [*CANVAS, 1]], np.float64)
+    moved = corners @ homography.T
+    return float(np.abs(moved[:, :2]/moved[:, 2:] - corners[:, :2]).max())
+
+def _pixels(sx:float, sy:float|None=None)->np.ndarray:
+    "The 3×3 map from a picture's pixels to those of one `sx`×`sy` times larger (pixel centres kept)."
+    sy = sx if sy is None else sy
+    return np.array([[sx, 0, (sx - 1)/2], [0, sy, (sy - 1)/2], [0, 0, 1.]])
 
 # %% ../../nbs/40_scoring.ipynb #0015
 def to_canvas(frame:np.ndarray,
               scale:int=1)->np.ndarray: # canvas pixels per pixel of the result
-    "`frame` resized to the 1280×720 canvas, or to 1/`scale` of it (refusing shapes far from 16:9)."
+    "`frame` resized to the 1280×720 canvas, or to 1/`scale` of it (shapes far from 16:9 fitted inside black bars)."
+    size = (CANVAS[0]//scale, CANVAS[1]//scale)
+    h, w = frame.shape[:2]
+    if abs((w/h)/(CANVAS[0]/CANVAS[1]) - 1) <= 0.1: return _resized(frame, size)
+    fit = min(size[0]/w, size[1]/h)
+    inner = _resized(frame, (max(1, round(w*fit)), max(1, round(h*fit))))
+    out = np.zeros((size[1], size[0], *frame.shape[2:]), frame.dtype)
+    y, x = (size[1] - inner.shape[0])//2, (size[0] - inner.shape[1])//2
+    out[y:y + inner.shape[0], x:x + inner.shape[1]] = inner
+    return out
+
+def _resized(frame:np.ndarray, size:tuple)->np.ndarray:
+    "`frame` at `size` (width, height), shrunk by area averaging."
     import cv2
     h, w = frame.shape[:2]
-    if abs((w/h)/(CANVAS[0]/CANVAS[1]) - 1) > 0.1:
-        raise VMEvalError(f"video is {w}×{h}, too far from the question's 16:9 to compare")
-    size = (CANVAS[0]//scale, CANVAS[1]//scale)
     while w >= 2*size[0] and h >= 2*size[1]:  # halving is OpenCV's fast area path: 3–4× quicker than one big step
         frame = cv2.resize(frame, (w//2, h//2), interpolation=cv2.INTER_AREA)
         h, w = frame.shape[:2]
-    return frame if (w, h) == size else cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+    return frame if (w, h) == tuple(size) else cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
 
 # %% ../../nbs/40_scoring.ipynb #0017
-def register(frame:np.ndarray, # the video's first frame (RGB, any 16:9 size)
-             reference:np.ndarray, # the question's first frame
-             scale:int=4)->Registration:
-    "The affine and colour mapping from `frame` to `reference` (quality 0 when alignment fails)."
-    import cv2
-    # both are compared as scale×scale block means: cheap, and the averaging keeps pixel noise out of the fits
-    small, ref = to_canvas(frame, scale), to_canvas(reference, scale)
-    grey = lambda im: cv2.cvtColor(im, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    warp = np.eye(2, 3, dtype=np.float32)
-    try: quality, warp = cv2.findTransformECC(grey(ref), grey(small), warp, cv2.MOTION_AFFINE,
-                                              (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5), None, 5)
-    except cv2.error: return Registration(np.eye(2, 3), np.ones(3), np.zeros(3), 0.)
-    aligned = cv2.warpAffine(small, warp, small.shape[1::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                             borderMode=cv2.BORDER_REPLICATE)
-    gain, offset = _colour_fit(aligned, ref)
-    warp = warp.astype(np.float64)
-    warp[:, 2] *= scale
-    return Registration(warp, gain, offset, float(quality))
+FOUND = 0.4  # ECC correlation below which nothing in the frame looks like the question
 
-def _colour_fit(frame:np.ndarray, reference:np.ndarray)->tuple:
-    "Per-channel gain and offset that map `frame`'s colour range onto `reference`'s (1st and 99th percentiles)."
-    f, r = frame.reshape(-1, 3), reference.reshape(-1, 3)
-    (f1, f99), (r1, r99) = np.percentile(f, [1, 99], axis=0), np.percentile(r, [1, 99], axis=0)
-    flat = (f99 - f1) < 30  # too little contrast in a channel to measure a gain: shift it only
-    gain = np.where(flat, 1., (r99 - r1)/np.maximum(f99 - f1, 1))
-    offset = np.where(flat, np.median(r, 0) - np.median(f, 0), r1 - gain*f1)
-    return gain, offset
+def register(frame:np.ndarray, # a video frame (RGB, any size)
+             reference:np.ndarray, # the question's first frame
+             scale:int=4, bgr:bool=False)->Registration: # `frame` in OpenCV's channel order
+    "Where the question's canvas is in `frame` and how its colours map back (quality 0 when it is not there)."
+    size = frame.shape[1::-1]
+    fit = min(size[0]/CANVAS[0], size[1]/CANVAS[1])  # video pixels per canvas pixel, were the canvas fitted inside
+    coarse = _grey(to_canvas(reference, 2*scale))
+    small, to_video = _shrunk(frame, 2*scale*fit)
+    if bgr: small = small[..., ::-1]
+    if _grey(small).std() < 2: return _nowhere(size)  # a black or flat frame shows no puzzle
+    guesses = [_fitted(small.shape[1::-1], coarse.shape[::-1]), _slid(_grey(small), coarse)]
+    found = max((_ecc(coarse, _grey(small), g, 30, affine=True) for g in guesses), key=lambda r: r[0])
+    if found[0] == 0: found = (0, guesses[0])  # coarse ECC failed from both guesses: the finer pictures decide
+    homography = to_video @ found[1] @ np.linalg.inv(_pixels(2*scale))  # canvas pixel → video pixel
+    reg = refine(Registration(homography, _IDENTITY_TABLE, found[0], size), frame, to_canvas(reference, scale), scale,
+                 60, colours=True, bgr=bgr)
+    if tuple(size) == CANVAS or reg.quality < FOUND: return reg
+    # a resized puzzle is fitted once more on pictures twice as fine: a 1 % error of scale is 7 pixels at the canvas's edge
+    finer = refine(reg, frame, to_canvas(reference, scale//2), scale//2, 20, colours=True, bgr=bgr)
+    return finer if finer.quality > reg.quality else reg
+
+_IDENTITY_TABLE = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, 1)
+
+def _nowhere(size:tuple, quality:float=0.)->Registration:
+    return Registration(np.eye(3), _IDENTITY_TABLE, quality, size)
+
+def _grey(im:np.ndarray)->np.ndarray:
+    import cv2
+    return (cv2.cvtColor(im, cv2.COLOR_RGB2GRAY) if im.ndim == 3 else im).astype(np.float32)
+
+def _shrunk(frame:np.ndarray, factor:float)->tuple:
+    "(`frame` shrunk `factor` times, the 3×3 map from its pixels to `frame`'s)."
+    h, w = frame.shape[:2]
+    size = (max(8, round(w/factor)), max(8, round(h/factor)))
+    return _resized(frame, size), _pixels(w/size[0], h/size[1])
+
+def _fitted(frame_size:tuple, canvas_size:tuple)->np.ndarray:
+    "The 3×3 map placing a canvas of `canvas_size` centred inside a frame of `frame_size`, as large as fits."
+    s = min(frame_size[0]/canvas_size[0], frame_size[1]/canvas_size[1])
+    return np.array([[s, 0, (frame_size[0] - s*canvas_size[0])/2], [0, s, (frame_size[1] - s*canvas_size[1])/2], [0, 0, 1]])
+
+def _slid(frame:np.ndarray, canvas:np.ndarray, sizes=(1, .9, .8, .7, .6, .5))->np.ndarray:
+    "The 3×3 map of the best match of `canvas`, shrunk to each of `sizes` of what fits, slid over `frame`."
+    import cv2
+    fit, best = min(frame.shape[1]/canvas.shape[1], frame.shape[0]/canvas.shape[0]), (-2, None)
+    for s in sizes:
+        w, h = round(canvas.shape[1]*fit*s), round(canvas.shape[0]*fit*s)
+        if w < 16 or h < 9: continue
+        score = cv2.matchTemplate(frame, cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA), cv2.TM_CCOEFF_NORMED)
+        _, top, _, (x, y) = cv2.minMaxLoc(score)
+        if top > best[0]: best = (top, np.array([[w/canvas.shape[1], 0, x], [0, h/canvas.shape[0], y], [0, 0, 1.]]))
+    return best[1] if best[1] is not None else _fitted(frame.shape[::-1], canvas.shape[::-1])
+
+def _ecc(canvas:np.ndarray, frame:np.ndarray, guess:np.ndarray, iterations:int, affine:bool=False)->tuple:
+    "(correlation, 3×3 map canvas → frame pixels) by ECC from `guess` (an affine fit if `affine`); (0, guess) when it fails."
+    import cv2
+    start = (guess[:2]/guess[2, 2] if affine else guess).astype(np.float32)
+    try: q, warp = cv2.findTransformECC(canvas, frame, start, cv2.MOTION_AFFINE if affine else cv2.MOTION_HOMOGRAPHY,
+                                        (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4), None, 5)
+    except cv2.error: return 0., guess
+    if not np.isfinite(q): return 0., guess
+    return float(q), (np.vstack([warp, [0, 0, 1]]) if affine else warp).astype(np.float64)
+
+FOLLOW = 8  # canvas pixels per pixel of the pictures a moving camera is followed on
+REFIT = 4  # canvas pixels per pixel of the pictures its warp is re-estimated on (sudoku's thin lines need them)
+ITERATIONS = 6  # ECC steps a re-estimate takes at most: it starts from the last warp, close by
+
+def refine(reg:Registration, frame:np.ndarray, reference:np.ndarray, # the question's first frame at 1/`scale`, RGB
+           scale:int=FOLLOW, iterations:int=10, colours:bool=False, # also fit the colour table
+           bgr:bool=False)->Registration:
+    "`reg` re-estimated on `frame`, starting from where it was (quality 0 when ECC no longer converges)."
+    import cv2
+    small, to_video = _shrunk(frame, _video_scale(reg.homography)*scale)
+    if bgr: small = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
+    q, warp = _refit(reg, _grey(small), to_video, _grey(reference), scale, iterations)
+    if q == 0: return Registration(reg.homography, reg.table, 0., reg.size)
+    table = reg.table
+    if colours:
+        aligned = cv2.warpPerspective(small, warp, reference.shape[1::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                      borderMode=cv2.BORDER_REPLICATE)
+        table = _colour_table(aligned, reference)
+    return Registration(to_video @ warp @ np.linalg.inv(_pixels(scale)), table, q, reg.size)
+
+def _refit(reg:Registration, grey:np.ndarray, to_video:np.ndarray, # `grey`'s pixel → the video pixel
+           reference:np.ndarray, scale:int, iterations:int)->tuple: # the question's grey first frame at 1/`scale`
+    "(correlation, 3×3 map from `reference`'s pixels to `grey`'s) by ECC from `reg`; (0, …) when it does not converge."
+    guess = np.linalg.inv(to_video) @ reg.homography @ _pixels(scale)
+    q, warp = _ecc(reference, grey, guess, iterations)
+    if q == 0: q, warp = _ecc(reference, grey, guess, iterations, affine=True)  # a homography can diverge where an affine holds
+    return q, warp
+
+def _video_scale(homography:np.ndarray)->float:
+    "Video pixels per canvas pixel (the square root of the area ratio of the mapped canvas)."
+    corners = np.array([[0, 0, 1], [CANVAS[0], 0, 1], [*CANVAS, 1], [0, CANVAS[1], 1]], np.float64) @ homography.T
+    x, y = (corners[:, :2]/corners[:, 2:]).T
+    area = abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1)))/2
+    return float(np.sqrt(area/(CANVAS[0]*CANVAS[1])))
+
+def _colour_table(frame:np.ndarray, reference:np.ndarray, bins:int=32)->np.ndarray:
+    "256×3: per channel, the curve offset + gain·level^gamma that best maps registered `frame`'s levels onto `reference`'s."
+    table, levels = np.empty((256, 3), np.uint8), np.arange(256.)
+    for c in range(3):
+        x, y, n = _binned(frame[..., c].ravel(), reference[..., c].ravel(), bins)
+        if np.sqrt(np.cov(x, aweights=n)) < 15 if len(x) > 1 else True:  # too few levels to measure a gain: shift only
+            curve = levels + np.average(y - x, weights=n)
+        else: curve = min((_curve(x, y, n, g) for g in GAMMAS), key=lambda fit: fit[0])[1](levels)
+        table[:, c] = np.clip(np.round(curve), 0, 255)
+    return table
+
+GAMMAS = np.geomspace(.4, 2.5, 25)
+
+def _binned(f:np.ndarray, r:np.ndarray, bins:int)->tuple:
+    "(mean level of `f`, median level of `r` there, pixel count) for each populated bin of `f`'s levels."
+    which = f.astype(np.int32)*bins//256
+    kept = [(f[which == b].mean(), np.median(r[which == b]), (which == b).sum()) for b in np.unique(which)]
+    return np.array(kept, np.float64).T
+
+def _curve(x:np.ndarray, y:np.ndarray, n:np.ndarray, gamma:float)->tuple:
+    "(weighted squared error, the curve) of the least-squares fit y ≈ a + b·(x/255)^`gamma`, pixel counts as weights."
+    basis = np.stack([np.ones_like(x), (x/255)**gamma], 1)
+    w = np.sqrt(n)[:, None]  # the big populations (background, lines) dominate; edge pixels between them barely count
+    (a, b), *_ = np.linalg.lstsq(basis*w, y*w[:, 0], rcond=None)
+    b = max(b, 0.)
+    return float((n*(a + b*(x/255)**gamma - y)**2).sum()), lambda v: a + b*(v/255)**gamma
+
+_AS_IS = Registration(np.eye(3), _IDENTITY_TABLE, 1.)  # a canvas frame read as it is
 
 # %% ../../nbs/40_scoring.ipynb #0019
 @patch
@@ -158,28 +282,35 @@ def apply(self:Registration, frame:np.ndarray,
     "`frame` mapped onto the question's canvas and colours."
     import cv2
     work = max(1, scale//2)  # a small picture is warped at twice its size, where sub-pixel shifts stay sharp
-    frame = to_canvas(frame, work)
+    size = (CANVAS[0]//work, CANVAS[1]//work)
+    x0, y0, x1, y1 = _clip_box(box) if scale == 1 else (0, 0, *size)
     h, w = frame.shape[:2]
-    x0, y0, x1, y1 = _clip_box(box) if scale == 1 else (0, 0, w, h)
-    part = frame[y0:y1, x0:x1]
-    if self.moves:
-        warp = _scaled_warp(self.warp, work)
-        warp[:, 2] += warp[:, :2] @ (x0, y0)  # the box's pixel (0, 0) is the canvas's (x0, y0)
-        part = cv2.warpAffine(frame, warp, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)
+    # a frame of another size than the registered one (`register(to_canvas(first), …)`) is the same picture resized
+    homography = _pixels(w/self.size[0], h/self.size[1]) @ self.homography
+    if (w, h) != CANVAS or self.moves: part = _warped(frame, homography @ _pixels(work) @ _shifted(x0, y0), (x1 - x0, y1 - y0))
+    else: part = to_canvas(frame, work)[y0:y1, x0:x1]
     if scale > 1: part = to_canvas(part, scale)
     if bgr: part = cv2.cvtColor(part, cv2.COLOR_BGR2RGB)  # only the part that is kept gets converted
     if self.recolours: part = cv2.LUT(np.ascontiguousarray(part), self.lut)
-    if (x0, y0, x1, y1) == (0, 0, w, h): return part  # the whole canvas (always so for small pictures)
-    out = np.zeros_like(frame)
+    if (x0, y0, x1, y1) == (0, 0, *size): return part  # the whole canvas (always so for small pictures)
+    out = np.zeros((*size[::-1], 3), np.uint8)
     out[y0:y1, x0:x1] = part
     return out
 
-def _scaled_warp(warp:np.ndarray, scale:int)->np.ndarray:
-    "A canvas warp restated for pictures 1/`scale` of the canvas (pixel centres kept)."
-    c, out = (scale - 1)/2, warp.copy()
-    out[:, 2] = (warp[:, :2] @ (c, c) + warp[:, 2] - c)/scale
-    return out
+def _shifted(x:float, y:float)->np.ndarray: return np.array([[1, 0, x], [0, 1, y], [0, 0, 1.]])
+
+def _warped(frame:np.ndarray, to_video:np.ndarray, size:tuple)->np.ndarray:
+    "The picture of `size` whose pixel p shows `frame` at `to_video` @ p (the frame first halved while that stays sharp)."
+    import cv2
+    h, w = frame.shape[:2]
+    while _video_scale(to_video) >= 2 and w >= 32:  # halving is OpenCV's fast area path and keeps fine lines
+        frame = cv2.resize(frame, (w//2, h//2), interpolation=cv2.INTER_AREA)
+        to_video = np.linalg.inv(_pixels(w/(w//2), h/(h//2))) @ to_video
+        h, w = frame.shape[:2]
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    if np.abs(to_video[2, :2]).max()*max(w, h) < 1e-4:  # no perspective to speak of: the affine warp is faster
+        return cv2.warpAffine(frame, to_video[:2]/to_video[2, 2], size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpPerspective(frame, to_video, size, flags=flags, borderMode=cv2.BORDER_REPLICATE)
 
 def grown(box:list, margin:int)->list:
     "`box` [x0, y0, x1, y1] grown by `margin` pixels on every side."
@@ -195,8 +326,7 @@ def _clip_box(box:list|None)->tuple:
 @patch(as_prop=True)
 def lut(self:Registration)->np.ndarray:
     "The colour mapping as a 256×1×3 lookup table."
-    levels = np.arange(256, dtype=np.float64)[:, None]
-    return np.clip(levels*self.gain + self.offset, 0, 255).astype(np.uint8).reshape(256, 1, 3)
+    return np.ascontiguousarray(self.table, np.uint8).reshape(256, 1, 3)
 
 # %% ../../nbs/40_scoring.ipynb #0021
 def perturb(frame:np.ndarray, kind:str)->np.ndarray:
@@ -234,6 +364,9 @@ class Checker:
     def region(self, pair:TaskPair)->list|None:
         "The canvas box [x0, y0, x1, y1] that `read` looks at (frames are registered only there); None: all of it."
         return None
+    def clarity(self, frame:np.ndarray, pair:TaskPair)->float:
+        "How clearly a registered canvas frame shows its state, on a scale where the question's final frame sets the mark."
+        return 1.
 
 CHECKERS = {d: f"vmevalkit.scoring.{d}:{d.title()}Checker" for d in ['chess', 'maze', 'raven', 'rotation', 'sudoku']}
 
@@ -243,6 +376,12 @@ def get_checker(domain:str)->Checker:
     module, cls = CHECKERS[domain].split(':')
     return getattr(importlib.import_module(module), cls)()
 
+# %% ../../nbs/40_scoring.ipynb #69c0cb42
+def others_median(values:list)->list:
+    "For each value, the median of all the others (None when there are none): the pace a step is held to."
+    if len(values) < 2: return [None]*len(values)
+    return [float(np.median(values[:k] + values[k + 1:])) for k in range(len(values))]
+
 # %% ../../nbs/40_scoring.ipynb #0027
 def _signature(frame:np.ndarray)->np.ndarray:
     "Block means (channels together) on a 16×16-pixel grid, from every 8th row: cheaper than a colour conversion."
@@ -251,7 +390,7 @@ def _signature(frame:np.ndarray)->np.ndarray:
     # every mark a checker reads (a piece, the agent, a digit, a panel) is taller than 8 pixels, so a row crosses it;
     # a row's pixels side by side are one long grey row, so one resize averages 16 pixels' three channels at once
     rows = frame[4::8].reshape(-1, w*frame.shape[2])
-    return cv2.resize(rows, (w//16, h//16), interpolation=cv2.INTER_AREA).astype(np.int16)
+    return cv2.resize(rows, (max(1, w//16), max(1, h//16)), interpolation=cv2.INTER_AREA).astype(np.int16)
 
 def _flag_last(items):
     "(item, is_last) for each item of an iterable, looking one item ahead."
@@ -261,24 +400,179 @@ def _flag_last(items):
         yield prev, True
 
 CHANGED = 12  # grey levels in a block mean; holds in H.264 stay well under it
+MIN_REGISTRATION = 0.6
+SPREAD = 0.5  # share of the picture's textured tiles that must change for the camera, not the puzzle, to have moved
+STEP = 4  # canvas pixels a camera moves per frame, at most
+TRIES = 4  # frames tried before a video is declared not to show the puzzle
 
 def read_states(frames, # any iterable of frames (a list, or `iter_frames(video)`)
                 pair:TaskPair, checker:Checker, reference:np.ndarray, # the question's first frame
                 bgr:bool=False, # frames in OpenCV's channel order
                )->tuple:
-    "(states, registration) for `frames`: one state (or None) per frame."
-    import cv2
-    states, reg, last_sig, last_state = [], None, None, None
+    "(states, registration, last view) for `frames`: one state (or None) per frame, each read through its own warp."
+    states, camera, last_sig, state, view = [], Follower(reference, bgr), None, None, None
     box = checker.region(pair)
-    for f, is_last in _flag_last(frames):
+    for i, (f, is_last) in enumerate(_flag_last(frames)):
         sig = _signature(f)
-        if reg is None: reg = register(cv2.cvtColor(f, cv2.COLOR_BGR2RGB) if bgr else f, reference)
         if last_sig is None or is_last or np.abs(sig - last_sig).max() > CHANGED:
-            last_state, last_sig = checker.read(reg.apply(f, box, checker.scale, bgr), pair), sig
-        states.append(last_state)
-    return states, reg
+            track, new = camera.follow(f, i, sig, is_last)
+            if track is None: state = view = None
+            elif new or is_last or view is None:
+                view = track.apply(f, box, checker.scale, bgr)
+                state = checker.read(view, pair)
+            last_sig = sig
+        states.append(state)
+    return states, camera.registration, view
+
+# %% ../../nbs/40_scoring.ipynb #196ada12
+class Follower:
+    "Where the question's canvas is in each frame of one video, and whether what it shows changed since it was last read."
+    def __init__(self, reference:np.ndarray, # the question's first frame
+                 bgr:bool=False): # frames in OpenCV's channel order
+        self.reference, self.bgr, self.fine_reference = reference, bgr, _grey(to_canvas(reference, REFIT))
+        self.track, self.best, self.lost, self.tries = None, None, [], 0
+        self.anchor = self.shown = None  # the canvas, small, where the warp was last checked and where it was last read
+
+    @property
+    def registration(self)->Registration|None:
+        "The first registration found (or the best try), with the frames that were lost."
+        return self.best and replace(self.best, lost=self.lost)
+
+# %% ../../nbs/40_scoring.ipynb #ab167fb7
+@patch
+def follow(self:Follower, frame:np.ndarray, i:int,
+           signature:np.ndarray, # `_signature(frame)`
+           last:bool=False)->tuple: # the video's last frame, on which the verdict rests: its warp is always checked
+    "(the registration to read frame `i` through, or None where the puzzle is not there; whether the canvas shows news)."
+    if self.track is None: return self._found(frame, i, signature), True
+    self.previous, self.latest = self.latest, signature  # for telling a cut from a change step by step
+    # a still camera: while the frame, as it is, changed only in places since the warp was checked, the view is the same
+    if not (last or self.moving) and (i < self.calm_until or _spread(signature, self.signature, CHANGED) < SPREAD):
+        return self.track, True
+    fine, to_video = self._small(frame)
+    seen = self._seen(fine, to_video, self.track)
+    if last or (i >= self.calm_until and _spread(seen, self.anchor, DRIFT) >= SPREAD):  # the camera moved, or the scene is gone
+        moved, sure = self._moved(fine, to_video, seen, frame, i)
+        if moved is None: self.lost.append(i); return None, True
+        if moved is not self.track: self.track, seen, self.moving = moved, self._seen(fine, to_video, moved), True
+        if sure: self.anchor, self.signature, self.since, self.doubts = seen, signature, i, 0
+        else:  # the puzzle itself changes all over (an object turning): look again later, ever more rarely
+            self.calm_until, self.doubts = i + 2**self.doubts, self.doubts + 1
+    # through a moving camera the canvas drifts by up to a pixel between re-estimates: only a larger change is news
+    new = np.abs(seen - self.shown).max() > (DRIFT if self.moving else CHANGED)
+    if new: self.shown = seen
+    return self.track, new
+
+@patch
+def _found(self:Follower, frame:np.ndarray, i:int, signature:np.ndarray)->Registration|None:
+    "The registration of `frame` searched afresh (None after `TRIES` failures: not the puzzle)."
+    if self.tries >= TRIES: return None
+    found, self.tries = register(frame, self.reference, bgr=self.bgr), self.tries + 1
+    if self.best is None or found.quality > self.best.quality: self.best = found
+    if found.quality < MIN_REGISTRATION: return None
+    self.factor = _video_scale(found.homography)*REFIT  # one fixed small size keeps the small pictures' pixel grid still
+    fine, to_video = self._small(frame)
+    self.track, self.moving, self.calm_until, self.doubts = found, False, i, 0
+    self.anchor, self.signature, self.latest, self.since = self._seen(fine, to_video, self.track), signature, signature, i
+    self.shown = self.anchor
+    return self.track
+
+@patch
+def _affine(self:Follower, reg:Registration, fine:np.ndarray, to_video:np.ndarray)->Registration|None:
+    "`reg` re-estimated as an affine on the small grey frame `fine` (None when ECC does not converge)."
+    # what a camera's push-in, pan and roll do; steadier than a homography, whose corners swing when the puzzle is small
+    q, warp = _ecc(self.fine_reference, fine, np.linalg.inv(to_video) @ reg.homography @ _pixels(REFIT), ITERATIONS, affine=True)
+    if q < MIN_REGISTRATION: return None
+    return Registration(to_video @ warp @ np.linalg.inv(_pixels(REFIT)), reg.table, q, reg.size)
+
+@patch
+def _small(self:Follower, frame:np.ndarray)->tuple:
+    "(`frame` shrunk to about 1/`REFIT` of the canvas, in grey; the map from its pixels to `frame`'s)."
+    import cv2
+    small, to_video = _shrunk(frame, self.factor)
+    return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY if self.bgr else cv2.COLOR_RGB2GRAY).astype(np.float32), to_video
+
+@patch
+def _seen(self:Follower, fine:np.ndarray, to_video:np.ndarray, reg:Registration)->np.ndarray:
+    "The canvas at 1/`FOLLOW` as `reg` maps it from the small grey frame `fine`."
+    import cv2
+    warp = np.linalg.inv(to_video) @ reg.homography @ _pixels(REFIT)
+    seen = cv2.warpPerspective(fine, warp, self.fine_reference.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                               borderMode=cv2.BORDER_REPLICATE)
+    return _resized(seen, (CANVAS[0]//FOLLOW, CANVAS[1]//FOLLOW))  # coarser still: resampling noise averages out
+
+@patch
+def _moved(self:Follower, fine, to_video, seen, frame, i)->tuple:
+    "(the warp of a frame that changed all over, or None when the puzzle is gone; whether that warp is sure)."
+    moved = self._affine(self.track, fine, to_video)
+    if moved is None: return self._jumped(frame, i)
+    shift = _distance(self.track.homography, moved.homography)
+    if shift <= STILL: return self.track, True  # ECC finds the view where it was: the puzzle changed, not the camera
+    # the puzzle's own change (a turning object, pieces moved) must not pass for the camera's: a camera moves a little
+    # per frame, and the new warp must explain more of the change and match the last checked picture as well where
+    # the picture did not change
+    if shift > STEP*min(i - self.since, TRIES): return self.track, False
+    now = self._seen(fine, to_video, moved)
+    explains = _spread(now, self.anchor, DRIFT) < _spread(seen, self.anchor, DRIFT)
+    return (moved, True) if explains and _misfit(now, self.anchor) - _misfit(seen, self.anchor) <= JITTER else (self.track, False)
+
+@patch
+def _jumped(self:Follower, frame:np.ndarray, i:int)->tuple:
+    "(warp, sure) of a frame that no longer registers from the last warp: a camera's jump, the puzzle changed past ECC's reach, or a cut."
+    found = register(frame, self.reference, bgr=self.bgr) if len(self.lost) < TRIES else _nowhere(self.track.size)
+    near = found.quality >= MIN_REGISTRATION and _distance(self.track.homography, found.homography) <= STEP*min(i - self.since, TRIES)
+    if near: return found, True
+    # a cut changes the whole picture at once, background included; a puzzle that changed past recognition (an object
+    # turned round) changed where the puzzle is, and step by step
+    sudden = (np.abs(self.latest.astype(np.float32) - self.previous) > DRIFT).mean() >= CUT
+    return (None, False) if sudden else (self.track, False)
+
+TILES = (6, 10)  # rows, columns of the tiles a small canvas is judged in
+JITTER = 1.  # grey levels of misfit a new warp may add: ECC on small pictures is only that precise
+STILL = 1.  # canvas pixels a re-estimated warp may differ by and still be the same view
+CUT = .25  # share of a frame's blocks a cut changes at once (an object turning changes a few in a hundred)
+DRIFT = 2*CHANGED  # grey levels a small canvas changes by where a camera's drift of a pixel or so crosses an edge
+def _tiles(picture:np.ndarray)->np.ndarray:
+    "`picture` cut into `TILES` tiles: an array (tile rows, tile columns, pixels of a tile)."
+    h, w = picture.shape[0]//TILES[0]*TILES[0], picture.shape[1]//TILES[1]*TILES[1]
+    t = picture[:h, :w].reshape(TILES[0], h//TILES[0], TILES[1], w//TILES[1]).swapaxes(1, 2)
+    return t.reshape(*TILES, -1)
+
+def _textured(anchor:np.ndarray)->np.ndarray:
+    "Which tiles of `anchor` hold an edge that a moving camera would shift."
+    t = _tiles(anchor)
+    return t.max(-1) - t.min(-1) > 2*CHANGED
+
+def _spread(seen:np.ndarray, anchor:np.ndarray, level:float)->float:
+    "The share of `anchor`'s textured tiles where `seen` differs from it somewhere by more than `level`."
+    textured = _textured(anchor)
+    changed = _tiles(np.abs(seen.astype(np.float32) - anchor)).max(-1) > level
+    return float((changed & textured).sum()/max(1, textured.sum()))
+
+def _misfit(seen:np.ndarray, anchor:np.ndarray)->float:
+    "How far `seen` is from `anchor` where the picture did not change: the median over textured tiles of the mean difference."
+    textured = _textured(anchor)
+    per_tile = _tiles(np.abs(seen - anchor)).mean(-1)
+    return float(np.median(per_tile[textured])) if textured.any() else 0.
+
+def _distance(a:np.ndarray, b:np.ndarray)->float:
+    "How far apart (in canvas pixels) two canvas → video maps put the canvas's corners."
+    corners = np.array([[0, 0, 1], [CANVAS[0], 0, 1], [0, CANVAS[1], 1], [*CANVAS, 1]], np.float64)
+    pa, pb = corners @ a.T, corners @ b.T
+    return float(np.abs(pa[:, :2]/pa[:, 2:] - pb[:, :2]/pb[:, 2:]).max()/_video_scale(a))
 
 # %% ../../nbs/40_scoring.ipynb #0029
+SKIP_CAUSES = {
+    'no video': "the run produced no video to score",
+    'no question': "the run's metadata.json does not say which question it answers",
+    'no checker': "no automatic checker exists for the question's domain",
+    'bad video': "the video cannot be compared to its question",
+    'too short': "the video has fewer than 3 frames (a start and an end at most): no process to judge",
+    'puzzle not found': "nothing in the video looks like the question's puzzle",
+    'no alignment': "the puzzle is there but the video does not line up with the question",
+    'scene cut': "the video cuts to another scene: frames after the cut do not show the puzzle",
+    'end unreadable': "the last frame cannot be read as clearly as the question's own final frame"}
+
 @dataclass
 class Verdict:
     "What the automatic scorer concluded about one video."
@@ -289,9 +583,13 @@ class Verdict:
     process_problems: list = field(default_factory=list)
     readable: float = 0.              # share of frames whose state was read
     registration: float = 0.          # alignment quality
-    uncertain: str|None = None        # why no score was given
+    uncertain: str|None = None        # why no score was given: a key of `SKIP_CAUSES`
+    clarity: float = 1.               # how clearly the last frame reads, the question's final frame being 1
 
-MIN_REGISTRATION = 0.6
+def _uncertain(cause:str, detail:str='', **kw)->Verdict:
+    "A verdict without a score, naming `cause` (a key of `SKIP_CAUSES`)."
+    return Verdict(None, f"uncertain ({cause}): {SKIP_CAUSES[cause]}" + (f" ({detail})" if detail else ''),
+                   uncertain=cause, **kw)
 
 def _score(last_solved, best, problems, readable, changed)->int:
     if last_solved: return 3 if problems else (5 if readable >= .9 else 4)
@@ -299,16 +597,22 @@ def _score(last_solved, best, problems, readable, changed)->int:
     return 2 if changed else 1
 
 # %% ../../nbs/40_scoring.ipynb #0031
-def judge(states:list, pair:TaskPair, checker:Checker, quality:float=1.)->Verdict:
+LEGIBLE = 0.5  # a 4 or 5 needs the last frame read at least this clearly, the question's final frame being 1
+
+def judge(states:list, pair:TaskPair, checker:Checker,
+          quality:float=1., # registration quality
+          clarity:float=1., # how clearly the last frame reads, relative to the question's final frame
+         )->Verdict:
     "The verdict on a video from its frames' states."
     readable = sum(s is not None for s in states)/len(states)
     if quality < MIN_REGISTRATION:
-        return Verdict(None, f"uncertain: the video does not align with the question (quality {quality:.2f})",
-                       readable=readable, registration=quality, uncertain='registration')
-    if states[-1] is None:
-        return Verdict(None, "uncertain: the last frame cannot be read", readable=readable, registration=quality,
-                       uncertain='last frame unreadable')
+        return _uncertain('puzzle not found' if quality < FOUND else 'no alignment', f"quality {quality:.2f}",
+                          readable=readable, registration=quality)
+    if states[-1] is None: return _uncertain('end unreadable', readable=readable, registration=quality)
     last = checker.solved(states[-1], pair)
+    if last and clarity < LEGIBLE:
+        return _uncertain('end unreadable', f"it reads solved, at clarity {clarity:.2f}", readable=readable,
+                          registration=quality, clarity=clarity)
     best = next((i for i, s in enumerate(states) if s is not None and checker.solved(s, pair)), None)
     problems = checker.process_problems(states, pair)
     changed = any(s is not None and s != states[0] for s in states)
@@ -318,17 +622,33 @@ def judge(states:list, pair:TaskPair, checker:Checker, quality:float=1.)->Verdic
     parts.append('process sound' if not problems else 'process: ' + '; '.join(problems[:3]))
     if readable < 1: parts.append(f"{readable:.0%} of frames readable")
     return Verdict(score, f"{score}/5 ({SCORE_MEANING[score]}): " + '; '.join(parts), last, best, problems,
-                   readable, quality)
+                   readable, quality, clarity=clarity)
 
 # %% ../../nbs/40_scoring.ipynb #0033
+MIN_FRAMES = 3  # a start, an end and one frame between: fewer show no process
+
 def check_video(video:str|Path, pair:TaskPair, checker:Checker|None=None)->Verdict:
     "Register, read and judge the video at `video` against question `pair`."
     from vmevalkit.tasks import get_task
     checker = checker or get_checker(pair.domain)
     reference = np.asarray(get_task(pair.domain).first_frame(pair.metadata))
-    states, reg = read_states(read_ahead(iter_frames(video, rgb=False)), pair, checker, reference, bgr=True)
-    if len(states) < 2: raise VMEvalError(f"video {video} has {len(states)} frame: no process to judge")
-    return judge(states, pair, checker, reg.quality)
+    states, reg, last_view = read_states(read_ahead(iter_frames(video, rgb=False)), pair, checker, reference, bgr=True)
+    if len(states) < MIN_FRAMES: return _uncertain('too short', f"{len(states)} frame{'s'*(len(states) != 1)}: no process to judge")
+    if reg.lost: return _uncertain('scene cut', f"at frame {reg.lost[0]} of {len(states)}", registration=reg.quality)
+    return judge(states, pair, checker, reg.quality, _clarity(checker, last_view, pair))
+
+_FINAL_CLARITY = {}  # (checker class, question id, metadata digest) → clarity of the question's own final frame
+
+def _clarity(checker:Checker, view:np.ndarray|None, pair:TaskPair)->float:
+    "How clearly `view` (the last frame, registered) reads relative to the question's final frame (1 for checkers without a measure)."
+    if view is None or type(checker).clarity is Checker.clarity: return 1.
+    key = (type(checker).__qualname__, pair.id, hashlib.sha256(json.dumps(pair.metadata, sort_keys=True, default=str).encode()).hexdigest())
+    if key not in _FINAL_CLARITY:
+        from vmevalkit.tasks import get_task
+        final = np.asarray(get_task(pair.domain).final_frame(pair.metadata).convert('RGB'))
+        _FINAL_CLARITY[key] = checker.clarity(_AS_IS.apply(final, checker.region(pair), checker.scale), pair)
+    mark = _FINAL_CLARITY[key]
+    return 1. if mark <= 0 else float(checker.clarity(view, pair)/mark)
 
 # %% ../../nbs/40_scoring.ipynb #0039
 def _run_identity(run_dir:Path)->tuple:
@@ -345,26 +665,32 @@ def score_run(run_dir:str|Path, scorer:str='auto')->ScoreRecord:
     run_dir = Path(run_dir)
     # the state is read first: a run redone while it is scored leaves this record stale, never the reverse
     rec = ScoreRecord(scorer, *_run_identity(run_dir), scoring_type='video_state_trajectory', run_state=run_state(run_dir))
-    def skip(why): rec.status, rec.explanation = 'skipped', why; return rec
     try: meta = read_json(run_dir/METADATA_NAME, 'run metadata')
-    except DataError as e: return skip(str(e))
+    except DataError as e: return _skipped(rec, 'no question', str(e))
     video = run_dir/'video'/'generated_video.mp4'
     if meta.get('inference', {}).get('status') != 'success' or not video.is_file():
-        return skip(f"no video to score (the run {meta.get('inference', {}).get('status', 'is incomplete')}: "
-                    f"{meta.get('inference', {}).get('error') or 'no video file'})")
-    if not meta.get('question_data'): return skip("the run's metadata.json has no question_data")
+        return _skipped(rec, 'no video', f"no video to score (the run {meta.get('inference', {}).get('status', 'is incomplete')}: "
+                                         f"{meta.get('inference', {}).get('error') or 'no video file'})")
+    if not meta.get('question_data'): return _skipped(rec, 'no question', "the run's metadata.json has no question_data")
     pair = TaskPair.from_dict(meta['question_data'])
-    if pair.domain not in CHECKERS: return skip(f"no automatic checker for domain {pair.domain!r}")
+    if pair.domain not in CHECKERS: return _skipped(rec, 'no checker', f"no automatic checker for domain {pair.domain!r}")
     return _verdict_record(rec, video, pair)
+
+def _skipped(rec:ScoreRecord, cause:str, why:str)->ScoreRecord:
+    "`rec` marked skipped for `cause` (a key of `SKIP_CAUSES`), explained by `why`."
+    rec.status, rec.explanation, rec.details = 'skipped', why, dict(rec.details, skip_cause=cause)
+    return rec
 
 def _verdict_record(rec:ScoreRecord, video:Path, pair:TaskPair)->ScoreRecord:
     try: v = check_video(video, pair)
     except DataError as e: rec.status, rec.explanation = 'failed', str(e); return rec
-    except VMEvalError as e: rec.status, rec.explanation = 'skipped', str(e); return rec
+    except VMEvalError as e: return _skipped(rec, 'bad video', str(e))
     rec.status = 'skipped' if v.uncertain else 'completed'
     rec.score, rec.explanation = v.score, v.explanation
     rec.details = dict(last_solved=v.last_solved, best_frame=v.best_frame, process_problems=v.process_problems,
-                       readable=round(v.readable, 3), registration=round(v.registration, 3), uncertain=v.uncertain)
+                       readable=round(v.readable, 3), registration=round(v.registration, 3),
+                       clarity=round(v.clarity, 3))
+    if v.uncertain: rec.details['skip_cause'] = v.uncertain
     return rec
 
 # %% ../../nbs/40_scoring.ipynb #0044

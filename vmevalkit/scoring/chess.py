@@ -17,9 +17,10 @@ from . import Checker, grown
 from ..tasks.chess import BOARD_BOX, COLORS, SQUARE_PX, piece_image, square_box
 
 # %% auto #0
-__all__ = ['SCALE', 'CELL', 'INSET', 'BLUR', 'SYMBOLS', 'LIGHT', 'MAX_DIFF', 'MIN_GAP', 'FLIGHT_RMS', 'MAX_UNSURE', 'EXPECTED',
-           'square_picture', 'templates', 'board_edges', 'normalised_board', 'read_squares', 'screen_square', 'sprites',
-           'screen_cell', 'flight_score', 'placement', 'ChessChecker', 'wrong_move_state', 'labelled_videos']
+__all__ = ['SCALE', 'CELL', 'INSET', 'BLUR', 'SYMBOLS', 'LIGHT', 'MAX_DIFF', 'MIN_GAP', 'FLIGHT_RMS', 'MAX_UNSURE',
+           'square_picture', 'templates', 'board_edges', 'normalised_board', 'square_diffs', 'read_squares',
+           'screen_square', 'sprites', 'screen_cell', 'flight_score', 'placement', 'ChessChecker', 'wrong_move_state',
+           'labelled_videos']
 
 # %% ../../nbs/41_chess_check.ipynb #0007
 SCALE = 3                        # the board is read at 1/SCALE size
@@ -108,10 +109,14 @@ MAX_DIFF, MIN_GAP = 12., 5.  # grey levels: the nearest picture must be this nea
 @lru_cache(maxsize=1)
 def _pictures()->np.ndarray: return np.where(LIGHT[:, :, None, None], templates()[0], templates()[1])  # 8×8×13×P
 
+def square_diffs(board:np.ndarray)->np.ndarray: # 8×8×13
+    "Mean grey difference of every square of a normalised small board from each of its 13 possible pictures."
+    cells = board.reshape(8, CELL, 8, CELL).transpose(0, 2, 1, 3)[:, :, INSET:-INSET, INSET:-INSET].reshape(8, 8, -1)
+    return np.abs(cells[:, :, None] - _pictures()).mean(-1)
+
 def read_squares(board:np.ndarray)->np.ndarray: # 8×8 symbols, '' empty, '?' unsure, in screen order
     "The content of every square of a normalised small board."
-    cells = board.reshape(8, CELL, 8, CELL).transpose(0, 2, 1, 3)[:, :, INSET:-INSET, INSET:-INSET].reshape(8, 8, -1)
-    diff = np.abs(cells[:, :, None] - _pictures()).mean(-1)
+    diff = square_diffs(board)
     order = np.sort(diff, -1)
     sure = (order[..., 0] <= MAX_DIFF) & (order[..., 1] - order[..., 0] >= MIN_GAP)
     return np.where(sure, np.array(SYMBOLS, dtype=object)[diff.argmin(-1)], '?')
@@ -189,6 +194,7 @@ def read(self:ChessChecker, frame:np.ndarray, pair:TaskPair)->dict|None:
     if (squares == '?').sum() > MAX_UNSURE: return None
     named = {chess.square_name(screen_square(r, c, orientation)): squares[r, c] for r in range(8) for c in range(8)}
     pieces = {n: s for n, s in sorted(named.items()) if s not in ('', '?')}
+    if not {'K', 'k'} & set(pieces.values()): return None  # no king at all: a board too blurred to show its pieces
     start = placement(pair.metadata['fen_initial'])
     moving = [m.uci() for m, s, _ in _pair_mates(pair) if pieces.get(chess.square_name(m.from_square)) != s and
               flight_score(board, m, s, orientation, _twins(start, s, m)) < FLIGHT_RMS]
@@ -307,7 +313,7 @@ def _gives_mate(board:chess.Board, move:chess.Move)->bool:
 
 # %% ../../nbs/41_chess_check.ipynb #0047
 def labelled_videos(task, pair:TaskPair, n:int=16)->dict: # n: frames of the still, cut and crossfade videos
-    "The frames of each labelled case: oracle, still, cut, crossfade, wrong move, perturbed oracle."
+    "The frames of each labelled case: oracle, still, cut, crossfade, wrong move, perturbed oracle, paced oracle."
     from vmevalkit.models.reference import CrossfadeModel, CutToFinalModel, OracleModel, StillModel
     from vmevalkit.scoring import perturb
     hold = lambda steps: [steps[0]]*4 + steps + [steps[-1]]*8  # as the oracle model holds its ends
@@ -315,7 +321,17 @@ def labelled_videos(task, pair:TaskPair, n:int=16)->dict: # n: frames of the sti
     moved = [perturb(perturb(perturb(perturb(f, 'shift'), 'rescale'), 'brighten'), 'noise') for f in steps]
     made = {case: model(case, case).frames(task, pair, n) for case, model in
             [('oracle', OracleModel), ('still', StillModel), ('cut', CutToFinalModel), ('crossfade', CrossfadeModel)]}
-    return dict(**made,
-                wrong=hold(task.solution_frames(wrong_move_state(pair.metadata))), perturbed=hold(moved))
+    return dict(**made, wrong=hold(task.solution_frames(wrong_move_state(pair.metadata))), perturbed=hold(moved),
+                paced=hold(steps[::3] + steps[-1:]))  # a generator's pace: two of every three frames skipped
 
-EXPECTED = dict(oracle=5, still=1, cut=3, crossfade=3, wrong=2, perturbed=5)  # the score each case must get
+# %% ../../nbs/41_chess_check.ipynb #8a9ef1bb
+@patch
+def clarity(self:ChessChecker, frame:np.ndarray, pair:TaskPair)->float:
+    "The least margin (grey levels) between the nearest and the runner-up picture over the occupied squares; 0: no board."
+    grey = _grey(frame)
+    edges = board_edges(grey)
+    if edges is None: return 0.
+    diff = square_diffs(normalised_board(grey, edges))
+    order = np.sort(diff, -1)
+    occupied = (order[..., 1] - order[..., 0])[diff.argmin(-1) > 0]  # picture 0 is the empty square
+    return float(occupied.min()) if len(occupied) else 0.

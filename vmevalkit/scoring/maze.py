@@ -11,12 +11,13 @@ from functools import lru_cache
 import numpy as np
 from fastcore.basics import patch
 from ..core import TaskPair
-from . import Checker, grown
+from . import Checker, grown, others_median
 from ..tasks.maze import MazeTask, bfs, shortest_path
 
 # %% auto #0
-__all__ = ['AGENT_TOL', 'DISC', 'MAX_BROKEN', 'agent_share', 'locate_agent', 'broken_walls', 'MazeChecker', 'allowed_step',
-           'corridor_steps', 'walk_frames', 'dead_end_walk', 'wall_jump_walk']
+__all__ = ['AGENT_TOL', 'DISC', 'MAX_BROKEN', 'PACE_SLACK', 'STRAIGHT_SLACK', 'EDGE_SCALE', 'agent_share', 'locate_agent',
+           'broken_walls', 'MazeChecker', 'allowed_step', 'corridor_steps', 'is_jump', 'walk_frames', 'dead_end_walk',
+           'wall_jump_walk', 'edge_strength']
 
 # %% ../../nbs/42_maze_check.ipynb #0007
 AGENT_TOL = 50  # per channel: covers ±10 % brightness, noise σ≈6 and H.264 chroma blur around the agent green
@@ -114,18 +115,31 @@ def corridor_steps(walls:list, a, b)->int|None:
     "Grid steps from square `a` to square `b` along the open corridors (None when b cannot be reached)."
     return _distances(tuple(walls), tuple(a)).get(tuple(b))
 
+# %% ../../nbs/42_maze_check.ipynb #6f0c396c
+PACE_SLACK, STRAIGHT_SLACK = 1.5, 3  # a detour may be 1.5× the walk's pace; a straight run 3× as much again
+
+def is_jump(steps:int|None, # grid steps along the corridors (None: unreachable)
+            straight:int, # Manhattan distance of the two squares
+            limit:float)->bool: # most grid steps the walk's pace allows in this frame gap
+    "Whether a move between two frames went through a wall or cut ahead, rather than running along a corridor."
+    return steps is None or (steps > straight and steps > limit) or steps > STRAIGHT_SLACK*limit
+
 # %% ../../nbs/42_maze_check.ipynb #0032
 def _capped(problems:list, what:str, most:int=3)->list:
     return problems[:most] + ([f"… and {len(problems) - most} more {what}"] if len(problems) > most else [])
 
-def _moves(seen:list, walls:list, most:int)->list:
+def _moves(seen:list, walls:list, floor:int)->list:
     "Problems with the agent's squares `seen` = [(frame, [r, c]), …]: off the corridors, or jumping."
-    off, jumps = [], []
-    for (i, a), (j, b) in zip([(None, None)] + seen, seen):
-        if walls[b[0]][b[1]] != '.': off.append(f"the agent stands on the wall square {b} at frame {j}"); continue
-        if a is None or a == b or walls[a[0]][a[1]] != '.': continue
-        d = corridor_steps(walls, a, b)
-        if d is None or d > most:
+    off = [f"the agent stands on the wall square {b} at frame {j}" for j, b in seen if walls[b[0]][b[1]] != '.']
+    on = [(i, a) for i, a in seen if walls[a[0]][a[1]] == '.']
+    moves = [(j, a, b, j - i, corridor_steps(walls, a, b)) for (i, a), (j, b) in zip(on, on[1:]) if a != b]
+    paces = iter(others_median([d/gap for *_, gap, d in moves if d is not None]))
+    jumps = []
+    for j, a, b, gap, d in moves:
+        pace = next(paces) if d is not None else None
+        # with no pace to go by (a cut, a dissolve), frames where the agent was not seen do not earn it more steps
+        limit = floor if pace is None else max(floor, PACE_SLACK*pace*gap)
+        if is_jump(d, abs(a[0] - b[0]) + abs(a[1] - b[1]), limit):
             jumps.append(f"the agent jumped from {a} to {b} ({d} grid steps along the corridors) at frame {j}")
     return _capped(off, 'frames on walls') + _capped(jumps, 'jumps')
 
@@ -176,3 +190,22 @@ def wall_jump_walk(meta:dict)->list:
     pairs += [(b, a) for a, b in pairs]
     a, b = min(pairs, key=lambda ab: corridor_steps(walls, start, ab[0]) + corridor_steps(walls, ab[1], goal))
     return shortest_path(walls, start, a) + shortest_path(walls, b, goal)
+
+# %% ../../nbs/42_maze_check.ipynb #046afaaa
+EDGE_SCALE = 3  # px: edges are measured on the grid smoothed this much, so only blur beyond a few pixels counts
+
+def edge_strength(frame:np.ndarray, box:list)->float:
+    "The strongest edges (99th percentile of the gradient) inside `box` of `frame`, smoothed by `EDGE_SCALE`."
+    import cv2
+    x0, y0, x1, y1 = box
+    grey = cv2.GaussianBlur(np.asarray(frame, np.float32)[y0:y1, x0:x1].mean(-1), (0, 0), EDGE_SCALE)
+    return float(np.percentile(np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)), 99))
+
+@patch
+def clarity(self:MazeChecker, frame:np.ndarray, pair:TaskPair)->float:
+    "How plainly the agent and walls show: agent-green share of a disc × walls' darkness margin × edge strength."
+    g, walls = pair.render, pair.metadata['walls']
+    agent = min(1., float(agent_share(frame, g).max())/(np.pi*(g['agent_radius']/g['square'])**2))
+    _, ys, xs = _wall_centres(tuple(walls), tuple(g['origin']), g['square'])
+    wall = float(np.percentile(np.asarray(frame)[ys, xs].max(-1), 90))  # the lightest walls, a few stray ones aside
+    return agent*max(0., 1 - wall/128)*edge_strength(frame, g['box'])  # 128: where `broken_walls` stops seeing dark

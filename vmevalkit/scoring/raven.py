@@ -13,14 +13,14 @@ import numpy as np
 from PIL import Image, ImageDraw
 from fastcore.basics import patch
 from ..core import TaskPair
-from . import Checker, grown
+from . import Checker, grown, others_median
 from ..tasks.raven import PALETTE, QUESTION_MARK, RADII, SLOTS, VALUES, draw_shape, panel_shapes
 
 # %% auto #0
 __all__ = ['QUESTION_INK', 'IDENTITY', 'INK_BASIS', 'GREYS', 'OFFSETS', 'MARGIN', 'OPAQUE', 'MIN_FIT', 'MAX_OFF_SLOT',
-           'QUESTION_PIXELS', 'unmix', 'calibration', 'calibration_points', 'consistent', 'context_boxes', 'ink_masses',
-           'changed_panels', 'shape_templates', 'best_template', 'line_darkness', 'read_shape', 'answer_ink', 'sharpen',
-           'find_shapes', 'panel_content', 'RavenChecker']
+           'QUESTION_PIXELS', 'PACE_SLACK', 'EDGE_SCALE', 'unmix', 'calibration', 'calibration_points', 'consistent',
+           'context_boxes', 'ink_masses', 'changed_panels', 'shape_templates', 'best_template', 'line_darkness',
+           'read_shape', 'answer_ink', 'sharpen', 'find_shapes', 'panel_content', 'RavenChecker']
 
 # %% ../../nbs/43_raven_check.ipynb #0007
 QUESTION_INK = np.array([255 - c for c in QUESTION_MARK], np.float32)
@@ -249,6 +249,8 @@ def describe(self:RavenChecker, state:dict|None, pair:TaskPair)->str:
     return text + (f"; context panels {state['changed']} changed" if state['changed'] else '')
 
 # %% ../../nbs/43_raven_check.ipynb #0035
+PACE_SLACK = 1.5  # shapes may arrive this many times faster than the video's typical pace
+
 @patch
 def process_problems(self:RavenChecker, states:list, pair:TaskPair)->list:
     "What breaks the process: changed context panels, a dissolve, shapes appearing together, a hard cut."
@@ -260,9 +262,23 @@ def process_problems(self:RavenChecker, states:list, pair:TaskPair)->list:
     mixed = [i for i, s in seen if s['answer'] == 'mixed']
     if len(mixed) > 1: out.append(f"the question mark and the answer's shapes show together in {len(mixed)} frames "
                                   f"(from frame {mixed[0]}): a dissolve, not drawing")
+    rises = [(i, j, b['shapes'] - a['shapes']) for (i, a), (j, b) in zip(seen, seen[1:]) if b['shapes'] > a['shapes']]
+    for (i, j, k), pace in zip(rises, others_median([k/(j - i) for i, j, k in rises])):
+        if k > (1 if pace is None else max(1, PACE_SLACK*pace*(j - i))):
+            out.append(f"{k} shapes appeared at once (frame {i} to {j})")
     for (i, a), (j, b) in zip(seen, seen[1:]):
-        if b['shapes'] > a['shapes'] + 1:
-            out.append(f"{b['shapes'] - a['shapes']} shapes appeared at once (frame {i} to {j})")
         if a['answer'] == 'question' and isinstance(b['answer'], dict):
             out.append(f"the panel cut from the question mark to the finished answer in one frame (frame {i} to {j})")
     return out
+
+# %% ../../nbs/43_raven_check.ipynb #fecce5f9
+EDGE_SCALE = 2.5  # px: edges are measured on the panel smoothed this much, so only blur beyond a few pixels counts
+
+@patch
+def clarity(self:RavenChecker, frame:np.ndarray, pair:TaskPair)->float:
+    "How sharply the answer panel is drawn: its strongest edges (99.5th percentile of the smoothed grey's gradient)."
+    import cv2
+    x0, y0, x1, y1 = pair.render['answer_box']
+    crop = np.asarray(frame, np.float32)[y0 + MARGIN:y1 - MARGIN, x0 + MARGIN:x1 - MARGIN].mean(-1)
+    grey = cv2.GaussianBlur(crop, (0, 0), EDGE_SCALE)
+    return float(np.percentile(np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)), 99.5))

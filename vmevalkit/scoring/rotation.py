@@ -12,7 +12,7 @@ import functools, json, math
 import numpy as np
 from fastcore.basics import patch
 from ..core import TaskPair
-from . import Checker, to_canvas
+from . import Checker, to_canvas, others_median
 from ..tasks.rotation import (AMBIENT, BACKGROUND, DIFFUSE, LIGHT, OBJECT_COLOUR, OUTLINE, TURNTABLE,
                                       TURNTABLE_OUTLINE, draw_view, exposed_faces, object_layout,
                                       view_matrix)
@@ -20,8 +20,8 @@ from ..tasks.rotation import (AMBIENT, BACKGROUND, DIFFUSE, LIGHT, OBJECT_COLOUR
 # %% auto #0
 __all__ = ['SHRINK', 'CROP', 'SIZE', 'DRAW', 'COARSE', 'FINE', 'COARSE_ELEV', 'ELEV_STEP', 'ELEV_MARGIN', 'DISTINCT', 'SEEDS',
            'MIN_SCORE', 'MIN_MARGIN', 'SOLVED_WITHIN', 'MAX_STEP', 'TURN_BACK', 'TURN_SLACK', 'ELEV_SLACK',
-           'frame_features', 'face_greys', 'render_features', 'levels', 'distances', 'similarity', 'ViewBank',
-           'view_bank', 'best_views', 'RotationChecker', 'turn_frames']
+           'PACE_SLACK', 'STILL', 'JITTER', 'frame_features', 'face_greys', 'render_features', 'levels', 'distances',
+           'similarity', 'ViewBank', 'view_bank', 'best_views', 'RotationChecker', 'step_limits', 'turn_frames']
 
 # %% ../../nbs/44_rotation_check.ipynb #0007
 SHRINK = 8            # canvas pixels per feature pixel
@@ -204,6 +204,8 @@ def describe(self:RotationChecker, state:dict|None, pair:TaskPair)->str:
 
 # %% ../../nbs/44_rotation_check.ipynb #0030
 MAX_STEP, TURN_BACK, TURN_SLACK, ELEV_SLACK = 30, 15, 20, 7.5  # degrees
+PACE_SLACK, STILL, JITTER = 2, 2.5, 15  # a step may be twice the video's typical turn per frame (or 15°, reading
+                                         # jitter); steps under 2.5° are not turning
 
 def _signed(a, b)->float: return (b - a + 180) % 360 - 180
 
@@ -218,11 +220,19 @@ def _median3(x:np.ndarray)->np.ndarray:
     if len(x) < 3: return x
     return np.concatenate([x[:1], np.median(np.stack([x[:-2], x[1:-1], x[2:]]), 0), x[-1:]])
 
+def step_limits(track:list)->list:
+    "Per step of `track`, the most degrees it may turn: `PACE_SLACK` × the other steps' pace, else `MAX_STEP`."
+    # paces are per readable step, not per frame: unreadable frames in between earn no extra turn
+    steps = [abs(b - a) for (_, a, _), (_, b, _) in zip(track, track[1:])]
+    paces = iter(others_median([d for d in steps if d > STILL]))
+    return [max(JITTER, PACE_SLACK*pace) if d > STILL and (pace := next(paces)) is not None else MAX_STEP
+            for d in steps]
+
 def _turn_problems(track:list, q:dict)->list:
     "Jumps, turning back, and the size and direction of the whole turn."
     out, sign, turned, ahead = [], np.sign(q['angle']), 0., 0.
-    for (i, a, _), (j, b, _) in zip(track, track[1:]):
-        if abs(b - a) > MAX_STEP:  # a cut: which way it went is unknowable, so it does not count as turning
+    for ((i, a, _), (j, b, _)), limit in zip(zip(track, track[1:]), step_limits(track)):
+        if abs(b - a) > limit:  # a cut: which way it went is unknowable, so it does not count as turning
             out.append(f"the view jumped from azimuth {a % 360:.0f}° to {b % 360:.0f}° between frames {i} and {j}")
             continue
         turned += b - a
@@ -267,3 +277,12 @@ def turn_frames(state:dict, # a rotation question's metadata
     faces = exposed_faces(state['voxels'], layout['pivot'])
     return [draw_view(state['voxels'], dict(elev=v0['elev'] + elev_change*i/(n - 1), azim=v0['azim'] + angle*i/(n - 1)),
                       layout, faces) for i in range(n)]
+
+# %% ../../nbs/44_rotation_check.ipynb #3406a1f5
+@patch
+def clarity(self:RotationChecker, frame:np.ndarray, pair:TaskPair)->float:
+    "How surely the view reads: the margin of the best view over the best different one × the small picture's sharpness."
+    import cv2
+    features = frame_features(frame)
+    (_, score), (_, rival) = best_views(view_bank(pair), features)
+    return max(score - rival, 0.)*float(np.percentile(np.abs(cv2.Laplacian(features, cv2.CV_32F)), 99))

@@ -11,14 +11,15 @@ from functools import lru_cache
 import numpy as np
 from fastcore.basics import patch
 from ..core import TaskPair
-from . import Checker, grown
+from . import Checker, grown, others_median
 from ..tasks import get_task
 from ..tasks.sudoku import flat
 
 # %% auto #0
 __all__ = ['WORK', 'INSET', 'SLACK', 'INSIDE', 'BLANK', 'FULL', 'MIN_MATCH', 'MIN_SPLIT', 'WRITTEN_CHROMA', 'MAX_UNSURE',
-           'MAX_AT_ONCE', 'MAX_FAINT', 'grid_edges', 'work_grid', 'cell_insides', 'cell_ink', 'digit_templates',
-           'match_digits', 'read_cells', 'SudokuChecker', 'steady_grids', 'cell_problems']
+           'MAX_AT_ONCE', 'PACE_SLACK', 'MAX_FAINT', 'grid_edges', 'work_grid', 'cell_insides', 'cell_ink',
+           'digit_templates', 'match_digits', 'read_cells', 'SudokuChecker', 'steady_grids', 'cell_problems',
+           'burst_problems']
 
 # %% ../../nbs/45_sudoku_check.ipynb #0005
 def _line_near(profile:np.ndarray, start:int, expect:int, reach:int)->float:
@@ -134,6 +135,11 @@ class SudokuChecker(Checker):
         v, w = cells['value'].tolist(), cells['written'].tolist()
         unsure = [divmod(i, n) for i, x in enumerate(v) if x == -2]
         if len(unsure) > max(2, MAX_UNSURE*n*n): return None
+        # printed digits stay crisp through any honest video (a fade only touches the blanks): when they read faint
+        # or unsure, or most of them vanish at once, the frame is too blurred to read at all
+        given = [v[i] for i, x in enumerate(flat(pair.metadata['puzzle'])) if x]
+        if sum(x < 0 for x in given) > max(2, MAX_UNSURE*len(given)) or sum(x == 0 for x in given) > len(given)/2:
+            return None
         rows = lambda xs: [xs[r*n:(r + 1)*n] for r in range(n)]
         return dict(grid=rows([x if x >= 0 else None for x in v]), written=rows(w),
                     faint=[list(divmod(i, n)) for i, x in enumerate(v) if x == -1], unsure=[list(c) for c in unsure])
@@ -163,7 +169,8 @@ def describe(self:SudokuChecker, state:dict|None, pair:TaskPair)->str:
     return f"{n_shown - n_written} printed, {n_written} written, {cells.count(0)} blank{extra}: {rows}"
 
 # %% ../../nbs/45_sudoku_check.ipynb #0027
-MAX_AT_ONCE = 3  # more digits than this appearing in one frame is a cut
+MAX_AT_ONCE = 3  # digits that may always appear in one frame gap; more must be the video's own pace
+PACE_SLACK = 1.5 # a burst of digits may be this many times the video's typical digits per frame
 MAX_FAINT = 3    # more faint cells than this in one frame is a crossfade
 
 def steady_grids(states:list)->list:
@@ -193,6 +200,18 @@ def cell_problems(grids:list, puzzle:list)->tuple:
                 written[i] = (None, frame)
     return problems, appeared
 
+def burst_problems(grids:list, appeared:dict, blanks:int)->list:
+    "Digits appearing faster than the video's own pace (the median digits per frame of its other bursts), or all at once."
+    previous = dict(zip([i for i, _ in grids][1:], [i for i, _ in grids]))
+    bursts = [(frame, len(cells), frame - previous.get(frame, frame - 1)) for frame, cells in sorted(appeared.items())]
+    out = []
+    for (frame, k, gap), pace in zip(bursts, others_median([k/gap for _, k, gap in bursts])):
+        limit = MAX_AT_ONCE if pace is None else max(MAX_AT_ONCE, PACE_SLACK*pace*gap)
+        if k == blanks and blanks > MAX_AT_ONCE:
+            out.append(f"all {blanks} blank cells filled at once in frame {frame}: a cut to the answer")
+        elif k > limit: out.append(f"{k} digits appeared at once in frame {frame}")
+    return out
+
 @patch
 def process_problems(self:SudokuChecker, states:list, pair:TaskPair)->list:
     "Printed digits that change, written ones changed or erased, digits appearing all at once, a crossfade."
@@ -200,13 +219,22 @@ def process_problems(self:SudokuChecker, states:list, pair:TaskPair)->list:
     grids = steady_grids(states)
     if not grids: return ['no frame could be read']
     problems, appeared = cell_problems(grids, puzzle)
-    blanks = sum(v == 0 for v in flat(puzzle))
-    for frame, cells in appeared.items():
-        if len(cells) == blanks and blanks > MAX_AT_ONCE:
-            problems.append(f"all {blanks} blank cells filled at once in frame {frame}: a cut to the answer")
-        elif len(cells) > MAX_AT_ONCE: problems.append(f"{len(cells)} digits appeared at once in frame {frame}")
+    problems += burst_problems(grids, appeared, sum(v == 0 for v in flat(puzzle)))
     faded = [(i, len(s['faint'])) for i, s in enumerate(states) if s is not None and len(s['faint']) > MAX_FAINT]
     if faded:
         problems.append(f"up to {max(k for _, k in faded)} cells showed faint digits at once (frames {faded[0][0]}–"
                         f"{faded[-1][0]}): the answer faded in instead of being written")
     return problems
+
+# %% ../../nbs/45_sudoku_check.ipynb #d37569ea
+@patch
+def clarity(self:SudokuChecker, frame:np.ndarray, pair:TaskPair)->float:
+    "How surely the cells read: the low end (5th percentile) of the digits' template split × that of the cells' peak ink."
+    geo = pair.render or get_task('sudoku').geometry(pair.metadata)
+    n = geo['size']
+    if frame.shape[:2] != tuple(geo['canvas'][::-1]): return 0.
+    ink = cell_ink(work_grid(frame, geo), n)
+    peak = -np.partition(-ink.reshape(n*n, -1), 8, axis=1)[:, :8].mean(1)
+    split, inked = np.zeros(n*n, np.float32), np.flatnonzero(peak >= BLANK)
+    if len(inked): split[inked] = np.clip(match_digits(ink[inked], n)[2], 0, 1)
+    return float(np.percentile(split, 5)*np.percentile(peak, 5))
