@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from ..core import unknown_name, write_video
+from ..core import read_frames, unknown_name, write_video
 
 # %% auto #0
 __all__ = ['FPS', 'STRENGTHS', 'CLEAN_CRF', 'TRANSFORMS', 'GROUPS', 'timed', 'push_in', 'pan', 'roll', 'shake', 'puzzle_box',
            'placed', 'letterbox', 'portrait', 'square', 'four_three', 'small', 'fps16', 'dropped', 'hold', 'slow_start',
-           'compress', 'crf_for', 'grade', 'grain', 'blur', 'logo', 'fps_for', 'realistic', 'write_realistic']
+           'compress', 'crf_for', 'grade', 'grain', 'blur', 'logo', 'legibility_set', 'fps_for', 'realistic',
+           'write_realistic']
 
 # %% ../../nbs/48_realism.ipynb #0005
 FPS = 24                      # the frame rate clean clips are drawn at
@@ -215,6 +216,14 @@ def logo(frames:list, strength:str, rng)->list:
         out[y:y + bh, x:x + bw] = ((1 - opacity)*f[y:y + bh, x:x + bw] + opacity*picture).astype(np.uint8)
         return out
     return _each(marked, frames)
+
+# %% ../../nbs/48_realism.ipynb #296c5f28
+def legibility_set(frame:np.ndarray, folder:str|Path)->dict: # `folder`: where the crf-40 copy is written
+    "`frame` as it is, blurred (σ 3), darkened to low contrast, compressed at crf 40, and blurred past reading (σ 8)."
+    import cv2
+    crf40 = read_frames(write_video([frame]*2, Path(folder)/'crf40.mp4', crf=40))[-1]
+    return dict(final=frame, blur3=cv2.GaussianBlur(frame, (0, 0), 3), dark=(frame*.3 + 30).astype(np.uint8),
+                crf40=np.asarray(crf40), blur8=cv2.GaussianBlur(frame, (0, 0), 8))
 
 # %% ../../nbs/48_realism.ipynb #0046
 TRANSFORMS = dict(hold=hold, slow_start=slow_start, fps16=fps16, dropped=dropped,
