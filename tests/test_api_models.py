@@ -6,7 +6,7 @@ from fastcore import test as fct
 
 from vmevalkit.core import read_frames
 from vmevalkit.models import MODEL_CATALOG, load_model
-from vmevalkit.models.api import S3ImageUploader
+from vmevalkit.sync.s3 import S3ImageUploader
 from vmevalkit.models.luma import LumaModel
 from vmevalkit.models.runway import RunwayModel
 from vmevalkit.models.sora import SoraModel

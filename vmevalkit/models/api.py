@@ -14,14 +14,14 @@ from pathlib import Path
 
 from ..core import DataError, atomic_path, fit_to_canvas, load_image, pause, read_json, utc_now, write_json
 from . import FinalError, ModelError, ModelWrapper, TransientError, redact
-from ..sync.s3 import S3ImageUploader
 
 log = logging.getLogger('vmevalkit.models.api')
 
 # %% auto #0
-__all__ = ['log', 'NO_JOB', 'RetryPolicy', 'is_policy_rejection', 'check_response', 'NotFound', 'ApiModel', 'with_retries',
-           'ssl_context', 'http_client', 'JobFailed', 'refused_for_policy', 'job_failed', 'frame_png', 'b64',
-           'data_uri', 'parse_size', 'choose', 'whole', 'request_digest', 'JobRecord', 'check_providers']
+__all__ = ['log', 'IMAGE_UPLOADER', 'NO_JOB', 'RetryPolicy', 'is_policy_rejection', 'check_response', 'NotFound', 'ApiModel',
+           'with_retries', 'ssl_context', 'http_client', 'JobFailed', 'refused_for_policy', 'job_failed', 'frame_png',
+           'b64', 'data_uri', 'parse_size', 'choose', 'whole', 'image_uploader', 'request_digest', 'JobRecord',
+           'check_providers']
 
 # %% ../../nbs/21_api.ipynb #0005
 _POLICY_ENV = dict(attempts='VMEVAL_HTTP_ATTEMPTS', backoff='VMEVAL_HTTP_BACKOFF', backoff_max='VMEVAL_HTTP_BACKOFF_MAX',
@@ -269,6 +269,20 @@ def whole(x)->int:
     if float(x) != int(float(x)): raise ValueError(x)
     return int(float(x))
 
+# %% ../../nbs/21_api.ipynb #c2b6b084
+def _wrapper_class(wrapper):
+    "The class a catalog entry's `wrapper` ('module:Class', or the class itself) names."
+    import importlib
+    if not isinstance(wrapper, str): return wrapper
+    module, cls = wrapper.split(':')
+    return getattr(importlib.import_module(module), cls)
+
+IMAGE_UPLOADER = 'vmevalkit.sync.s3:S3ImageUploader'  # named, not imported: the S3 code lives in a later stage
+
+def image_uploader():
+    "A new uploader of first frames for providers that take only URLs (the class `IMAGE_UPLOADER` names)."
+    return _wrapper_class(IMAGE_UPLOADER)()
+
 # %% ../../nbs/21_api.ipynb #0040
 def request_digest(prompt:str, params:dict)->str:
     "A short fingerprint of a request: a job recorded for another request is never resumed."
@@ -392,13 +406,6 @@ def check_access(self:ApiModel, policy:RetryPolicy)->tuple:
     return 'works', 'key accepted', self.offered(answer)
 
 # %% ../../nbs/21_api.ipynb #bb40f727
-def _wrapper_class(wrapper):
-    "The class a catalog entry's `wrapper` ('module:Class', or the class itself) names."
-    import importlib
-    if not isinstance(wrapper, str): return wrapper
-    module, cls = wrapper.split(':')
-    return getattr(importlib.import_module(module), cls)
-
 def check_providers(catalog:dict|None=None, # name -> entry; None: `MODEL_CATALOG`
                     policy:RetryPolicy|None=None)->list:
     "One row per API provider: provider, key variable, state ('no key', 'works', 'refused', 'unreachable'), detail, models."

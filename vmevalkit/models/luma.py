@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/luma.html.md"""
 
 # %% ../../nbs/22_luma.ipynb #0002
 from __future__ import annotations
-from .api import ApiModel, S3ImageUploader, choose, frame_png, whole
+from .api import ApiModel, choose, frame_png, image_uploader, whole
 
 # %% auto #0
 __all__ = ['LUMA_DURATIONS', 'LUMA_RESOLUTIONS', 'LUMA_ASPECT_RATIOS', 'LumaModel']
@@ -39,7 +39,7 @@ def body(self:LumaModel, image_url:str, prompt:str, params:dict)->dict:
 @patch
 def submit(self:LumaModel, image_path, prompt:str, params:dict, policy)->str:
     "Upload the frame, create the generation; return its id."
-    url = S3ImageUploader().upload(frame_png(image_path))
+    url = image_uploader().upload(frame_png(image_path))
     return self.request('POST', '/dream-machine/v1/generations/video', policy, paid=True, json=self.body(url, prompt, params))['id']
 
 @patch
