@@ -19,12 +19,13 @@ from ..core import (CANVAS, Busy, DataError, DataLayout, Interrupted, TaskPair, 
 from ..inference import METADATA_NAME, completed_result
 
 # %% auto #0
-__all__ = ['SCORE_MEANING', 'FOUND', 'FOLLOW', 'REFIT', 'ITERATIONS', 'GAMMAS', 'PERTURBATIONS', 'CHECKERS', 'CHANGED',
-           'MIN_REGISTRATION', 'SPREAD', 'STEP', 'TRIES', 'TILES', 'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES',
-           'LEGIBLE', 'MIN_FRAMES', 'is_success', 'ScoreRecord', 'scorer_folder', 'score_path', 'write_score',
-           'Registration', 'to_canvas', 'register', 'refine', 'grown', 'perturb', 'Checker', 'get_checker',
-           'others_median', 'read_states', 'Follower', 'Verdict', 'judge', 'check_video', 'run_state', 'score_run',
-           'ScoreSummary', 'run_dirs', 'is_current', 'claim_and_score', 'score_experiment']
+__all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 'FOLLOW', 'REFIT', 'ITERATIONS', 'GAMMAS',
+           'PERTURBATIONS', 'CHECKERS', 'CHANGED', 'MIN_REGISTRATION', 'SPREAD', 'STEP', 'TRIES', 'CATCH_UP', 'INSET',
+           'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES', 'LEGIBLE', 'MIN_FRAMES', 'is_success', 'ScoreRecord',
+           'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas', 'register', 'refine', 'grown',
+           'perturb', 'Checker', 'get_checker', 'others_median', 'read_states', 'Follower', 'Verdict', 'judge',
+           'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs', 'is_current', 'claim_and_score',
+           'score_experiment']
 
 # %% ../../nbs/40_scoring.ipynb #0005
 SCORE_MEANING = {1: 'wrong', 2: 'mostly wrong', 3: 'half right', 4: 'mostly right', 5: 'perfect'}
@@ -98,6 +99,7 @@ class Registration:
     quality: float          # ECC correlation, 1 = perfect (0: the puzzle was not found)
     size: tuple = CANVAS    # the video's (width, height)
     lost: list = field(default_factory=list)  # frames that no longer registered (a cut to another scene)
+    hidden: np.ndarray|None = None  # `TILES` of the canvas an overlay (a logo, a caption) hides: left out of every fit
 
     @property
     def moves(self)->bool:
@@ -156,17 +158,45 @@ def register(frame:np.ndarray, # a video frame (RGB, any size)
     if bgr: small = small[..., ::-1]
     if _grey(small).std() < 2: return _nowhere(size)  # a black or flat frame shows no puzzle
     guesses = [_fitted(small.shape[1::-1], coarse.shape[::-1]), _slid(_grey(small), coarse)]
-    found = max((_ecc(coarse, _grey(small), g, 30, affine=True) for g in guesses), key=lambda r: r[0])
-    if found[0] == 0: found = (0, guesses[0])  # coarse ECC failed from both guesses: the finer pictures decide
+    found = max((_ecc(coarse, _grey(small), g, 30, affine=True) + (None,) for g in guesses), key=lambda r: r[0])
+    if found[0] < CLEAR: found = max([found, *(_overlaid(coarse, _grey(small), g) for g in (found[1], *guesses))],
+                                     key=lambda r: r[0])
+    if found[0] == 0: found = (0, guesses[0], None)  # coarse ECC failed from every guess: the finer pictures decide
     homography = to_video @ found[1] @ np.linalg.inv(_pixels(2*scale))  # canvas pixel → video pixel
-    reg = refine(Registration(homography, _IDENTITY_TABLE, found[0], size), frame, to_canvas(reference, scale), scale,
-                 60, colours=True, bgr=bgr)
+    reg = refine(Registration(homography, _IDENTITY_TABLE, found[0], size, hidden=found[2]), frame,
+                 to_canvas(reference, scale), scale, 60, colours=True, bgr=bgr)
     if tuple(size) == CANVAS or reg.quality < FOUND: return reg
     # a resized puzzle is fitted once more on pictures twice as fine: a 1 % error of scale is 7 pixels at the canvas's edge
     finer = refine(reg, frame, to_canvas(reference, scale//2), scale//2, 20, colours=True, bgr=bgr)
     return finer if finer.quality > reg.quality else reg
 
 _IDENTITY_TABLE = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, 1)
+TILES = (6, 10)  # rows, columns of the tiles a small canvas is judged in
+def _tiles(picture:np.ndarray)->np.ndarray:
+    "`picture` cut into `TILES` tiles: an array (tile rows, tile columns, pixels of a tile)."
+    h, w = picture.shape[0]//TILES[0]*TILES[0], picture.shape[1]//TILES[1]*TILES[1]
+    t = picture[:h, :w].reshape(TILES[0], h//TILES[0], TILES[1], w//TILES[1]).swapaxes(1, 2)
+    return t.reshape(*TILES, -1)
+
+CLEAR = 0.9  # ECC correlation under which the fit is tried again without the tiles an overlay may hide
+OVERLAY = 1.  # mean difference of standardised grey levels over a tile that only an overlay (or another scene) makes
+MAX_HIDDEN = 6  # tiles (of 60) an overlay may hide: a corner logo or a caption, not half the picture
+
+def _overlaid(canvas:np.ndarray, frame:np.ndarray, guess:np.ndarray)->tuple:
+    "(correlation, warp, hidden tiles) of ECC without the few tiles that `guess` leaves far off `canvas`; (0, guess, None) when none or too many."
+    import cv2
+    aligned = cv2.warpPerspective(frame, guess, canvas.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_REPLICATE)
+    z = lambda a: (a - a.mean())/(a.std() + 1e-6)
+    hidden = _tiles(np.abs(z(aligned) - z(canvas))).mean(-1) > OVERLAY
+    if not 0 < hidden.sum() <= MAX_HIDDEN: return 0., guess, None
+    return *_ecc(canvas, frame, guess, 30, affine=True, mask=_kept(hidden, canvas.shape)), hidden
+
+def _kept(hidden:np.ndarray|None, shape:tuple)->np.ndarray|None:
+    "The ECC mask (uint8, `shape`) of a canvas picture without its `hidden` tiles (None when nothing is hidden)."
+    import cv2
+    if hidden is None: return None
+    return cv2.resize((~hidden).astype(np.uint8)*255, shape[::-1], interpolation=cv2.INTER_NEAREST)
 
 def _nowhere(size:tuple, quality:float=0.)->Registration:
     return Registration(np.eye(3), _IDENTITY_TABLE, quality, size)
@@ -198,12 +228,14 @@ def _slid(frame:np.ndarray, canvas:np.ndarray, sizes=(1, .9, .8, .7, .6, .5))->n
         if top > best[0]: best = (top, np.array([[w/canvas.shape[1], 0, x], [0, h/canvas.shape[0], y], [0, 0, 1.]]))
     return best[1] if best[1] is not None else _fitted(frame.shape[::-1], canvas.shape[::-1])
 
-def _ecc(canvas:np.ndarray, frame:np.ndarray, guess:np.ndarray, iterations:int, affine:bool=False)->tuple:
+def _ecc(canvas:np.ndarray, frame:np.ndarray, guess:np.ndarray, iterations:int, affine:bool=False,
+         mask:np.ndarray|None=None)->tuple: # uint8, `canvas`'s shape: only its non-zero pixels are matched
     "(correlation, 3×3 map canvas → frame pixels) by ECC from `guess` (an affine fit if `affine`); (0, guess) when it fails."
     import cv2
     start = (guess[:2]/guess[2, 2] if affine else guess).astype(np.float32)
-    try: q, warp = cv2.findTransformECC(canvas, frame, start, cv2.MOTION_AFFINE if affine else cv2.MOTION_HOMOGRAPHY,
-                                        (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4), None, 5)
+    motion, stop = cv2.MOTION_AFFINE if affine else cv2.MOTION_HOMOGRAPHY, (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4)
+    try: q, warp = (cv2.findTransformECC(canvas, frame, start, motion, stop, None, 5) if mask is None else
+                    cv2.findTransformECCWithMask(canvas, frame, mask, None, start, motion, stop, 5))
     except cv2.error: return 0., guess
     if not np.isfinite(q): return 0., guess
     return float(q), (np.vstack([warp, [0, 0, 1]]) if affine else warp).astype(np.float64)
@@ -220,20 +252,21 @@ def refine(reg:Registration, frame:np.ndarray, reference:np.ndarray, # the quest
     small, to_video = _shrunk(frame, _video_scale(reg.homography)*scale)
     if bgr: small = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)
     q, warp = _refit(reg, _grey(small), to_video, _grey(reference), scale, iterations)
-    if q == 0: return Registration(reg.homography, reg.table, 0., reg.size)
+    if q == 0: return replace(reg, quality=0.)
     table = reg.table
     if colours:
         aligned = cv2.warpPerspective(small, warp, reference.shape[1::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                       borderMode=cv2.BORDER_REPLICATE)
-        table = _colour_table(aligned, reference)
-    return Registration(to_video @ warp @ np.linalg.inv(_pixels(scale)), table, q, reg.size)
+        kept = _kept(reg.hidden, reference.shape[:2])
+        table = _colour_table(aligned, reference) if kept is None else _colour_table(aligned[kept > 0], reference[kept > 0])
+    return replace(reg, homography=to_video @ warp @ np.linalg.inv(_pixels(scale)), table=table, quality=q)
 
 def _refit(reg:Registration, grey:np.ndarray, to_video:np.ndarray, # `grey`'s pixel → the video pixel
            reference:np.ndarray, scale:int, iterations:int)->tuple: # the question's grey first frame at 1/`scale`
     "(correlation, 3×3 map from `reference`'s pixels to `grey`'s) by ECC from `reg`; (0, …) when it does not converge."
-    guess = np.linalg.inv(to_video) @ reg.homography @ _pixels(scale)
-    q, warp = _ecc(reference, grey, guess, iterations)
-    if q == 0: q, warp = _ecc(reference, grey, guess, iterations, affine=True)  # a homography can diverge where an affine holds
+    guess, mask = np.linalg.inv(to_video) @ reg.homography @ _pixels(scale), _kept(reg.hidden, reference.shape)
+    q, warp = _ecc(reference, grey, guess, iterations, mask=mask)
+    if q == 0: q, warp = _ecc(reference, grey, guess, iterations, affine=True, mask=mask)  # a homography can diverge where an affine holds
     return q, warp
 
 def _video_scale(homography:np.ndarray)->float:
@@ -404,6 +437,7 @@ MIN_REGISTRATION = 0.6
 SPREAD = 0.5  # share of the picture's textured tiles that must change for the camera, not the puzzle, to have moved
 STEP = 4  # canvas pixels a camera moves per frame, at most
 TRIES = 4  # frames tried before a video is declared not to show the puzzle
+CATCH_UP = 8  # frames of a camera's motion one re-estimate may catch up on (a slow push-in is noticed late)
 
 def read_states(frames, # any iterable of frames (a list, or `iter_frames(video)`)
                 pair:TaskPair, checker:Checker, reference:np.ndarray, # the question's first frame
@@ -430,6 +464,7 @@ class Follower:
     def __init__(self, reference:np.ndarray, # the question's first frame
                  bgr:bool=False): # frames in OpenCV's channel order
         self.reference, self.bgr, self.fine_reference = reference, bgr, _grey(to_canvas(reference, REFIT))
+        self.inside = _inside(self.fine_reference.shape)
         self.track, self.best, self.lost, self.tries = None, None, [], 0
         self.anchor = self.shown = None  # the canvas, small, where the warp was last checked and where it was last read
 
@@ -471,8 +506,8 @@ def _found(self:Follower, frame:np.ndarray, i:int, signature:np.ndarray)->Regist
     if self.best is None or found.quality > self.best.quality: self.best = found
     if found.quality < MIN_REGISTRATION: return None
     self.factor = _video_scale(found.homography)*REFIT  # one fixed small size keeps the small pictures' pixel grid still
-    fine, to_video = self._small(frame)
     self.track, self.moving, self.calm_until, self.doubts = found, False, i, 0
+    fine, to_video = self._small(frame)
     self.anchor, self.signature, self.latest, self.since = self._seen(fine, to_video, self.track), signature, signature, i
     self.shown = self.anchor
     return self.track
@@ -481,15 +516,18 @@ def _found(self:Follower, frame:np.ndarray, i:int, signature:np.ndarray)->Regist
 def _affine(self:Follower, reg:Registration, fine:np.ndarray, to_video:np.ndarray)->Registration|None:
     "`reg` re-estimated as an affine on the small grey frame `fine` (None when ECC does not converge)."
     # what a camera's push-in, pan and roll do; steadier than a homography, whose corners swing when the puzzle is small
-    q, warp = _ecc(self.fine_reference, fine, np.linalg.inv(to_video) @ reg.homography @ _pixels(REFIT), ITERATIONS, affine=True)
+    q, warp = _ecc(self.fine_reference, fine, np.linalg.inv(to_video) @ reg.homography @ _pixels(REFIT), ITERATIONS,
+                   affine=True, mask=self.inside if reg.hidden is None else self.inside & _kept(reg.hidden, self.inside.shape))
     if q < MIN_REGISTRATION: return None
-    return Registration(to_video @ warp @ np.linalg.inv(_pixels(REFIT)), reg.table, q, reg.size)
+    return replace(reg, homography=to_video @ warp @ np.linalg.inv(_pixels(REFIT)), quality=q)
 
 @patch
 def _small(self:Follower, frame:np.ndarray)->tuple:
     "(`frame` shrunk to about 1/`REFIT` of the canvas, in grey; the map from its pixels to `frame`'s)."
     import cv2
     small, to_video = _shrunk(frame, self.factor)
+    if self.track is not None and self.track.recolours:  # in the question's colours, as the reference it is matched to
+        small = cv2.LUT(np.ascontiguousarray(small), self.track.lut[:, :, ::-1] if self.bgr else self.track.lut)
     return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY if self.bgr else cv2.COLOR_RGB2GRAY).astype(np.float32), to_video
 
 @patch
@@ -511,7 +549,7 @@ def _moved(self:Follower, fine, to_video, seen, frame, i)->tuple:
     # the puzzle's own change (a turning object, pieces moved) must not pass for the camera's: a camera moves a little
     # per frame, and the new warp must explain more of the change and match the last checked picture as well where
     # the picture did not change
-    if shift > STEP*min(i - self.since, TRIES): return self.track, False
+    if shift > STEP*min(i - self.since, CATCH_UP): return self.track, False
     now = self._seen(fine, to_video, moved)
     explains = _spread(now, self.anchor, DRIFT) < _spread(seen, self.anchor, DRIFT)
     return (moved, True) if explains and _misfit(now, self.anchor) - _misfit(seen, self.anchor) <= JITTER else (self.track, False)
@@ -520,28 +558,33 @@ def _moved(self:Follower, fine, to_video, seen, frame, i)->tuple:
 def _jumped(self:Follower, frame:np.ndarray, i:int)->tuple:
     "(warp, sure) of a frame that no longer registers from the last warp: a camera's jump, the puzzle changed past ECC's reach, or a cut."
     found = register(frame, self.reference, bgr=self.bgr) if len(self.lost) < TRIES else _nowhere(self.track.size)
-    near = found.quality >= MIN_REGISTRATION and _distance(self.track.homography, found.homography) <= STEP*min(i - self.since, TRIES)
+    near = found.quality >= MIN_REGISTRATION and _distance(self.track.homography, found.homography) <= STEP*min(i - self.since, CATCH_UP)
     if near: return found, True
     # a cut changes the whole picture at once, background included; a puzzle that changed past recognition (an object
     # turned round) changed where the puzzle is, and step by step
     sudden = (np.abs(self.latest.astype(np.float32) - self.previous) > DRIFT).mean() >= CUT
     return (None, False) if sudden else (self.track, False)
 
-TILES = (6, 10)  # rows, columns of the tiles a small canvas is judged in
+INSET = .1  # share of the canvas's width and height a camera that closes in may push out of the picture, each side
+def _inside(shape:tuple)->np.ndarray:
+    "The ECC mask of a canvas picture of `shape` without its `INSET` border."
+    # a camera that pushes in crops the border; where the puzzle sits inside bars, the bars' fixed edge would hold the warp back
+    h, w = shape
+    mask = np.zeros(shape, np.uint8)
+    mask[round(h*INSET):h - round(h*INSET), round(w*INSET):w - round(w*INSET)] = 255
+    return mask
+
 JITTER = 1.  # grey levels of misfit a new warp may add: ECC on small pictures is only that precise
 STILL = 1.  # canvas pixels a re-estimated warp may differ by and still be the same view
 CUT = .25  # share of a frame's blocks a cut changes at once (an object turning changes a few in a hundred)
 DRIFT = 2*CHANGED  # grey levels a small canvas changes by where a camera's drift of a pixel or so crosses an edge
-def _tiles(picture:np.ndarray)->np.ndarray:
-    "`picture` cut into `TILES` tiles: an array (tile rows, tile columns, pixels of a tile)."
-    h, w = picture.shape[0]//TILES[0]*TILES[0], picture.shape[1]//TILES[1]*TILES[1]
-    t = picture[:h, :w].reshape(TILES[0], h//TILES[0], TILES[1], w//TILES[1]).swapaxes(1, 2)
-    return t.reshape(*TILES, -1)
 
 def _textured(anchor:np.ndarray)->np.ndarray:
-    "Which tiles of `anchor` hold an edge that a moving camera would shift."
+    "Which tiles of `anchor` hold an edge that a moving camera would shift (the outer ring left out, as `_inside` does)."
     t = _tiles(anchor)
-    return t.max(-1) - t.min(-1) > 2*CHANGED
+    inner = np.zeros(TILES, bool)
+    inner[1:-1, 1:-1] = True
+    return (t.max(-1) - t.min(-1) > 2*CHANGED) & inner
 
 def _spread(seen:np.ndarray, anchor:np.ndarray, level:float)->float:
     "The share of `anchor`'s textured tiles where `seen` differs from it somewhere by more than `level`."
