@@ -20,12 +20,12 @@ from ..inference import METADATA_NAME, completed_result
 
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 'FOLLOW', 'REFIT', 'ITERATIONS', 'GAMMAS',
-           'PERTURBATIONS', 'CHECKERS', 'CHANGED', 'MIN_REGISTRATION', 'SPREAD', 'STEP', 'TRIES', 'CATCH_UP', 'INSET',
-           'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES', 'LEGIBLE', 'MIN_FRAMES', 'is_success', 'ScoreRecord',
-           'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas', 'register', 'refine', 'grown',
-           'perturb', 'Checker', 'get_checker', 'others_median', 'read_states', 'Follower', 'Verdict', 'judge',
-           'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs', 'is_current', 'claim_and_score',
-           'score_experiment']
+           'PERTURBATIONS', 'CHECKERS', 'CHANGED', 'MIN_REGISTRATION', 'SPREAD', 'STEP', 'TRIES', 'CATCH_UP', 'CROPPED',
+           'INSET', 'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES', 'LEGIBLE', 'MIN_FRAMES', 'is_success',
+           'ScoreRecord', 'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas', 'register',
+           'refine', 'grown', 'perturb', 'Checker', 'get_checker', 'others_median', 'read_states', 'Follower',
+           'Verdict', 'judge', 'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs', 'is_current',
+           'claim_and_score', 'score_experiment']
 
 # %% ../../nbs/40_scoring.ipynb #0005
 SCORE_MEANING = {1: 'wrong', 2: 'mostly wrong', 3: 'half right', 4: 'mostly right', 5: 'perfect'}
@@ -397,6 +397,9 @@ class Checker:
     def region(self, pair:TaskPair)->list|None:
         "The canvas box [x0, y0, x1, y1] that `read` looks at (frames are registered only there); None: all of it."
         return None
+    def puzzle(self, pair:TaskPair)->list|None:
+        "The canvas box of the puzzle itself: a frame is read only while all of it is in the picture (None: no demand)."
+        return None
     def clarity(self, frame:np.ndarray, pair:TaskPair)->float:
         "How clearly a registered canvas frame shows its state, on a scale where the question's final frame sets the mark."
         return 1.
@@ -445,14 +448,14 @@ def read_states(frames, # any iterable of frames (a list, or `iter_frames(video)
                )->tuple:
     "(states, registration, last view) for `frames`: one state (or None) per frame, each read through its own warp."
     states, camera, last_sig, state, view = [], Follower(reference, bgr), None, None, None
-    box = checker.region(pair)
+    box, whole = checker.region(pair), checker.puzzle(pair)
     for i, (f, is_last) in enumerate(_flag_last(frames)):
         sig = _signature(f)
         if last_sig is None or is_last or np.abs(sig - last_sig).max() > CHANGED:
             track, new = camera.follow(f, i, sig, is_last)
-            if track is None: state = view = None
+            if track is None or not camera.shows(whole): state = view = None  # a camera that closed in past the puzzle
             elif new or is_last or view is None:
-                view = track.apply(f, box, checker.scale, bgr)
+                view = camera.within_picture(track).apply(camera.picture_of(f), box, checker.scale, bgr)
                 state = checker.read(view, pair)
             last_sig = sig
         states.append(state)
@@ -506,11 +509,48 @@ def _found(self:Follower, frame:np.ndarray, i:int, signature:np.ndarray)->Regist
     if self.best is None or found.quality > self.best.quality: self.best = found
     if found.quality < MIN_REGISTRATION: return None
     self.factor = _video_scale(found.homography)*REFIT  # one fixed small size keeps the small pictures' pixel grid still
-    self.track, self.moving, self.calm_until, self.doubts = found, False, i, 0
+    self.track, self.first, self.moving, self.calm_until, self.doubts = found, found, False, i, 0
+    self.picture = _picture(found)
     fine, to_video = self._small(frame)
     self.anchor, self.signature, self.latest, self.since = self._seen(fine, to_video, self.track), signature, signature, i
     self.shown = self.anchor
     return self.track
+
+@patch
+def shows(self:Follower, box:list|None)->bool:
+    "Whether the canvas `box` is, through the current warp, all in the picture: inside the frame, and not where bars were."
+    if box is None or self.track is None: return True
+    x0, y0, x1, y1 = grown(box, -CROPPED*min(box[2] - box[0], box[3] - box[1]))
+    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], np.float64) @ self.track.homography.T
+    first = corners @ np.linalg.inv(self.first.homography).T  # where the canvas was first found: the picture within any bars
+    return _within(corners, self.track.size) and _within(first, CANVAS)
+
+CROPPED = .05  # share of the puzzle's side a camera may push out of the picture before a frame is not read
+
+@patch
+def picture_of(self:Follower, frame:np.ndarray)->np.ndarray:
+    "`frame` without the bars around the picture: mapped through `within_picture`, what lies past the picture's edge repeats it."
+    x0, y0, x1, y1 = self.picture
+    return frame[y0:y1, x0:x1]
+
+@patch
+def within_picture(self:Follower, reg:Registration)->Registration:
+    "`reg` for frames cut by `picture_of`."
+    x0, y0, x1, y1 = self.picture
+    return reg if (x0, y0, x1, y1) == (0, 0, *reg.size) else replace(reg, homography=_shifted(-x0, -y0) @ reg.homography, size=(x1 - x0, y1 - y0))
+
+def _picture(reg:Registration)->tuple:
+    "The video's pixels [x0, y0, x1, y1] where `reg` first found the canvas: the picture, without any bars around it."
+    corners = np.array([[-.5, -.5, 1], [CANVAS[0] - .5, -.5, 1], [-.5, CANVAS[1] - .5, 1], [CANVAS[0] - .5, CANVAS[1] - .5, 1]]) @ reg.homography.T
+    xy = corners[:, :2]/corners[:, 2:]
+    x0, y0 = np.clip(np.floor(xy.min(0) + .5 + 1), 0, reg.size).astype(int)  # one pixel in: the bar's edge is blurred
+    x1, y1 = np.clip(np.ceil(xy.max(0) + .5 - 1), 0, reg.size).astype(int)
+    return int(x0), int(y0), int(x1), int(y1)
+
+def _within(points:np.ndarray, size:tuple, slack:float=2.)->bool:
+    "Whether homogeneous `points` lie inside a picture of `size` (width, height), give or take `slack` pixels."
+    xy = points[:, :2]/points[:, 2:]
+    return bool((xy >= -slack).all() and (xy[:, 0] <= size[0] + slack).all() and (xy[:, 1] <= size[1] + slack).all())
 
 @patch
 def _affine(self:Follower, reg:Registration, fine:np.ndarray, to_video:np.ndarray)->Registration|None:

@@ -209,7 +209,10 @@ def _twins(start:dict, symbol:str, move:chess.Move)->tuple:
 @patch
 def region(self:ChessChecker, pair:TaskPair)->list:
     "The board and a 24-pixel margin."
-    return grown(BOARD_BOX, 24)
+    return grown(self.puzzle(pair), 24)
+
+@patch
+def puzzle(self:ChessChecker, pair:TaskPair)->list: return BOARD_BOX
 
 # %% ../../nbs/41_chess_check.ipynb #0031
 @patch

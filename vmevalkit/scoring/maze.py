@@ -80,7 +80,10 @@ class MazeChecker(Checker):
 @patch
 def region(self:MazeChecker, pair:TaskPair)->list:
     "The grid's box and an 8-pixel margin."
-    return grown(pair.render['box'], 8)
+    return grown(self.puzzle(pair), 8)
+
+@patch
+def puzzle(self:MazeChecker, pair:TaskPair)->list: return pair.render['box']
 
 # %% ../../nbs/42_maze_check.ipynb #0023
 @patch

@@ -228,7 +228,10 @@ class RavenChecker(Checker):
 @patch
 def region(self:RavenChecker, pair:TaskPair)->list:
     "The grid's box and an 8-pixel margin."
-    return grown(pair.render['grid_box'], 8)
+    return grown(self.puzzle(pair), 8)
+
+@patch
+def puzzle(self:RavenChecker, pair:TaskPair)->list: return pair.render['grid_box']
 
 # %% ../../nbs/43_raven_check.ipynb #0030
 @patch

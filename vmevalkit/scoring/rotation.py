@@ -11,9 +11,9 @@ import functools, json, math
 
 import numpy as np
 from fastcore.basics import patch
-from ..core import TaskPair
+from ..core import CANVAS, TaskPair
 from . import Checker, to_canvas, others_median
-from ..tasks.rotation import (AMBIENT, BACKGROUND, DIFFUSE, LIGHT, OBJECT_COLOUR, OUTLINE, TURNTABLE,
+from ..tasks.rotation import (AMBIENT, BACKGROUND, DIFFUSE, FILL, LIGHT, OBJECT_COLOUR, OUTLINE, TURNTABLE,
                                       TURNTABLE_OUTLINE, draw_view, exposed_faces, object_layout,
                                       view_matrix)
 
@@ -185,6 +185,10 @@ class RotationChecker(Checker):
         (view, score), (_, rival) = best_views(view_bank(pair), frame_features(frame))
         if score < MIN_SCORE or score - rival < MIN_MARGIN: return None
         return dict(azim=view[0], elev=view[1], score=round(score, 3))
+    def puzzle(self, pair:TaskPair)->list:
+        "The box around the circle every view of the object and its turntable is drawn in."
+        r = FILL*CANVAS[1]/2
+        return [CANVAS[0]/2 - r, CANVAS[1]/2 - r, CANVAS[0]/2 + r, CANVAS[1]/2 + r]
 
 # %% ../../nbs/44_rotation_check.ipynb #0027
 SOLVED_WITHIN = 10  # degrees

@@ -148,7 +148,10 @@ class SudokuChecker(Checker):
 @patch
 def region(self:SudokuChecker, pair:TaskPair)->list:
     "The grid's box and a 24-pixel margin (more than `grid_edges` reaches)."
-    return grown(pair.render['grid_box'], 24)
+    return grown(self.puzzle(pair), 24)
+
+@patch
+def puzzle(self:SudokuChecker, pair:TaskPair)->list: return pair.render['grid_box']
 
 # %% ../../nbs/45_sudoku_check.ipynb #0025
 @patch
