@@ -20,8 +20,8 @@ from ..inference import METADATA_NAME, completed_result
 
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 'FOLLOW', 'REFIT', 'ITERATIONS', 'GAMMAS',
-           'PERTURBATIONS', 'CHECKERS', 'CHANGED', 'MIN_REGISTRATION', 'SPREAD', 'STEP', 'TRIES', 'CATCH_UP', 'CROPPED',
-           'INSET', 'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES', 'LEGIBLE', 'MIN_FRAMES', 'is_success',
+           'PERTURBATIONS', 'CHECKERS', 'BLOCK', 'CHANGED', 'MIN_REGISTRATION', 'SPREAD', 'STEP', 'TRIES', 'CATCH_UP',
+           'CROPPED', 'INSET', 'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES', 'LEGIBLE', 'MIN_FRAMES', 'is_success',
            'ScoreRecord', 'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas', 'register',
            'refine', 'grown', 'perturb', 'Checker', 'get_checker', 'others_median', 'read_states', 'Follower',
            'Verdict', 'judge', 'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs', 'is_current',
@@ -183,7 +183,7 @@ OVERLAY = 1.  # mean difference of standardised grey levels over a tile that onl
 MAX_HIDDEN = 6  # tiles (of 60) an overlay may hide: a corner logo or a caption, not half the picture
 
 def _overlaid(canvas:np.ndarray, frame:np.ndarray, guess:np.ndarray)->tuple:
-    "(correlation, warp, hidden tiles) of ECC without the few tiles that `guess` leaves far off `canvas`; (0, guess, None) when none or too many."
+    "(correlation, warp, hidden tiles) of ECC without the few tiles `guess` leaves far off `canvas` ((0, guess, None): none, or too many)."
     import cv2
     aligned = cv2.warpPerspective(frame, guess, canvas.shape[::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                   borderMode=cv2.BORDER_REPLICATE)
@@ -233,7 +233,8 @@ def _ecc(canvas:np.ndarray, frame:np.ndarray, guess:np.ndarray, iterations:int, 
     "(correlation, 3×3 map canvas → frame pixels) by ECC from `guess` (an affine fit if `affine`); (0, guess) when it fails."
     import cv2
     start = (guess[:2]/guess[2, 2] if affine else guess).astype(np.float32)
-    motion, stop = cv2.MOTION_AFFINE if affine else cv2.MOTION_HOMOGRAPHY, (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4)
+    motion = cv2.MOTION_AFFINE if affine else cv2.MOTION_HOMOGRAPHY
+    stop = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4)
     try: q, warp = (cv2.findTransformECC(canvas, frame, start, motion, stop, None, 5) if mask is None else
                     cv2.findTransformECCWithMask(canvas, frame, mask, None, start, motion, stop, 5))
     except cv2.error: return 0., guess
@@ -258,7 +259,7 @@ def refine(reg:Registration, frame:np.ndarray, reference:np.ndarray, # the quest
         aligned = cv2.warpPerspective(small, warp, reference.shape[1::-1], flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                       borderMode=cv2.BORDER_REPLICATE)
         kept = _kept(reg.hidden, reference.shape[:2])
-        table = _colour_table(aligned, reference) if kept is None else _colour_table(aligned[kept > 0], reference[kept > 0])
+        table = _colour_table(*((aligned, reference) if kept is None else (aligned[kept > 0], reference[kept > 0])))
     return replace(reg, homography=to_video @ warp @ np.linalg.inv(_pixels(scale)), table=table, quality=q)
 
 def _refit(reg:Registration, grey:np.ndarray, to_video:np.ndarray, # `grey`'s pixel → the video pixel
@@ -419,14 +420,16 @@ def others_median(values:list)->list:
     return [float(np.median(values[:k] + values[k + 1:])) for k in range(len(values))]
 
 # %% ../../nbs/40_scoring.ipynb #0027
-def _signature(frame:np.ndarray)->np.ndarray:
-    "Block means (channels together) on a 16×16-pixel grid, from every 8th row: cheaper than a colour conversion."
+BLOCK = 16  # canvas pixels on a side of the blocks whose means tell a frame that changed from one that did not
+
+def _signature(frame:np.ndarray, block:int=BLOCK)->np.ndarray: # pixels of the frame on a block's side
+    "Block means (channels together) on a `block`-pixel grid, from every (`block`/2)th row: cheaper than a colour conversion."
     import cv2
     h, w = frame.shape[:2]
-    # every mark a checker reads (a piece, the agent, a digit, a panel) is taller than 8 pixels, so a row crosses it;
-    # a row's pixels side by side are one long grey row, so one resize averages 16 pixels' three channels at once
-    rows = frame[4::8].reshape(-1, w*frame.shape[2])
-    return cv2.resize(rows, (max(1, w//16), max(1, h//16)), interpolation=cv2.INTER_AREA).astype(np.int16)
+    # every mark a checker reads (a piece, the agent, a digit, a panel) is taller than half a block, so a row crosses it;
+    # a row's pixels side by side are one long grey row, so one resize averages a block's pixels' three channels at once
+    rows = frame[block//4::block//2].reshape(-1, w*frame.shape[2])
+    return cv2.resize(rows, (max(1, w//block), max(1, h//block)), interpolation=cv2.INTER_AREA).astype(np.int16)
 
 def _flag_last(items):
     "(item, is_last) for each item of an iterable, looking one item ahead."
@@ -450,14 +453,14 @@ def read_states(frames, # any iterable of frames (a list, or `iter_frames(video)
     states, camera, last_sig, state, view = [], Follower(reference, bgr), None, None, None
     box, whole = checker.region(pair), checker.puzzle(pair)
     for i, (f, is_last) in enumerate(_flag_last(frames)):
-        sig = _signature(f)
+        sig, block = _signature(f, camera.block), camera.block
         if last_sig is None or is_last or np.abs(sig - last_sig).max() > CHANGED:
             track, new = camera.follow(f, i, sig, is_last)
             if track is None or not camera.shows(whole): state = view = None  # a camera that closed in past the puzzle
             elif new or is_last or view is None:
                 view = camera.within_picture(track).apply(camera.picture_of(f), box, checker.scale, bgr)
                 state = checker.read(view, pair)
-            last_sig = sig
+            last_sig = sig if camera.block == block else camera.signature  # found now: blocks the puzzle's size
         states.append(state)
     return states, camera.registration, view
 
@@ -468,7 +471,7 @@ class Follower:
                  bgr:bool=False): # frames in OpenCV's channel order
         self.reference, self.bgr, self.fine_reference = reference, bgr, _grey(to_canvas(reference, REFIT))
         self.inside = _inside(self.fine_reference.shape)
-        self.track, self.best, self.lost, self.tries = None, None, [], 0
+        self.track, self.best, self.lost, self.tries, self.block = None, None, [], 0, BLOCK
         self.anchor = self.shown = None  # the canvas, small, where the warp was last checked and where it was last read
 
     @property
@@ -479,7 +482,7 @@ class Follower:
 # %% ../../nbs/40_scoring.ipynb #ab167fb7
 @patch
 def follow(self:Follower, frame:np.ndarray, i:int,
-           signature:np.ndarray, # `_signature(frame)`
+           signature:np.ndarray, # `_signature(frame, self.block)`
            last:bool=False)->tuple: # the video's last frame, on which the verdict rests: its warp is always checked
     "(the registration to read frame `i` through, or None where the puzzle is not there; whether the canvas shows news)."
     if self.track is None: return self._found(frame, i, signature), True
@@ -512,6 +515,8 @@ def _found(self:Follower, frame:np.ndarray, i:int, signature:np.ndarray)->Regist
     self.track, self.first, self.moving, self.calm_until, self.doubts = found, found, False, i, 0
     self.picture = _picture(found)
     fine, to_video = self._small(frame)
+    self.block = max(4, round(BLOCK*_video_scale(found.homography)))  # a small puzzle's marks change smaller blocks
+    signature = _signature(frame, self.block)
     self.anchor, self.signature, self.latest, self.since = self._seen(fine, to_video, self.track), signature, signature, i
     self.shown = self.anchor
     return self.track
@@ -537,11 +542,13 @@ def picture_of(self:Follower, frame:np.ndarray)->np.ndarray:
 def within_picture(self:Follower, reg:Registration)->Registration:
     "`reg` for frames cut by `picture_of`."
     x0, y0, x1, y1 = self.picture
-    return reg if (x0, y0, x1, y1) == (0, 0, *reg.size) else replace(reg, homography=_shifted(-x0, -y0) @ reg.homography, size=(x1 - x0, y1 - y0))
+    if (x0, y0, x1, y1) == (0, 0, *reg.size): return reg
+    return replace(reg, homography=_shifted(-x0, -y0) @ reg.homography, size=(x1 - x0, y1 - y0))
 
 def _picture(reg:Registration)->tuple:
     "The video's pixels [x0, y0, x1, y1] where `reg` first found the canvas: the picture, without any bars around it."
-    corners = np.array([[-.5, -.5, 1], [CANVAS[0] - .5, -.5, 1], [-.5, CANVAS[1] - .5, 1], [CANVAS[0] - .5, CANVAS[1] - .5, 1]]) @ reg.homography.T
+    w, h = CANVAS[0] - .5, CANVAS[1] - .5  # the outer edges of the canvas's last pixels
+    corners = np.array([[-.5, -.5, 1], [w, -.5, 1], [-.5, h, 1], [w, h, 1]]) @ reg.homography.T
     xy = corners[:, :2]/corners[:, 2:]
     x0, y0 = np.clip(np.floor(xy.min(0) + .5 + 1), 0, reg.size).astype(int)  # one pixel in: the bar's edge is blurred
     x1, y1 = np.clip(np.ceil(xy.max(0) + .5 - 1), 0, reg.size).astype(int)
@@ -556,8 +563,9 @@ def _within(points:np.ndarray, size:tuple, slack:float=2.)->bool:
 def _affine(self:Follower, reg:Registration, fine:np.ndarray, to_video:np.ndarray)->Registration|None:
     "`reg` re-estimated as an affine on the small grey frame `fine` (None when ECC does not converge)."
     # what a camera's push-in, pan and roll do; steadier than a homography, whose corners swing when the puzzle is small
+    mask = self.inside if reg.hidden is None else self.inside & _kept(reg.hidden, self.inside.shape)
     q, warp = _ecc(self.fine_reference, fine, np.linalg.inv(to_video) @ reg.homography @ _pixels(REFIT), ITERATIONS,
-                   affine=True, mask=self.inside if reg.hidden is None else self.inside & _kept(reg.hidden, self.inside.shape))
+                   affine=True, mask=mask)
     if q < MIN_REGISTRATION: return None
     return replace(reg, homography=to_video @ warp @ np.linalg.inv(_pixels(REFIT)), quality=q)
 
@@ -589,7 +597,7 @@ def _moved(self:Follower, fine, to_video, seen, frame, i)->tuple:
     # the puzzle's own change (a turning object, pieces moved) must not pass for the camera's: a camera moves a little
     # per frame, and the new warp must explain more of the change and match the last checked picture as well where
     # the picture did not change
-    if shift > STEP*min(i - self.since, CATCH_UP): return self.track, False
+    if shift > STEP*min(i - self.since, CATCH_UP): return self.track, False  # faster than any camera
     now = self._seen(fine, to_video, moved)
     explains = _spread(now, self.anchor, DRIFT) < _spread(seen, self.anchor, DRIFT)
     return (moved, True) if explains and _misfit(now, self.anchor) - _misfit(seen, self.anchor) <= JITTER else (self.track, False)
@@ -598,7 +606,8 @@ def _moved(self:Follower, fine, to_video, seen, frame, i)->tuple:
 def _jumped(self:Follower, frame:np.ndarray, i:int)->tuple:
     "(warp, sure) of a frame that no longer registers from the last warp: a camera's jump, the puzzle changed past ECC's reach, or a cut."
     found = register(frame, self.reference, bgr=self.bgr) if len(self.lost) < TRIES else _nowhere(self.track.size)
-    near = found.quality >= MIN_REGISTRATION and _distance(self.track.homography, found.homography) <= STEP*min(i - self.since, CATCH_UP)
+    reach = STEP*min(i - self.since, CATCH_UP)
+    near = found.quality >= MIN_REGISTRATION and _distance(self.track.homography, found.homography) <= reach
     if near: return found, True
     # a cut changes the whole picture at once, background included; a puzzle that changed past recognition (an object
     # turned round) changed where the puzzle is, and step by step
