@@ -173,7 +173,9 @@ def sharpen(grey:np.ndarray, blob:np.ndarray)->np.ndarray:
     inside = ((grey > level) & (blob > 0)).astype(np.uint8)
     contours = cv2.findContours(inside, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
     if not contours: return blob > 0
-    return cv2.drawContours(np.zeros_like(blob), [max(contours, key=cv2.contourArea)], -1, 1, -1) > 0
+    cut = cv2.drawContours(np.zeros_like(blob), [max(contours, key=cv2.contourArea)], -1, 1, -1) > 0
+    # heavy compression can break a pale shape's thin outline into arcs: a cut that keeps only an arc is no edge
+    return cut if cut.sum() >= (blob > 0).sum()/3 else blob > 0
 
 def find_shapes(grey:np.ndarray, question:np.ndarray, # `answer_ink`
                 dark:float, min_area:int=150)->list:
