@@ -523,7 +523,7 @@ def _found(self:Follower, frame:np.ndarray, i:int, signature:np.ndarray)->Regist
 
 @patch
 def shows(self:Follower, box:list|None)->bool:
-    "Whether the canvas `box` is, through the current warp, all in the picture: inside the frame, and not where bars were."
+    "Whether the canvas `box`, less `CROPPED` of its side, is in the picture through the current warp: in the frame, not in bars."
     if box is None or self.track is None: return True
     x0, y0, x1, y1 = grown(box, -CROPPED*min(box[2] - box[0], box[3] - box[1]))
     corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]], np.float64) @ self.track.homography.T
