@@ -1,7 +1,7 @@
 """Each automatic checker on correct and wrong answers re-shot the way image-to-video generators deliver them.
 
     .venv/bin/python bench/realism_suite.py [--questions 6] [--domains chess maze raven rotation sudoku]
-                                            [--transforms push_in pan …] [--workers 2]
+                                            [--transforms push_in pan …] [--workers 2] [--rows rows.jsonl]
 
 For each domain, `--questions` questions (the difficulty levels take turns, so 3 or more cover every level) are answered
 correctly (the oracle) and wrongly or incompletely: the labelled-suite tests' wrong answers (tests/test_check_*.py: a
@@ -14,9 +14,10 @@ judged by `check_video`.
 A correct answer is judged right when it scores 4–5; a wrong one when it scores 1–3. A `skipped` (uncertain) verdict is
 neither. Prints per domain × transformation the right / skipped / wrong counts of correct and of wrong answers, then
 the headline figures against the targets of issue 15, the causes of skips, and every case judged wrong.
-Always exits 0: it is a report, not a test.
+Always exits 0: it is a report, not a test. With `--rows`, every finished answer's verdicts are appended to that file
+and a rerun with the same file judges only the answers it lacks, so a long run that was stopped loses nothing.
 """
-import argparse, multiprocessing, signal, sys, tempfile, time, zlib
+import argparse, json, multiprocessing, signal, sys, tempfile, time, zlib
 from collections import Counter, defaultdict
 from pathlib import Path
 import numpy as np
@@ -171,16 +172,38 @@ def judged_wrong(rows:list, limit:int):
 
 def _ignore_interrupt(): signal.signal(signal.SIGINT, signal.SIG_IGN)  # workers: Ctrl-C is the parent's to handle
 
-def judge_all(jobs:list, workers:int, rows:list, t0:float):
-    "Run `jobs`, adding their rows to `rows` as they finish."
-    def progress(done): print(f"  {done}/{len(jobs)} answers, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
+def job_key(domain:str, k:int, case:str)->str: return f"{domain}/{k}/{case}"
+
+def saved_rows(path)->dict:
+    "job key → its rows, from a `--rows` file (none when there is no file yet)."
+    if path is None or not Path(path).exists(): return {}
+    out = {}
+    for line in Path(path).read_text().splitlines():
+        try: d = json.loads(line)
+        except json.JSONDecodeError: continue  # a line torn by a kill: that answer is judged again
+        out[d['job']] = [tuple(r) for r in d['rows']]
+    return out
+
+def save_rows(path, job:tuple, got:list):
+    "Append one answer's verdicts to the `--rows` file, one JSON line flushed at once (a stop loses at most a line)."
+    if path is None: return
+    with open(path, 'a') as f:
+        f.write(json.dumps({'job': job_key(*job[:3]), 'rows': got}) + '\n'); f.flush()
+
+def judge_all(jobs:list, workers:int, rows:list, t0:float, keep=None):
+    "Run `jobs`, adding their rows to `rows` (and to the file `keep`) as they finish."
+    def done_one(done, job, got):
+        rows.extend(got); save_rows(keep, job, got)
+        print(f"  {done}/{len(jobs)} answers, {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
     if workers <= 1:
-        for done, j in enumerate(jobs, 1): rows += run_case(j); progress(done)
+        for done, j in enumerate(jobs, 1): done_one(done, j, run_case(j))
         return
     pool = multiprocessing.get_context('fork').Pool(workers, initializer=_ignore_interrupt)
     try:
-        for done, got in enumerate(pool.imap_unordered(run_case, jobs), 1): rows += got; progress(done)
+        for done, (j, got) in enumerate(pool.imap_unordered(run_job, jobs), 1): done_one(done, j, got)
     finally: pool.terminate()
+
+def run_job(job:tuple)->tuple: return job, run_case(job)
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -189,13 +212,17 @@ def main():
     p.add_argument('--transforms', nargs='+', choices=list(TRANSFORMS), default=list(TRANSFORMS))
     p.add_argument('--workers', type=int, default=1, help='processes judging videos at once')
     p.add_argument('--show', type=int, default=40, help='how many wrongly judged cases to list')
+    p.add_argument('--rows', help='JSON-lines file that keeps every verdict; a rerun with it resumes')
     args = p.parse_args()
-    t0, rows = time.time(), []
+    t0, saved = time.time(), saved_rows(args.rows)
     with tempfile.TemporaryDirectory() as tmp:
-        jobs = jobs_for(args, tmp)
-        print(f"{len(jobs)} answers × {len(variants(args.transforms))} variants, {args.workers} worker(s)",
+        every = jobs_for(args, tmp)
+        jobs = [j for j in every if job_key(*j[:3]) not in saved]
+        rows = [r for j in every if job_key(*j[:3]) in saved for r in saved[job_key(*j[:3])]]
+        print(f"{len(jobs)} answers × {len(variants(args.transforms))} variants, {args.workers} worker(s)"
+              + (f" ({len(every) - len(jobs)} answers already in {args.rows})" if saved else ''),
               file=sys.stderr, flush=True)
-        try: judge_all(jobs, args.workers, rows, t0)
+        try: judge_all(jobs, args.workers, rows, t0, args.rows)
         except KeyboardInterrupt: print(f"Stopped early: the report covers {len(rows)} videos.\n", flush=True)
     order = {d: i for i, d in enumerate(args.domains)}
     rows.sort(key=lambda r: (order[r[0]], r[1], not r[3], r[2]))
