@@ -1,4 +1,4 @@
-import os, subprocess, sys
+import os, signal, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -8,6 +8,11 @@ def vmevalkit(*args, cwd=None, env=None):
     base = {k: v for k, v in os.environ.items() if k != 'VMEVAL_DATA_DIR'}  # a developer's own setting must not leak in
     return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, cwd=cwd,
                           env={**base, **(env or {})}, timeout=600)
+
+def ctrl_c_reaches_it():
+    """`preexec_fn` for a process a test stops with SIGINT: it gets Ctrl-C as from a terminal, even when the suite runs
+    in a background job (whose processes inherit SIGINT ignored, so Ctrl-C would be silently dropped)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 @pytest.fixture(scope='session')
 def dataset_75(tmp_path_factory):

@@ -3,7 +3,7 @@ import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pytest
 from fastcore import test as fct
-from conftest import vmevalkit
+from conftest import ctrl_c_reaches_it, vmevalkit
 from provider_servers import RunwayServer
 
 EXE = Path(sys.executable).parent/'vmevalkit'
@@ -37,7 +37,7 @@ def infer_args(questions, out, experiment='adv', *more)->list:
 def popen(args, env)->subprocess.Popen:
     base = {k: v for k, v in os.environ.items() if k != 'VMEVAL_DATA_DIR'}
     return subprocess.Popen([str(EXE), *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**base, **env})
+                            env={**base, **env}, preexec_fn=ctrl_c_reaches_it)
 
 def statuses(out:Path)->list:
     "The status of every run folder under `out` (hidden temporary folders excluded)."

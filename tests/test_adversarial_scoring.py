@@ -3,7 +3,7 @@ import json, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest
 from fastcore import test as fct
-from conftest import vmevalkit
+from conftest import ctrl_c_reaches_it, vmevalkit
 
 RUNS = 24  # 12 maze questions × oracle and still
 
@@ -33,7 +33,7 @@ def start_score(work, *args)->subprocess.Popen:
     exe = Path(sys.executable).parent/'vmevalkit'
     env = {k: v for k, v in os.environ.items() if k != 'VMEVAL_DATA_DIR'}
     return subprocess.Popen([str(exe), 'score', 'auto', '--experiment', 'x', '--workers', '2', *args], cwd=work, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches_it)
 
 def children(pid:int)->list:
     "The live (not zombie) processes whose parent is `pid`."

@@ -3,7 +3,7 @@ import json, shutil, time
 from pathlib import Path
 import pytest
 from fastcore import test as fct
-from conftest import vmevalkit
+from conftest import ctrl_c_reaches_it, vmevalkit
 from openai_server import OpenAIServer
 from vmevalkit.core import VMEvalError
 from vmevalkit.models.api import RetryPolicy
@@ -239,7 +239,7 @@ def test_ctrl_c_stops_a_judge_at_once(data):
         env = {**{k: v for k, v in os.environ.items() if k != 'VMEVAL_DATA_DIR'}, 'VMEVAL_JUDGE_API_KEY': KEY}
         p = subprocess.Popen([str(exe), 'score', 'vlm', '--experiment', 'e', '--data-dir', str(data), '--base-url', srv.url,
                               '--judge-model', 'judge', '--concurrency', '1', '--quiet'], env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ctrl_c_reaches_it)
         end = time.monotonic() + 20
         while not srv.chats and time.monotonic() < end: time.sleep(.05)
         start = time.monotonic()
