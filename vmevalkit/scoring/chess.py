@@ -17,13 +17,14 @@ from . import Checker, grown
 from ..tasks.chess import BOARD_BOX, COLORS, SQUARE_PX, piece_image, square_box
 
 # %% auto #0
-__all__ = ['SCALE', 'CELL', 'INSET', 'BLUR', 'SYMBOLS', 'LIGHT', 'MAX_DIFF', 'MIN_GAP', 'FLIGHT_RMS', 'MAX_UNSURE',
-           'square_picture', 'templates', 'board_edges', 'normalised_board', 'square_diffs', 'read_squares',
-           'screen_square', 'sprites', 'screen_cell', 'flight_score', 'placement', 'ChessChecker', 'wrong_move_state',
-           'labelled_videos']
+__all__ = ['SCALE', 'MARGIN', 'CELL', 'INSET', 'BLUR', 'SYMBOLS', 'LIGHT', 'SAME_LINE', 'MAX_DIFF', 'MIN_GAP', 'FLIGHT_RMS',
+           'MAX_UNSURE', 'square_picture', 'templates', 'seen_box', 'board_edges', 'normalised_board', 'square_diffs',
+           'read_squares', 'screen_square', 'sprites', 'screen_cell', 'flight_score', 'placement', 'ChessChecker',
+           'wrong_move_state', 'labelled_videos']
 
 # %% ../../nbs/41_chess_check.ipynb #0007
 SCALE = 3                        # the board is read at 1/SCALE size
+MARGIN = 24                      # pixels of margin around the board that the checker reads
 CELL = SQUARE_PX // SCALE        # a square at that size: 27 px
 INSET = 2                        # small pixels left out around each square
 BLUR = 1.0                       # small pixels (σ): forgives what misplacement is left after `board_edges`
@@ -66,15 +67,50 @@ def _crossing(profile:np.ndarray, start:float)->float|None:
     if k == 0: return None
     return start + k - .5 + (half - profile[k - 1])/(profile[k] - profile[k - 1])  # between two pixel centres
 
+SAME_LINE = .5  # grey levels: mean difference of two neighbouring lines of pixels that repeat one line of the picture
+
+def _repeats(lines:np.ndarray)->int:
+    "How many of `lines` (along the first axis), from the first on, repeat it: each next to the last within `SAME_LINE`."
+    # not exact copies: a warp with a trace of shear moves the repeated line by a hundredth of a pixel per line
+    step = np.abs(np.diff(lines.reshape(len(lines), -1).astype(np.float32), axis=0)).mean(1)
+    return len(lines) if (step < SAME_LINE).all() else int(np.argmax(step >= SAME_LINE)) + 1
+
+def seen_box(grey:np.ndarray)->list:
+    "The part [x0, y0, x1, y1] of the board's region that the picture shows: past the picture's edge (a camera that closed in), a registered frame repeats the edge's line of pixels."
+    x0, y0, x1, y1 = grown(BOARD_BOX, MARGIN)
+    g = grey[y0:y1, x0:x1]
+    return [x0 + _repeats(g.T), y0 + _repeats(g), x1 - _repeats(g.T[::-1]), y1 - _repeats(g[::-1])]
+
+def _cut(seen:list)->list:
+    "Which of the board's [left, right, top, bottom] edges lie outside the picture (a few pixels in: the repeated line may be the edge itself)."
+    x0, y0, x1, y1 = BOARD_BOX
+    return [seen[0] > x0 + 2, seen[2] < x1 - 2, seen[1] > y0 + 2, seen[3] < y1 - 2]
+
+def _fill_cut(edges:list)->list|None:
+    "`edges` with each missing one (None) put where the board's square shape and the other edges place it; None when an axis and its side are both unknown."
+    side = lambda a, b: None if None in (a, b) else b - a
+    w, h = side(*edges[:2]), side(*edges[2:])
+    out = list(edges)
+    for lo, hi, nominal, other in ((0, 1, BOARD_BOX[0::2], h), (2, 3, BOARD_BOX[1::2], w)):
+        length = side(out[lo], out[hi]) or other  # the board is square: one axis's side gives the other's
+        if length is None: return None
+        if out[lo] is None and out[hi] is None: out[lo] = sum(nominal)/2 - length/2  # both cut: centred where drawn
+        if out[lo] is None: out[lo] = out[hi] - length
+        if out[hi] is None: out[hi] = out[lo] + length
+    return out
+
 def board_edges(grey:np.ndarray, # the frame's grey levels
                 search:int=6)->list|None: # how far to look, in pixels
-    "The squares' [left, right, top, bottom] edges in the frame (sub-pixel), or None when no board edge is seen."
+    "The squares' [left, right, top, bottom] edges in the frame (sub-pixel), or None when no board edge is seen; an edge the picture cut off is placed from the others."
     x0, y0, x1, y1 = BOARD_BOX
     g = grey.astype(np.float32)
     rows, cols = g[y0 + 20:y1 - 20], g[:, x0 + 20:x1 - 20]
     edges = [_crossing(rows[:, x - search:x + search].mean(0), x - search) for x in (x0, x1)]
     edges += [_crossing(cols[y - search:y + search].mean(1), y - search) for y in (y0, y1)]
-    return None if None in edges else [float(e) for e in edges]
+    cut = _cut(seen_box(grey))
+    if any(e is None and not c for e, c in zip(edges, cut)): return None
+    edges = _fill_cut([None if c else e for e, c in zip(edges, cut)])
+    return None if edges is None else [float(e) for e in edges]
 
 # %% ../../nbs/41_chess_check.ipynb #0014
 def _grey_of(rgb:list)->float: return float(_grey(np.uint8([[rgb]]))[0, 0])
@@ -91,16 +127,32 @@ def _small_board(grey:np.ndarray, edges:list)->np.ndarray: # 216×216
     warp = np.float32([[sx, 0, (left - x0 + pad)/SCALE + (sx - 1)/2], [0, sy, (top - y0 + pad)/SCALE + (sy - 1)/2]])
     return cv2.warpAffine(small, warp, (8*CELL, 8*CELL), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
 
+def _margin_level(grey:np.ndarray, edges:list, seen:list)->list:
+    "The median grey of a strip of the margin around the board that the picture shows ([] when none is)."
+    left, right, top, bottom = (round(e) for e in edges)
+    strips = [((top - 20, top - 8), (left + 8, right - 8)), ((bottom + 8, bottom + 20), (left + 8, right - 8)),
+              ((top + 8, bottom - 8), (left - 20, left - 8)), ((top + 8, bottom - 8), (right + 8, right + 20))]
+    for (ya, yb), (xa, xb) in strips:
+        if seen[1] <= ya and yb <= seen[3] and seen[0] <= xa and xb <= seen[2]: return [float(np.median(grey[ya:yb, xa:xb]))]
+    return []
+
+def _unseen_lines(edges:list, seen:list)->tuple:
+    "(rows, columns) of the small board that lie outside the picture (`seen`, in frame pixels)."
+    centres = (np.arange(8*CELL) + .5)/(8*CELL)
+    ys, xs = edges[2] + centres*(edges[3] - edges[2]), edges[0] + centres*(edges[1] - edges[0])
+    return (ys < seen[1] + SCALE) | (ys > seen[3] - SCALE), (xs < seen[0] + SCALE) | (xs > seen[2] - SCALE)
+
 def normalised_board(grey:np.ndarray, edges:list)->np.ndarray: # 216×216 float32
-    "The squares at the small scale, grey levels mapped back onto the drawn ones, slightly blurred."
-    board = _small_board(grey, edges)
+    "The squares at the small scale, grey levels mapped back onto the drawn ones, slightly blurred; NaN where the picture does not reach."
+    board, seen = _small_board(grey, edges), seen_box(grey)
+    rows, cols = _unseen_lines(edges, seen)
+    board[rows], board[:, cols] = np.nan, np.nan
     cells = board.reshape(8, CELL, 8, CELL).transpose(0, 2, 1, 3)
     corners = np.concatenate([cells[:, :, 1, 1:3], cells[:, :, -2, -3:-1], cells[:, :, 1:3, -2], cells[:, :, -3:-1, 1]],
                              -1)
-    left, right, top = (round(e) for e in edges[:3])
-    margin = grey[top - 20:top - 8, left + 8:right - 8]
-    seen = [np.median(margin), np.median(corners[LIGHT]), np.median(corners[~LIGHT])]
-    gain, offset = np.polyfit(seen, [_grey_of(COLORS[k]) for k in ('margin', 'light', 'dark')], 1)
+    seen_levels = _margin_level(grey, edges, seen) + [np.nanmedian(corners[LIGHT]), np.nanmedian(corners[~LIGHT])]
+    drawn = [_grey_of(COLORS[k]) for k in ('margin', 'light', 'dark')][-len(seen_levels):]
+    gain, offset = np.polyfit(seen_levels, drawn, 1)
     return _blur((board*gain + offset).astype(np.float32))
 
 # %% ../../nbs/41_chess_check.ipynb #0018
@@ -112,7 +164,10 @@ def _pictures()->np.ndarray: return np.where(LIGHT[:, :, None, None], templates(
 def square_diffs(board:np.ndarray)->np.ndarray: # 8×8×13
     "Mean grey difference of every square of a normalised small board from each of its 13 possible pictures."
     cells = board.reshape(8, CELL, 8, CELL).transpose(0, 2, 1, 3)[:, :, INSET:-INSET, INSET:-INSET].reshape(8, 8, -1)
-    return np.abs(cells[:, :, None] - _pictures()).mean(-1)
+    seen = ~np.isnan(cells)
+    # over the pixels the picture shows: a square it does not show at all comes out NaN, which reads as unsure
+    with np.errstate(invalid='ignore'):
+        return np.where(seen[:, :, None], np.abs(cells[:, :, None] - _pictures()), 0).sum(-1)/seen.sum(-1)[..., None]
 
 def read_squares(board:np.ndarray)->np.ndarray: # 8×8 symbols, '' empty, '?' unsure, in screen order
     "The content of every square of a normalised small board."
@@ -208,8 +263,8 @@ def _twins(start:dict, symbol:str, move:chess.Move)->tuple:
 # %% ../../nbs/41_chess_check.ipynb #e8a0caed
 @patch
 def region(self:ChessChecker, pair:TaskPair)->list:
-    "The board and a 24-pixel margin."
-    return grown(self.puzzle(pair), 24)
+    "The board and a `MARGIN`-pixel margin."
+    return grown(self.puzzle(pair), MARGIN)
 
 @patch
 def puzzle(self:ChessChecker, pair:TaskPair)->list: return BOARD_BOX
