@@ -396,7 +396,7 @@ def write_video(frames, # PIL images or H×W×3 uint8 arrays, all the same size
                 fps:float=8, # frames per second
                 crf:int=18)->Path: # x264 quality (lower is better; 18 is visually lossless)
     "Encode `frames` as an H.264 MP4 at `path`, atomically."
-    import av
+    import av, cv2
     frames = [_rgb_array(f) for f in frames]
     if not frames: raise VMEvalError(f"No frames to write to {path}.")
     h, w = frames[0].shape[:2]
@@ -404,7 +404,9 @@ def write_video(frames, # PIL images or H×W×3 uint8 arrays, all the same size
         with av.open(str(tmp), mode='w', format='mp4') as out:
             stream = out.add_stream('libx264', rate=fps, options={'crf': str(crf)})
             stream.width, stream.height, stream.pix_fmt = w, h, 'yuv420p'
-            for a in frames: out.mux(stream.encode(av.VideoFrame.from_ndarray(a, format='rgb24')))
+            # converted by OpenCV: PyAV's own RGB → YUV conversion differs slightly from run to run, and a verdict on
+            # the edge of a threshold would change with it
+            for a in frames: out.mux(stream.encode(av.VideoFrame.from_ndarray(cv2.cvtColor(a, cv2.COLOR_RGB2YUV_I420), format='yuv420p')))
             out.mux(stream.encode())
     return Path(path)
 

@@ -20,12 +20,12 @@ from ..inference import METADATA_NAME, completed_result
 
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 'FOLLOW', 'REFIT', 'ITERATIONS', 'GAMMAS',
-           'PERTURBATIONS', 'CHECKERS', 'BLOCK', 'CHANGED', 'MIN_REGISTRATION', 'SPREAD', 'STEP', 'TRIES', 'CATCH_UP',
-           'CROPPED', 'INSET', 'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES', 'LEGIBLE', 'MIN_FRAMES', 'is_success',
-           'ScoreRecord', 'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas', 'register',
-           'refine', 'grown', 'perturb', 'Checker', 'get_checker', 'others_median', 'read_states', 'Follower',
-           'Verdict', 'judge', 'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs', 'is_current',
-           'claim_and_score', 'score_experiment']
+           'PERTURBATIONS', 'SAME_LINE', 'CHECKERS', 'HELD', 'BLOCK', 'CHANGED', 'MIN_REGISTRATION', 'SPREAD', 'STEP',
+           'TRIES', 'CATCH_UP', 'CROPPED', 'INSET', 'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES', 'LEGIBLE',
+           'MIN_FRAMES', 'is_success', 'ScoreRecord', 'scorer_folder', 'score_path', 'write_score', 'Registration',
+           'to_canvas', 'register', 'refine', 'grown', 'perturb', 'seen_box', 'cut_off', 'Checker', 'get_checker',
+           'others_median', 'hold_gaps', 'read_states', 'Follower', 'Verdict', 'judge', 'check_video', 'run_state',
+           'score_run', 'ScoreSummary', 'run_dirs', 'is_current', 'claim_and_score', 'score_experiment']
 
 # %% ../../nbs/40_scoring.ipynb #0005
 SCORE_MEANING = {1: 'wrong', 2: 'mostly wrong', 3: 'half right', 4: 'mostly right', 5: 'perfect'}
@@ -378,6 +378,25 @@ def perturb(frame:np.ndarray, kind:str)->np.ndarray:
 
 PERTURBATIONS = ['rescale', 'shift', 'brighten', 'noise', 'small']
 
+# %% ../../nbs/40_scoring.ipynb #9d732511
+SAME_LINE = .5  # grey levels: mean difference of neighbouring lines of pixels that repeat one line of the picture
+
+def _repeats(lines:np.ndarray)->int:
+    "How many of `lines` (along the first axis), from the first on, repeat it: each within `SAME_LINE` of the one before."
+    step = np.abs(np.diff(lines.reshape(len(lines), -1).astype(np.float32), axis=0)).mean(1)
+    return len(lines) if (step < SAME_LINE).all() else int(np.argmax(step >= SAME_LINE)) + 1
+
+def seen_box(grey:np.ndarray, # a registered grey canvas frame
+             region:list)->list: # [x0, y0, x1, y1] on the canvas: the puzzle and a margin of plain background
+    "The part [x0, y0, x1, y1] of `region` that the picture shows: past the picture's edge, `apply` repeats the edge's line."
+    x0, y0, x1, y1 = _clip_box(region)
+    g = grey[y0:y1, x0:x1]
+    return [x0 + _repeats(g.T), y0 + _repeats(g), x1 - _repeats(g.T[::-1]), y1 - _repeats(g[::-1])]
+
+def cut_off(box:list, seen:list, slack:float=2.)->list:
+    "Which sides [left, top, right, bottom] of `box` lie more than `slack` pixels outside `seen` (a `seen_box`)."
+    return [seen[0] > box[0] + slack, seen[1] > box[1] + slack, seen[2] < box[2] - slack, seen[3] < box[3] - slack]
+
 # %% ../../nbs/40_scoring.ipynb #0025
 class Checker:
     "Reads a domain's puzzle state from frames; subclasses fill in the four methods."
@@ -418,6 +437,17 @@ def others_median(values:list)->list:
     "For each value, the median of all the others (None when there are none): the pace a step is held to."
     if len(values) < 2: return [None]*len(values)
     return [float(np.median(values[:k] + values[k + 1:])) for k in range(len(values))]
+
+HELD = 4  # frames in a row a video may repeat (a dropped frame repeats the one before) and still have moved in them
+
+def hold_gaps(frames:list, # frame numbers, increasing
+              values:list)->list: # what each of those frames shows
+    "For each frame after the first, the frames it takes from the start of the hold it ends: a video that dropped frames repeats the last one and then shows several steps at once, made over the whole hold (counted up to `HELD` frames)."
+    gaps, start = [], 0
+    for k in range(1, len(frames)):
+        if values[k - 1] != values[start]: start = k - 1
+        gaps.append(min(frames[k] - frames[start], frames[k] - frames[k - 1] + HELD))
+    return gaps
 
 # %% ../../nbs/40_scoring.ipynb #0027
 BLOCK = 16  # canvas pixels on a side of the blocks whose means tell a frame that changed from one that did not

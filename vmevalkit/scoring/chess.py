@@ -13,12 +13,12 @@ import numpy as np
 from fastcore.basics import patch
 from PIL import Image
 from ..core import TaskPair
-from . import Checker, grown
+from . import Checker, cut_off, grown, seen_box
 from ..tasks.chess import BOARD_BOX, COLORS, SQUARE_PX, piece_image, square_box
 
 # %% auto #0
-__all__ = ['SCALE', 'MARGIN', 'CELL', 'INSET', 'BLUR', 'SYMBOLS', 'LIGHT', 'SAME_LINE', 'MAX_DIFF', 'MIN_GAP', 'FLIGHT_RMS',
-           'MAX_UNSURE', 'square_picture', 'templates', 'seen_box', 'board_edges', 'normalised_board', 'square_diffs',
+__all__ = ['SCALE', 'MARGIN', 'CELL', 'INSET', 'BLUR', 'SYMBOLS', 'LIGHT', 'MAX_DIFF', 'MIN_GAP', 'FLIGHT_RMS', 'MAX_UNSURE',
+           'square_picture', 'templates', 'board_seen', 'board_edges', 'normalised_board', 'square_diffs',
            'read_squares', 'screen_square', 'sprites', 'screen_cell', 'flight_score', 'placement', 'ChessChecker',
            'wrong_move_state', 'labelled_videos']
 
@@ -67,24 +67,14 @@ def _crossing(profile:np.ndarray, start:float)->float|None:
     if k == 0: return None
     return start + k - .5 + (half - profile[k - 1])/(profile[k] - profile[k - 1])  # between two pixel centres
 
-SAME_LINE = .5  # grey levels: mean difference of two neighbouring lines of pixels that repeat one line of the picture
-
-def _repeats(lines:np.ndarray)->int:
-    "How many of `lines` (along the first axis), from the first on, repeat it: each next to the last within `SAME_LINE`."
-    # not exact copies: a warp with a trace of shear moves the repeated line by a hundredth of a pixel per line
-    step = np.abs(np.diff(lines.reshape(len(lines), -1).astype(np.float32), axis=0)).mean(1)
-    return len(lines) if (step < SAME_LINE).all() else int(np.argmax(step >= SAME_LINE)) + 1
-
-def seen_box(grey:np.ndarray)->list:
-    "The part [x0, y0, x1, y1] of the board's region that the picture shows: past the picture's edge (a camera that closed in), a registered frame repeats the edge's line of pixels."
-    x0, y0, x1, y1 = grown(BOARD_BOX, MARGIN)
-    g = grey[y0:y1, x0:x1]
-    return [x0 + _repeats(g.T), y0 + _repeats(g), x1 - _repeats(g.T[::-1]), y1 - _repeats(g[::-1])]
+def board_seen(grey:np.ndarray)->list:
+    "The part [x0, y0, x1, y1] of the board and its margin that the picture shows (`seen_box`)."
+    return seen_box(grey, grown(BOARD_BOX, MARGIN))
 
 def _cut(seen:list)->list:
-    "Which of the board's [left, right, top, bottom] edges lie outside the picture (a few pixels in: the repeated line may be the edge itself)."
-    x0, y0, x1, y1 = BOARD_BOX
-    return [seen[0] > x0 + 2, seen[2] < x1 - 2, seen[1] > y0 + 2, seen[3] < y1 - 2]
+    "Which of the board's [left, right, top, bottom] edges lie outside the picture."
+    left, top, right, bottom = cut_off(BOARD_BOX, seen)
+    return [left, right, top, bottom]
 
 def _fill_cut(edges:list)->list|None:
     "`edges` with each missing one (None) put where the board's square shape and the other edges place it; None when an axis and its side are both unknown."
@@ -107,7 +97,7 @@ def board_edges(grey:np.ndarray, # the frame's grey levels
     rows, cols = g[y0 + 20:y1 - 20], g[:, x0 + 20:x1 - 20]
     edges = [_crossing(rows[:, x - search:x + search].mean(0), x - search) for x in (x0, x1)]
     edges += [_crossing(cols[y - search:y + search].mean(1), y - search) for y in (y0, y1)]
-    cut = _cut(seen_box(grey))
+    cut = _cut(board_seen(grey))
     if any(e is None and not c for e, c in zip(edges, cut)): return None
     edges = _fill_cut([None if c else e for e, c in zip(edges, cut)])
     return None if edges is None else [float(e) for e in edges]
@@ -144,7 +134,7 @@ def _unseen_lines(edges:list, seen:list)->tuple:
 
 def normalised_board(grey:np.ndarray, edges:list)->np.ndarray: # 216×216 float32
     "The squares at the small scale, grey levels mapped back onto the drawn ones, slightly blurred; NaN where the picture does not reach."
-    board, seen = _small_board(grey, edges), seen_box(grey)
+    board, seen = _small_board(grey, edges), board_seen(grey)
     rows, cols = _unseen_lines(edges, seen)
     board[rows], board[:, cols] = np.nan, np.nan
     cells = board.reshape(8, CELL, 8, CELL).transpose(0, 2, 1, 3)

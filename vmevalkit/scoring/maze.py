@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 from fastcore.basics import patch
 from ..core import TaskPair
-from . import Checker, grown, others_median
+from . import Checker, grown, hold_gaps, others_median
 from ..tasks.maze import MazeTask, bfs, shortest_path
 
 # %% auto #0
@@ -135,7 +135,8 @@ def _moves(seen:list, walls:list, floor:int)->list:
     "Problems with the agent's squares `seen` = [(frame, [r, c]), …]: off the corridors, or jumping."
     off = [f"the agent stands on the wall square {b} at frame {j}" for j, b in seen if walls[b[0]][b[1]] != '.']
     on = [(i, a) for i, a in seen if walls[a[0]][a[1]] == '.']
-    moves = [(j, a, b, j - i, corridor_steps(walls, a, b)) for (i, a), (j, b) in zip(on, on[1:]) if a != b]
+    gaps = hold_gaps([i for i, _ in on], [a for _, a in on])
+    moves = [(j, a, b, gap, corridor_steps(walls, a, b)) for ((i, a), (j, b)), gap in zip(zip(on, on[1:]), gaps) if a != b]
     paces = iter(others_median([d/gap for *_, gap, d in moves if d is not None]))
     jumps = []
     for j, a, b, gap, d in moves:

@@ -13,14 +13,15 @@ import numpy as np
 from PIL import Image, ImageDraw
 from fastcore.basics import patch
 from ..core import TaskPair
-from . import Checker, grown, others_median
+from . import Checker, cut_off, grown, others_median, seen_box
 from ..tasks.raven import PALETTE, QUESTION_MARK, RADII, SLOTS, VALUES, draw_shape, panel_shapes
 
 # %% auto #0
-__all__ = ['QUESTION_INK', 'IDENTITY', 'INK_BASIS', 'GREYS', 'OFFSETS', 'MARGIN', 'OPAQUE', 'MIN_FIT', 'MAX_OFF_SLOT',
+__all__ = ['QUESTION_INK', 'IDENTITY', 'INK_BASIS', 'GREYS', 'OPAQUE', 'OFFSETS', 'MARGIN', 'MIN_FIT', 'MAX_OFF_SLOT',
            'QUESTION_PIXELS', 'PACE_SLACK', 'EDGE_SCALE', 'unmix', 'calibration', 'calibration_points', 'consistent',
-           'context_boxes', 'ink_masses', 'changed_panels', 'shape_templates', 'best_template', 'line_darkness',
-           'read_shape', 'answer_ink', 'sharpen', 'find_shapes', 'panel_content', 'RavenChecker']
+           'context_boxes', 'ink_masses', 'ink_ratios', 'off_panels', 'changed_panels', 'shape_templates',
+           'best_template', 'line_darkness', 'read_shape', 'answer_ink', 'sharpen', 'find_shapes', 'panel_content',
+           'RavenChecker']
 
 # %% ../../nbs/43_raven_check.ipynb #0007
 QUESTION_INK = np.array([255 - c for c in QUESTION_MARK], np.float32)
@@ -44,7 +45,10 @@ def calibration(frame:np.ndarray, # a registered RGB frame
     black = np.median(frame[y0 + 20:y1 - 20:10, x0 - 6:x0 + 7].mean(-1).min(1))  # the grid's black lines
     samples = consistent(np.stack([seen, drawn], 1)[drawn < 255], white)
     drawn = np.array([0.] + sorted(set(samples[:, 1])) + [255.])
-    levels = [black] + [np.median(samples[samples[:, 1] == d, 0]) for d in drawn[1:-1]] + [white]
+    fills = [np.median(samples[samples[:, 1] == d, 0]) for d in drawn[1:-1]]
+    if len(fills) > 1 and fills[1] > fills[0]:  # blur lightens the thin lines, not the fills: black lies on the fills' line
+        black = min(black, max(0., fills[0] - drawn[1]*(fills[1] - fills[0])/(drawn[2] - drawn[1])))
+    levels = [black] + fills + [white]
     if white - black < 60: return IDENTITY
     return np.interp(IDENTITY, np.maximum.accumulate(levels), drawn).astype(np.float32)
 
@@ -96,14 +100,24 @@ def _expected_masses(panels:str, render:str)->list:
     from vmevalkit.tasks.raven import draw_matrix
     return ink_masses(np.asarray(draw_matrix(pair.metadata)), pair)
 
-def changed_panels(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=IDENTITY,
-                   tolerance:float=0.1)->list: # relative change of ink mass that counts
-    "`[r, c]` of the context panels whose ink mass, relative to the eight's typical ratio, is off by `tolerance`."
+def ink_ratios(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=IDENTITY)->list:
+    "Each context panel's ink mass over its drawn one, in `context_boxes` order."
     seen = ink_masses(frame, pair, lut)
     drawn = _expected_masses(json.dumps(pair.metadata['panels']), json.dumps(pair.render))
-    ratios = {rc: seen[rc[0]][rc[1]]/max(drawn[rc[0]][rc[1]], 50) for rc, _ in context_boxes(pair)}
-    typical = float(np.median(list(ratios.values())))
-    return [list(rc) for rc, x in ratios.items() if abs(x/typical - 1) > tolerance or abs(x - 1) > 3*tolerance]
+    return [seen[r][c]/max(drawn[r][c], 50) for (r, c), _ in context_boxes(pair)]
+
+def off_panels(ratios:list, pair:TaskPair, tolerance:float=0.1)->list:
+    "`[r, c]` of the context panels whose ratio (of ink to a reference's), relative to the eight's typical one, is off by `tolerance` (None: not seen)."
+    known = [x for x in ratios if x is not None]
+    if not known: return []
+    typical = float(np.median(known))
+    return [list(rc) for (rc, _), x in zip(context_boxes(pair), ratios)
+            if x is not None and (abs(x/typical - 1) > tolerance or abs(x - 1) > 3*tolerance)]
+
+def changed_panels(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=IDENTITY,
+                   tolerance:float=0.1)->list: # relative change of ink mass that counts
+    "`[r, c]` of the context panels whose ink mass, relative to the eight's typical ratio to the drawing, is off by `tolerance`."
+    return off_panels(ink_ratios(frame, pair, lut), pair, tolerance)
 
 # %% ../../nbs/43_raven_check.ipynb #0017
 @cache
@@ -135,6 +149,8 @@ def best_template(filled:np.ndarray, # boolean mask of one blob
 
 # %% ../../nbs/43_raven_check.ipynb #0020
 GREYS = np.array([255 - PALETTE[c][0] for c in VALUES['color']], np.float32)  # grey ink of each colour
+OPAQUE = 0.7  # a shape's outline this dark (relative to the grid's lines) is finished; a thin outline shown at half
+              # size loses up to a quarter of its darkness to the pixel grid
 OFFSETS = sorted({o for layout in SLOTS.values() for o in layout})  # every slot of every count
 
 def line_darkness(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=IDENTITY)->float:
@@ -152,9 +168,9 @@ def read_shape(grey:np.ndarray, # grey ink of the answer panel
     cx, cy = m['m10']/m['m00'], m['m01']/m['m00']
     fit, (shape, size) = best_template(filled, cx, cy)
     inner = cv2.erode(filled.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
-    ink = float(np.median(grey[inner if inner.any() else filled]))
+    ink = float(np.percentile(grey[inner if inner.any() else filled], 25))  # the least ink: farthest from a blurred outline
     opacity = float(np.percentile(grey[filled], 99))/dark
-    color = VALUES['color'][int(np.abs(GREYS*min(opacity, 1) - ink).argmin())]
+    color = VALUES['color'][int(np.abs(GREYS*(1 if opacity >= OPAQUE else opacity) - ink).argmin())]  # finished: full ink
     return dict(center=(cx, cy), shape=shape, size=size, color=color, opacity=round(opacity, 2),
                 fit=round(float(fit), 2))
 
@@ -162,9 +178,11 @@ def read_shape(grey:np.ndarray, # grey ink of the answer panel
 MARGIN = 7  # pixels of the panel's inside left out, clear of its border even when the frame is shifted 3 px
 
 def answer_ink(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=IDENTITY)->tuple:
-    "(grey ink, question-mark ink) inside the answer panel."
+    "(grey ink, question-mark ink) inside the answer panel; question-mark ink only where it outweighs the grey."
     x0, y0, x1, y1 = pair.render['answer_box']
-    return unmix(frame[y0 + MARGIN:y1 - MARGIN, x0 + MARGIN:x1 - MARGIN], lut)
+    grey, question = unmix(frame[y0 + MARGIN:y1 - MARGIN, x0 + MARGIN:x1 - MARGIN], lut)
+    # a tint that a grade leaves on a dark fill unmixes as a little question-mark ink under a lot of grey
+    return grey, np.where(question > grey/2, question, 0).astype(np.float32)
 
 def sharpen(grey:np.ndarray, blob:np.ndarray)->np.ndarray:
     "The filled blob cut at half its outline's ink, which finds the drawn edge however blurred the frame is."
@@ -194,7 +212,7 @@ def find_shapes(grey:np.ndarray, question:np.ndarray, # `answer_ink`
     return sorted(out, key=lambda s: s['slot'])
 
 # %% ../../nbs/43_raven_check.ipynb #0025
-OPAQUE, MIN_FIT, MAX_OFF_SLOT = 0.85, 0.75, 12  # finished outline, template overlap, pixels from the slot
+MIN_FIT, MAX_OFF_SLOT = 0.75, 12  # template overlap, pixels from the slot
 QUESTION_PIXELS = 150  # pixels of clear question-mark ink that make the mark visible (the full mark has ~1,400)
 
 def panel_content(shapes:list, question:np.ndarray):
@@ -221,10 +239,13 @@ class RavenChecker(Checker):
         dark = line_darkness(frame, pair, lut)
         if dark < 120: return None
         grey, question = answer_ink(frame, pair, lut)
-        shapes = find_shapes(grey, question, dark)
+        seen = seen_box(frame.mean(-1), self.region(pair))
+        if any(cut_off(pair.render['answer_box'], seen)): return None  # the camera closed in past the answer
+        shapes, ink = find_shapes(grey, question, dark), ink_ratios(frame, pair, lut)
+        ink = [None if any(cut_off(box, seen)) else x for (_, box), x in zip(context_boxes(pair), ink)]
         return dict(answer=panel_content(shapes, question), shapes=len(shapes),
                     question=bool((question > 40).sum() > QUESTION_PIXELS),
-                    changed=changed_panels(frame, pair, lut))
+                    changed=off_panels(ink, pair))
 
 # %% ../../nbs/43_raven_check.ipynb #9e7e0215
 @patch

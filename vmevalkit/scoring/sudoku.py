@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 from fastcore.basics import patch
 from ..core import TaskPair
-from . import Checker, grown, others_median
+from . import Checker, grown, hold_gaps, others_median
 from ..tasks import get_task
 from ..tasks.sudoku import flat
 
@@ -203,10 +203,10 @@ def cell_problems(grids:list, puzzle:list)->tuple:
                 written[i] = (None, frame)
     return problems, appeared
 
-def burst_problems(grids:list, appeared:dict, blanks:int)->list:
+def burst_problems(grids:list, appeared:dict, blanks:int,
+                   gap:dict)->list: # frame → frames since the hold before it began (`hold_gaps`)
     "Digits appearing faster than the video's own pace (the median digits per frame of its other bursts), or all at once."
-    previous = dict(zip([i for i, _ in grids][1:], [i for i, _ in grids]))
-    bursts = [(frame, len(cells), frame - previous.get(frame, frame - 1)) for frame, cells in sorted(appeared.items())]
+    bursts = [(frame, len(cells), gap.get(frame, 1)) for frame, cells in sorted(appeared.items())]
     out = []
     for (frame, k, gap), pace in zip(bursts, others_median([k/gap for _, k, gap in bursts])):
         limit = MAX_AT_ONCE if pace is None else max(MAX_AT_ONCE, PACE_SLACK*pace*gap)
@@ -222,7 +222,9 @@ def process_problems(self:SudokuChecker, states:list, pair:TaskPair)->list:
     grids = steady_grids(states)
     if not grids: return ['no frame could be read']
     problems, appeared = cell_problems(grids, puzzle)
-    problems += burst_problems(grids, appeared, sum(v == 0 for v in flat(puzzle)))
+    read = [(i, flat(s['grid'])) for i, s in enumerate(states) if s is not None]  # as read: a hold repeats a grid
+    gap = dict(zip([i for i, _ in read][1:], hold_gaps([i for i, _ in read], [g for _, g in read])))
+    problems += burst_problems(grids, appeared, sum(v == 0 for v in flat(puzzle)), gap)
     faded = [(i, len(s['faint'])) for i, s in enumerate(states) if s is not None and len(s['faint']) > MAX_FAINT]
     if faded:
         problems.append(f"up to {max(k for _, k in faded)} cells showed faint digits at once (frames {faded[0][0]}–"
