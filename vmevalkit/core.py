@@ -391,12 +391,25 @@ def _rgb_array(frame)->np.ndarray:
     if a.ndim != 3 or a.shape[2] != 3: raise VMEvalError(f"A video frame must be RGB H×W×3; got shape {a.shape}.")
     return np.pad(a, ((0, a.shape[0] % 2), (0, a.shape[1] % 2), (0, 0)), mode='edge')
 
+_BT601 = np.float32([[65.481, 128.553, 24.966], [-37.797, -74.203, 112.], [112., -93.786, -18.214]])/255
+
+def _yuv420(rgb:np.ndarray)->np.ndarray:
+    "`rgb` as one yuv420p picture (BT.601, limited range, as decoders read H.264), each chroma sample the mean of 2×2 pixels."
+    # done here rather than by PyAV: its conversion differs slightly from run to run, and a verdict on the edge of a
+    # threshold would change with it
+    import cv2
+    h, w = rgb.shape[:2]
+    yuv = cv2.transform(rgb.astype(np.float32), _BT601) + np.float32([16, 128, 128])
+    uv = cv2.resize(yuv[..., 1:], (w//2, h//2), interpolation=cv2.INTER_AREA)
+    planes = np.concatenate([yuv[..., 0].ravel(), uv[..., 0].ravel(), uv[..., 1].ravel()])
+    return np.clip(np.rint(planes), 0, 255).astype(np.uint8).reshape(h*3//2, w)
+
 def write_video(frames, # PIL images or H×W×3 uint8 arrays, all the same size
                 path:str|Path, # the .mp4 to write
                 fps:float=8, # frames per second
                 crf:int=18)->Path: # x264 quality (lower is better; 18 is visually lossless)
     "Encode `frames` as an H.264 MP4 at `path`, atomically."
-    import av, cv2
+    import av
     frames = [_rgb_array(f) for f in frames]
     if not frames: raise VMEvalError(f"No frames to write to {path}.")
     h, w = frames[0].shape[:2]
@@ -404,9 +417,7 @@ def write_video(frames, # PIL images or H×W×3 uint8 arrays, all the same size
         with av.open(str(tmp), mode='w', format='mp4') as out:
             stream = out.add_stream('libx264', rate=fps, options={'crf': str(crf)})
             stream.width, stream.height, stream.pix_fmt = w, h, 'yuv420p'
-            # converted by OpenCV: PyAV's own RGB → YUV conversion differs slightly from run to run, and a verdict on
-            # the edge of a threshold would change with it
-            for a in frames: out.mux(stream.encode(av.VideoFrame.from_ndarray(cv2.cvtColor(a, cv2.COLOR_RGB2YUV_I420), format='yuv420p')))
+            for a in frames: out.mux(stream.encode(av.VideoFrame.from_ndarray(_yuv420(a), format='yuv420p')))
             out.mux(stream.encode())
     return Path(path)
 
