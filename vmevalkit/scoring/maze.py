@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 from fastcore.basics import patch
 from ..core import TaskPair
-from . import Checker, grown, hold_gaps, others_median
+from . import Checker, grown, hold_gaps, others_median, seen_box
 from ..tasks.maze import MazeTask, bfs, shortest_path
 
 # %% auto #0
@@ -55,10 +55,12 @@ def _wall_centres(walls:tuple, origin:tuple, square:int)->tuple:
     sq = np.array([(r, c) for r, row in enumerate(walls) for c, ch in enumerate(row) if ch == '#'])
     return sq, origin[1] + sq[:, 0]*square + square//2, origin[0] + sq[:, 1]*square + square//2
 
-def broken_walls(frame:np.ndarray, walls:list, g:dict)->list:
-    "Wall squares `[r, c]` whose centre is not wall-dark in `frame`."
+def broken_walls(frame:np.ndarray, walls:list, g:dict,
+                 seen:list|None=None)->list: # the part of the canvas the picture shows (`seen_box`); None: all
+    "Wall squares `[r, c]` whose centre is not wall-dark in `frame` (only those the picture shows)."
     sq, ys, xs = _wall_centres(tuple(walls), tuple(g['origin']), g['square'])
     light = np.asarray(frame)[ys, xs].max(-1) >= 128
+    if seen is not None: light &= (xs >= seen[0]) & (ys >= seen[1]) & (xs < seen[2]) & (ys < seen[3])
     return sq[light].tolist()
 
 # %% ../../nbs/42_maze_check.ipynb #0020
@@ -71,9 +73,12 @@ class MazeChecker(Checker):
     def read(self, frame:np.ndarray, pair:TaskPair)->dict|None:
         "The agent's grid square and the wall squares that are no longer dark, or None."
         g, walls = pair.render, pair.metadata['walls']
+        seen = seen_box(np.asarray(frame).mean(-1), self.region(pair))  # a camera that closed in cuts the maze's edge
         agent = locate_agent(agent_share(frame, g), np.pi*(g['agent_radius']/g['square'])**2)
-        broken = broken_walls(frame, walls, g)
+        broken = broken_walls(frame, walls, g, seen)
         if agent is None or len(broken) > MAX_BROKEN*sum(row.count('#') for row in walls): return None
+        x, y = g['origin'][0] + (agent[1] + .5)*g['square'], g['origin'][1] + (agent[0] + .5)*g['square']
+        if not (seen[0] <= x < seen[2] and seen[1] <= y < seen[3]): return None  # where the picture only repeats its edge
         return {'agent': agent, 'broken_walls': broken}
 
 # %% ../../nbs/42_maze_check.ipynb #5f38bc8a
