@@ -423,6 +423,9 @@ class Checker:
     def clarity(self, frame:np.ndarray, pair:TaskPair)->float:
         "How clearly a registered canvas frame shows its state, on a scale where the question's final frame sets the mark."
         return 1.
+    def unread(self, state:dict, pair:TaskPair)->str:
+        "What `state` leaves unread that could still make it the solution ('' when what was read decides it)."
+        return ''
 
 CHECKERS = {d: f"vmevalkit.scoring.{d}:{d.title()}Checker" for d in ['chess', 'maze', 'raven', 'rotation', 'sudoku']}
 
@@ -732,6 +735,8 @@ def judge(states:list, pair:TaskPair, checker:Checker,
                           readable=readable, registration=quality)
     if states[-1] is None: return _uncertain('end unreadable', readable=readable, registration=quality)
     last = checker.solved(states[-1], pair)
+    if not last and (missing := checker.unread(states[-1], pair)):
+        return _uncertain('end unreadable', missing, readable=readable, registration=quality, clarity=clarity)
     if last and clarity < LEGIBLE:
         return _uncertain('end unreadable', f"it reads solved, at clarity {clarity:.2f}", readable=readable,
                           registration=quality, clarity=clarity)

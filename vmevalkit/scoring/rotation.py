@@ -14,14 +14,15 @@ from fastcore.basics import patch
 from ..core import CANVAS, TaskPair
 from . import Checker, to_canvas, others_median
 from ..tasks.rotation import (AMBIENT, BACKGROUND, DIFFUSE, FILL, LIGHT, OBJECT_COLOUR, OUTLINE, TURNTABLE,
-                                      TURNTABLE_OUTLINE, draw_view, exposed_faces, object_layout,
-                                      view_matrix)
+                                      TURNTABLE_OUTLINE, _turntable, draw_view, exposed_faces,
+                                      object_layout, view_matrix)
 
 # %% auto #0
 __all__ = ['SHRINK', 'CROP', 'SIZE', 'DRAW', 'COARSE', 'FINE', 'COARSE_ELEV', 'ELEV_STEP', 'ELEV_MARGIN', 'DISTINCT', 'SEEDS',
-           'MIN_SCORE', 'MIN_MARGIN', 'SOLVED_WITHIN', 'MAX_STEP', 'TURN_BACK', 'TURN_SLACK', 'ELEV_SLACK',
-           'PACE_SLACK', 'STILL', 'JITTER', 'frame_features', 'face_greys', 'render_features', 'levels', 'distances',
-           'similarity', 'ViewBank', 'view_bank', 'best_views', 'RotationChecker', 'step_limits', 'turn_frames']
+           'RIM_SIDE', 'BLUE', 'MIN_RIM', 'SETTLED', 'MIN_SCORE', 'MIN_MARGIN', 'SOLVED_WITHIN', 'MAX_STEP',
+           'TURN_BACK', 'TURN_SLACK', 'ELEV_SLACK', 'PACE_SLACK', 'STILL', 'JITTER', 'frame_features', 'face_greys',
+           'render_features', 'levels', 'distances', 'similarity', 'ViewBank', 'view_bank', 'best_views', 'rim_ellipse',
+           'empty_stage', 'centred_features', 'RotationChecker', 'step_limits', 'turn_frames']
 
 # %% ../../nbs/44_rotation_check.ipynb #0007
 SHRINK = 8            # canvas pixels per feature pixel
@@ -174,6 +175,78 @@ def best_views(bank:ViewBank, frame:np.ndarray)->tuple: # frame: small grey pict
     rival = max((v for v in scored if _azim_gap(v[0], best[0]) > DISTINCT), key=scored.get)
     return (best, scored[best]), (rival, scored[rival])
 
+# %% ../../nbs/44_rotation_check.ipynb #63d571b6
+RIM_SIDE = 170  # grey: a rim point's 3×3 neighbourhood stays lighter (the object's faces are at most 161, its outline dark)
+BLUE = 30       # how much bluer than grey (B − mean of R, G) the object's blurred edge is, at least
+MIN_RIM = .25   # share of the blob's outline that must be rim for the fit to be trusted
+SETTLED = .5    # feature pixels: a rim this close to where it belongs (place and width) is left alone
+
+def _off_ellipse(points:np.ndarray, ellipse:tuple)->np.ndarray:
+    "Roughly how many pixels each of `points` lies off `ellipse` (as `cv2.fitEllipse` gives it)."
+    (x, y), (w, h), angle = ellipse
+    t = np.deg2rad(angle)
+    d = points - (x, y)
+    u, v = d[:, 0]*np.cos(t) + d[:, 1]*np.sin(t), -d[:, 0]*np.sin(t) + d[:, 1]*np.cos(t)
+    r = np.hypot(u/max(w/2, 1e-6), v/max(h/2, 1e-6))
+    return np.abs(r - 1)*min(w, h)/2
+
+def rim_ellipse(small:np.ndarray)->tuple|None: # an RGB canvas picture at 1/SHRINK
+    "((x, y) centre, width, height, tilt in degrees) of the turntable's rim; None when too little of it shows."
+    import cv2
+    grey = cv2.transform(small.astype(np.float32), np.full((1, 3), 1/3, np.float32))
+    background = float(np.median(grey))  # most of the picture
+    k = background/_grey(BACKGROUND)
+    blob = (grey < (background + k*_grey(TURNTABLE))/2).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(blob, connectivity=8)
+    if n < 2: return None
+    biggest = (labels == 1 + np.argmax(stats[1:, cv2.CC_STAT_AREA])).astype(np.uint8)
+    outline = max(cv2.findContours(biggest, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)[0], key=len)[:, 0]
+    near = np.ones((3, 3), np.uint8)
+    light = cv2.erode(grey, near) > k*RIM_SIDE
+    grey_not_blue = cv2.dilate(small[..., 2].astype(np.float32) - small[..., :2].mean(-1), near) < BLUE
+    rim = outline[(light & grey_not_blue)[outline[:, 1], outline[:, 0]]].astype(np.float32)
+    if len(rim) < max(8, MIN_RIM*len(outline)): return None
+    (x, y), (w, h), angle = fitted = cv2.fitEllipse(rim)
+    off = _off_ellipse(rim, fitted)
+    if (off <= 1).sum() >= max(8, MIN_RIM*len(outline)):  # once more without what a blurred object edge let through
+        (x, y), (w, h), angle = cv2.fitEllipse(rim[off <= 1])
+    if w < h: w, h, angle = h, w, angle + 90  # OpenCV may name either axis first: make the first the long one
+    return (x, y), w, h, (angle + 90) % 180 - 90
+
+def empty_stage(elev:float, layout:dict)->np.ndarray:
+    "The turntable alone, seen from `elev` degrees up, drawn on the canvas as the task draws it (RGB)."
+    from PIL import Image, ImageDraw
+    im = Image.new('RGB', CANVAS, BACKGROUND)
+    _turntable(ImageDraw.Draw(im), dict(azim=0, elev=elev), layout)
+    return np.asarray(im)
+
+@patch
+def rims(self:ViewBank)->list:
+    "(height-to-width ratio, `rim_ellipse`) of the empty turntable at each of the bank's camera heights, drawn as the task draws them."
+    if not hasattr(self, '_rims'):
+        found = [rim_ellipse(to_canvas(empty_stage(e, self.layout), SHRINK)) for e in self.elevs]
+        self._rims = [(rim[2]/rim[1], rim) for rim in found if rim is not None]
+    return self._rims
+
+@patch
+def recentred(self:ViewBank, small:np.ndarray)->np.ndarray:
+    "A registered RGB frame at 1/SHRINK of the canvas, moved, scaled and turned so that its turntable's rim lies where the question drew it."
+    import cv2
+    found, rims = rim_ellipse(small), self.rims()
+    if found is None or len(rims) < 2: return small
+    (x, y), w, h, tilt = found
+    at = lambda pick: float(np.interp(h/w, [r for r, _ in rims], [pick(rim) for _, rim in rims]))  # at the frame's height
+    gx, gy, scale = at(lambda r: r[0][0]), at(lambda r: r[0][1]), at(lambda r: r[1])/w
+    if max(abs(gx - x), abs(gy - y), abs(scale - 1)*w) <= SETTLED and abs(tilt) < 1: return small
+    m = cv2.getRotationMatrix2D((x, y), tilt, scale)
+    m[:, 2] += (gx - x, gy - y)
+    return cv2.warpAffine(small, m, small.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+def centred_features(frame:np.ndarray, pair:TaskPair)->tuple: # a registered RGB canvas frame (full size, or 1/SHRINK)
+    "(the question's `view_bank`, `frame_features` of `frame` once `recentred`)."
+    bank = view_bank(pair)
+    return bank, frame_features(bank.recentred(to_canvas(frame, SHRINK)))
+
 # %% ../../nbs/44_rotation_check.ipynb #0023
 MIN_SCORE, MIN_MARGIN = 0.7, 0.05
 
@@ -182,7 +255,7 @@ class RotationChecker(Checker):
     domain, scale = 'rotation', SHRINK  # reads frames registered straight at the small size
     def read(self, frame:np.ndarray, pair:TaskPair)->dict|None:
         "The view `frame` shows, `{azim, elev, score}`, or None when no view clearly fits."
-        (view, score), (_, rival) = best_views(view_bank(pair), frame_features(frame))
+        (view, score), (_, rival) = best_views(*centred_features(frame, pair))
         if score < MIN_SCORE or score - rival < MIN_MARGIN: return None
         return dict(azim=view[0], elev=view[1], score=round(score, 3))
     def puzzle(self, pair:TaskPair)->list:
@@ -287,6 +360,6 @@ def turn_frames(state:dict, # a rotation question's metadata
 def clarity(self:RotationChecker, frame:np.ndarray, pair:TaskPair)->float:
     "How surely the view reads: the margin of the best view over the best different one × the small picture's sharpness."
     import cv2
-    features = frame_features(frame)
-    (_, score), (_, rival) = best_views(view_bank(pair), features)
-    return max(score - rival, 0.)*float(np.percentile(np.abs(cv2.Laplacian(features, cv2.CV_32F)), 99))
+    (_, score), (_, rival) = best_views(*centred_features(frame, pair))
+    sharpness = np.percentile(np.abs(cv2.Laplacian(frame_features(frame), cv2.CV_32F)), 99)  # before `recentred` resamples it
+    return max(score - rival, 0.)*float(sharpness)

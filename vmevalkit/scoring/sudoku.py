@@ -160,6 +160,14 @@ def solved(self:SudokuChecker, state:dict, pair:TaskPair)->bool:
     return state is not None and state['grid'] == pair.metadata['solution']
 
 @patch
+def unread(self:SudokuChecker, state:dict, pair:TaskPair)->str:
+    "The faint or unsure cells of a grid whose every cell read agrees with the solution."
+    n, cells, answer = len(state['grid']), flat(state['grid']), flat(pair.metadata['solution'])
+    if any(v is not None and v != a for v, a in zip(cells, answer)): return ''
+    missing = [_where(i, n) for i, v in enumerate(cells) if v is None]
+    return f"{len(missing)} cell{'s'*(len(missing) > 1)} read faint or unsure, the rest as solved: {'; '.join(missing[:3])}"
+
+@patch
 def describe(self:SudokuChecker, state:dict|None, pair:TaskPair)->str:
     "Counts of printed, written, blank and faint cells, and the grid row by row ('.' blank, '?' unread)."
     if state is None: return 'unreadable'
