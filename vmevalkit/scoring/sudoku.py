@@ -154,6 +154,8 @@ def region(self:SudokuChecker, pair:TaskPair)->list:
 def puzzle(self:SudokuChecker, pair:TaskPair)->list: return pair.render['grid_box']
 
 # %% ../../nbs/45_sudoku_check.ipynb #0025
+def _where(i:int, n:int)->str: return f"row {i//n + 1}, column {i%n + 1}"
+
 @patch
 def solved(self:SudokuChecker, state:dict, pair:TaskPair)->bool:
     "Every cell of `state` shows the solution's digit."
@@ -163,8 +165,8 @@ def solved(self:SudokuChecker, state:dict, pair:TaskPair)->bool:
 def unread(self:SudokuChecker, state:dict, pair:TaskPair)->str:
     "The faint or unsure cells of a grid whose every cell read agrees with the solution."
     n, cells, answer = len(state['grid']), flat(state['grid']), flat(pair.metadata['solution'])
-    if any(v is not None and v != a for v, a in zip(cells, answer)): return ''
     missing = [_where(i, n) for i, v in enumerate(cells) if v is None]
+    if not missing or any(v is not None and v != a for v, a in zip(cells, answer)): return ''
     return f"{len(missing)} cell{'s'*(len(missing) > 1)} read faint or unsure, the rest as solved: {'; '.join(missing[:3])}"
 
 @patch
@@ -189,8 +191,6 @@ def steady_grids(states:list)->list:
     seen = [(i, flat(s['grid'])) for i, s in enumerate(states) if s is not None]
     nxt = [g for _, g in seen[1:]] + [seen[-1][1]] if seen else []
     return [(i, [a if a == b else None for a, b in zip(g, h)]) for (i, g), h in zip(seen, nxt)]
-
-def _where(i:int, n:int)->str: return f"row {i//n + 1}, column {i%n + 1}"
 
 def cell_problems(grids:list, puzzle:list)->tuple:
     "Changed printed digits, changed or erased written ones, and {frame: cells that gained a digit there}."
