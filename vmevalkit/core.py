@@ -17,13 +17,14 @@ from PIL import Image
 from fastcore.basics import patch_to
 
 # %% auto #0
-__all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTION_METADATA', 'CANVAS', 'VMEvalError',
-           'DataError', 'ConflictError', 'UnknownNameError', 'UnsafeNameError', 'Busy', 'Interrupted', 'unknown_name',
-           'load_env', 'data_dir', 'DataLayout', 'safe_name', 'question_dir', 'domain_of', 'atomic_path', 'write_bytes',
-           'write_text', 'write_json', 'read_json', 'remove_tree', 'atomic_dir', 'file_digest', 'claim', 'request_stop',
-           'reset_stop', 'stop_requested', 'pause', 'int_arg', 'name_arg', 'TaskPair', 'utc_now', 'make_manifest',
-           'read_manifest', 'write_manifest', 'fit_to_canvas', 'svg_to_image', 'load_image', 'save_png', 'write_video',
-           'iter_frames', 'read_frames', 'sample_frames', 'last_frame', 'read_ahead', 'video_info']
+__all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTION_METADATA', 'VIDEO_NAME', 'METADATA_NAME',
+           'CANVAS', 'VMEvalError', 'DataError', 'ConflictError', 'UnknownNameError', 'UnsafeNameError', 'Busy',
+           'Interrupted', 'unknown_name', 'load_env', 'data_dir', 'DataLayout', 'safe_name', 'question_dir',
+           'domain_of', 'Run', 'atomic_path', 'write_bytes', 'write_text', 'write_json', 'read_json', 'remove_tree',
+           'atomic_dir', 'file_digest', 'claim', 'request_stop', 'reset_stop', 'stop_requested', 'pause', 'int_arg',
+           'name_arg', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest', 'write_manifest', 'fit_to_canvas',
+           'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames', 'read_frames', 'sample_frames',
+           'last_frame', 'read_ahead', 'video_info']
 
 # %% ../nbs/00_core.ipynb #0005
 class VMEvalError(Exception):
@@ -109,12 +110,55 @@ def domain_of(task_id:str)->str:
     if not m: raise DataError(f"Task id {task_id!r} is not of the form {{domain}}_{{NNNN}} (e.g. chess_0003).")
     return m.group(1)
 
+# %% ../nbs/00_core.ipynb #532d8af6
+VIDEO_NAME, METADATA_NAME = 'generated_video.mp4', 'metadata.json'
+
+@dataclass(frozen=True)
+class Run:
+    "One run's place in the data tree; its names are checked (`safe_name`) when it is made."
+    outputs: Path     # the outputs folder (`DataLayout.outputs`)
+    experiment: str
+    model: str
+    task_id: str      # e.g. "chess_0003"
+    run_id: str
+    def __post_init__(self):
+        object.__setattr__(self, 'outputs', Path(self.outputs))
+        for kind in ('experiment', 'model', 'run_id'): safe_name(getattr(self, kind), kind.replace('_', ' '))
+        domain_of(self.task_id)
+
+    @property
+    def domain(self)->str: return domain_of(self.task_id)
+    @property
+    def root(self)->Path: return self.outputs.parent  # the data root: paths inside metadata.json are relative to it
+    @property
+    def dir(self)->Path: return self.outputs/self.experiment/self.model/f"{self.domain}_task"/self.task_id/self.run_id
+    @property
+    def video(self)->Path: return self.dir/'video'/VIDEO_NAME
+    @property
+    def metadata_file(self)->Path: return self.dir/METADATA_NAME
+    def metadata(self)->dict:
+        "The run's `metadata.json`, or a `DataError` naming the file."
+        return read_json(self.metadata_file, 'run metadata')
+
+@patch_to(Run, cls_method=True)
+def from_dir(cls, path:str|Path)->Run:
+    "The run whose folder is `path` (`…/{experiment}/{model}/{domain}_task/{task_id}/{run_id}`)."
+    p = Path(path)
+    if len(p.parts) < 6 or p.parent.parent.name != f"{domain_of(p.parent.name)}_task":
+        raise DataError(f"{p} is not a run folder: runs lie at outputs/{{experiment}}/{{model}}/{{domain}}_task/"
+                        f"{{task_id}}/{{run_id}}. Pass the run's own folder.")
+    return cls(p.parents[4], p.parents[3].name, p.parents[2].name, p.parent.name, p.name)
+
+@patch_to(DataLayout)
+def run(self, experiment:str, model:str, task_id:str, run_id:str)->Run:
+    "The `Run` of these names in this tree."
+    return Run(self.outputs, experiment, model, task_id, run_id)
+
 # %% ../nbs/00_core.ipynb #0019
 @patch_to(DataLayout)
 def run_dir(self, experiment:str, model:str, task_id:str, run_id:str)->Path:
     "Where inference writes one run: `outputs/{experiment}/{model}/{domain}_task/{task_id}/{run_id}`."
-    names = safe_name(experiment, 'experiment'), safe_name(model, 'model'), safe_name(run_id, 'run id')
-    return self.outputs/names[0]/names[1]/f"{domain_of(task_id)}_task"/task_id/names[2]
+    return self.run(experiment, model, task_id, run_id).dir
 
 @patch_to(DataLayout)
 def scoring_dir(self, scorer:str, experiment:str, model:str, task_id:str)->Path:

@@ -13,7 +13,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastcore.basics import patch
-from .core import DataError, DataLayout, VMEvalError, int_arg, name_arg, read_json, safe_name
+from .core import (FINAL_FRAME, FIRST_FRAME, METADATA_NAME, VIDEO_NAME, DataError, DataLayout, Run, VMEvalError,
+                            int_arg, name_arg, read_json, safe_name)
 
 # %% auto #0
 __all__ = ['FILTERS', 'OUTCOMES', 'MEDIA', 'CSS', 'BASE_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML', 'RUNS_HTML', 'TEMPLATES',
@@ -26,10 +27,10 @@ __all__ = ['FILTERS', 'OUTCOMES', 'MEDIA', 'CSS', 'BASE_HTML', 'EMPTY_HTML', 'LE
 def read_run(run_dir:Path, # outputs/{experiment}/{model}/{domain}_task/{task_id}/{run_id}
              outputs:Path)->dict: # the outputs folder
     "One run's summary from its folder; a broken `metadata.json` gives status 'unreadable' and the reason."
-    experiment, model, domain_task, task_id, run_id = run_dir.relative_to(outputs).parts
-    run = dict(experiment=experiment, model=model, domain=domain_task.removesuffix('_task'), task_id=task_id,
-               run_id=run_id, path=f"outputs/{experiment}/{model}/{domain_task}/{task_id}/{run_id}")
-    try: meta = read_json(run_dir/'metadata.json', 'run metadata')
+    r = Run.from_dir(run_dir)
+    run = dict(experiment=r.experiment, model=r.model, domain=r.domain, task_id=r.task_id, run_id=r.run_id,
+               path=f"outputs/{r.dir.relative_to(outputs).as_posix()}")
+    try: meta = r.metadata()
     except DataError as e: meta = str(e)
     if not isinstance(meta, dict): return {**run, 'status': 'unreadable', 'error': str(meta)}
     inference, question = meta.get('inference') or {}, meta.get('question_data') or {}
@@ -57,7 +58,7 @@ class ResultFolder:
 def runs(self:ResultFolder)->list:
     "Every run under `outputs/`, in path order."
     outputs, fresh = self.layout.outputs, {}
-    for meta in sorted(outputs.glob('*/*/*_task/*/*/metadata.json')):
+    for meta in sorted(outputs.glob(f'*/*/*_task/*/*/{METADATA_NAME}')):
         if any(part.startswith('.') for part in meta.relative_to(outputs).parts): continue  # a run being written
         stamp, cached = _stamp(meta), self._runs.get(meta)
         fresh[meta] = cached if cached and cached[0] == stamp else (stamp, read_run(meta.parent, outputs))
@@ -191,9 +192,8 @@ def media_urls(root:Path, run:dict)->dict:
     folder = Path(root)/run['path']
     names = [quote(run[k], safe='') for k in ('model', 'domain', 'task_id', 'run_id')]
     url = lambda kind, f: f"/media/{kind}/{'/'.join(names)}/{f}?experiment={quote(run['experiment'], safe='')}"
-    files = dict(video_url=('video', 'video', 'generated_video.mp4'),
-                 first_frame_url=('image', 'question', 'first_frame.png'),
-                 final_frame_url=('image', 'question', 'final_frame.png'))
+    files = dict(video_url=('video', 'video', VIDEO_NAME), first_frame_url=('image', 'question', FIRST_FRAME),
+                 final_frame_url=('image', 'question', FINAL_FRAME))
     return {k: url(kind, f) if (folder/sub/f).is_file() else None for k, (kind, sub, f) in files.items()}
 
 @patch

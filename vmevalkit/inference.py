@@ -12,23 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastcore.basics import patch
-from .core import (FIRST_FRAME, FINAL_FRAME, PROMPT_FILE, QUESTION_METADATA, Busy, DataError, DataLayout,
-                            Interrupted, TaskPair, UnsafeNameError, VMEvalError, atomic_dir, claim, domain_of, pause,
-                            read_json, read_manifest, remove_tree, request_stop, reset_stop, safe_name, stop_requested,
-                            unknown_name, utc_now, write_json)
+from .core import (FIRST_FRAME, FINAL_FRAME, METADATA_NAME, PROMPT_FILE, QUESTION_METADATA, VIDEO_NAME, Busy,
+                            DataError, DataLayout, Interrupted, Run, TaskPair, UnsafeNameError, VMEvalError, atomic_dir,
+                            claim, domain_of, pause, read_json, read_manifest, remove_tree, request_stop, reset_stop,
+                            safe_name, stop_requested, unknown_name, utc_now, write_json)
 from .models import (MODEL_CATALOG, FinalError, estimate_cost, fit_request, load_model, model_entry, redact,
                               redact_dict, say_dropped)
 
 log = logging.getLogger('vmevalkit.inference')
 
 # %% auto #0
-__all__ = ['log', 'VIDEO_NAME', 'METADATA_NAME', 'SCORER_OPTIONS', 'InferenceRunner', 'completed_result', 'Job', 'sample_seed',
-           'parse_shard', 'plan_jobs', 'lane', 'RunSummary', 'CostEstimate', 'estimate_jobs', 'run_experiment',
-           'read_config', 'scorer_settings', 'analysis_settings']
+__all__ = ['log', 'SCORER_OPTIONS', 'InferenceRunner', 'completed_result', 'Job', 'sample_seed', 'parse_shard', 'plan_jobs',
+           'lane', 'RunSummary', 'CostEstimate', 'estimate_jobs', 'run_experiment', 'read_config', 'scorer_settings',
+           'analysis_settings']
 
 # %% ../nbs/30_inference.ipynb #0005
-VIDEO_NAME, METADATA_NAME = 'generated_video.mp4', 'metadata.json'
-
 class InferenceRunner:
     "Runs models on questions and writes one folder per run."
     def __init__(self, output_dir:str|Path|None=None, # the outputs folder (default: `data/outputs`)
@@ -37,9 +35,8 @@ class InferenceRunner:
         self.root = self.output_dir.parent  # paths in metadata.json are relative to the data root
 
     def run_dir(self, model:str, task_id:str, run_id:str)->Path:
-        "The folder of one run, every name checked by `DataLayout.run_dir`."
-        layout = DataLayout(self.root)
-        return self.output_dir/layout.run_dir(self.experiment, model, task_id, run_id).relative_to(layout.outputs)
+        "The folder of one run, every name checked by `Run`."
+        return Run(self.output_dir, self.experiment, model, task_id, run_id).dir
 
     def job_file(self, model:str, task_id:str, run_id:str)->Path:
         "Where the provider's job id of a run in progress is kept."

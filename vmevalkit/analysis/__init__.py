@@ -66,7 +66,7 @@ def write_synthetic_scores(data_dir:str|Path, # the data root to write into (cre
 def _write_run_metadata(layout:DataLayout, experiment:str, model:str, task_id:str, run_id:str, sample:int,
                         difficulty:str, extra:dict):
     "The parts of a run's metadata.json that analysis reads."
-    write_json(layout.run_dir(experiment, model, task_id, run_id)/'metadata.json',
+    write_json(layout.run(experiment, model, task_id, run_id).metadata_file,
                dict(inference=dict(run_id=run_id, model=model, status='synthetic', sample=sample, **extra),
                     question_data=dict(id=task_id, domain=domain_of(task_id), difficulty=difficulty)))
 
@@ -151,8 +151,7 @@ def _read_rows(files:list, root:str, workers:int)->list:
 # %% ../../nbs/60_analysis.ipynb #0020
 def _question_difficulty(layout:DataLayout, experiment:str, model:str, task_id:str, run_id:str)->str:
     "The difficulty of `task_id` as a run of `experiment` recorded it ('' when nothing says)."
-    run = layout.run_dir(experiment, model, task_id, run_id)
-    candidates = [(run/'metadata.json', ('question_data', 'difficulty')),
+    candidates = [(layout.run(experiment, model, task_id, run_id).metadata_file, ('question_data', 'difficulty')),
                   (layout.questions/f"{domain_of(task_id)}_task"/task_id/'question_metadata.json', ('difficulty',))]
     for path, keys in candidates:
         try: d = read_json(path)

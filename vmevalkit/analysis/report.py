@@ -10,8 +10,8 @@ import base64, html, os, re, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import (ConflictError, DataError, DataLayout, atomic_dir, name_arg, read_json, safe_name, utc_now,
-                            write_text)
+from ..core import (ConflictError, DataError, DataLayout, Run, atomic_dir, name_arg, read_json, safe_name,
+                            utc_now, write_text)
 
 # %% auto #0
 __all__ = ['COVERAGE_COLUMNS', 'SKIP_WARN', 'SKIP_COLUMNS', 'SPEND_COLUMNS', 'CSS', 'choose_scorer', 'run_table', 'coverage',
@@ -54,9 +54,10 @@ def run_table(layout:DataLayout, experiment:str):
     from vmevalkit.scoring import run_dirs
     rows = []
     for d in run_dirs(layout, experiment):
-        try: inf = read_json(d/'metadata.json').get('inference') or {}
+        run = Run.from_dir(d)
+        try: inf = run.metadata().get('inference') or {}
         except DataError: inf = {'status': 'unreadable'}
-        rows.append((d.parents[2].name, d.name, inf.get('status', 'unknown'), _cost_of(inf), _dropped_of(inf)))
+        rows.append((run.model, run.run_id, inf.get('status', 'unknown'), _cost_of(inf), _dropped_of(inf)))
     return pd.DataFrame(rows, columns=['model', 'run_id', 'status', 'cost', 'dropped'])
 
 # %% ../../nbs/63_report.ipynb #0011

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 from fastcore.basics import patch
-from ..core import (CANVAS, Busy, DataError, DataLayout, Interrupted, TaskPair, VMEvalError, claim, domain_of,
-                            iter_frames, pause, read_ahead, read_json, request_stop, reset_stop, safe_name,
-                            unknown_name, utc_now, write_json)
-from ..inference import METADATA_NAME, completed_result
+from ..core import (CANVAS, METADATA_NAME, Busy, DataError, DataLayout, Interrupted, Run, TaskPair, VMEvalError,
+                            claim, domain_of, iter_frames, pause, read_ahead, read_json, request_stop, reset_stop,
+                            safe_name, unknown_name, utc_now, write_json)
+from ..inference import completed_result
 
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 'FOLLOW', 'REFIT', 'ITERATIONS', 'GAMMAS',
@@ -779,8 +779,9 @@ def _clarity(checker:Checker, view:np.ndarray|None, pair:TaskPair)->float:
 
 # %% ../../nbs/40_scoring.ipynb #0039
 def _run_identity(run_dir:Path)->tuple:
-    "(model, task_id, run_id) of a run folder, from its path."
-    return run_dir.parents[2].name, run_dir.parent.name, run_dir.name
+    "(model, task_id, run_id) of a run folder."
+    run = Run.from_dir(run_dir)
+    return run.model, run.task_id, run.run_id
 
 def run_state(run_dir:str|Path)->str|None:
     "A digest of the run's `metadata.json`: it changes whenever inference redoes the run (None: no metadata)."
@@ -789,12 +790,13 @@ def run_state(run_dir:str|Path)->str|None:
 
 def score_run(run_dir:str|Path, scorer:str='auto')->ScoreRecord:
     "The automatic score of the run in `run_dir`."
-    run_dir = Path(run_dir)
+    run = Run.from_dir(run_dir)
     # the state is read first: a run redone while it is scored leaves this record stale, never the reverse
-    rec = ScoreRecord(scorer, *_run_identity(run_dir), scoring_type='video_state_trajectory', run_state=run_state(run_dir))
-    try: meta = read_json(run_dir/METADATA_NAME, 'run metadata')
+    rec = ScoreRecord(scorer, run.model, run.task_id, run.run_id, scoring_type='video_state_trajectory',
+                      run_state=run_state(run.dir))
+    try: meta = run.metadata()
     except DataError as e: return _skipped(rec, 'no question', str(e))
-    video = run_dir/'video'/'generated_video.mp4'
+    video = run.video
     if meta.get('inference', {}).get('status') != 'success' or not video.is_file():
         return _skipped(rec, 'no video', f"no video to score (the run {meta.get('inference', {}).get('status', 'is incomplete')}: "
                                          f"{meta.get('inference', {}).get('error') or 'no video file'})")
@@ -850,7 +852,7 @@ def run_dirs(layout:DataLayout, experiment:str, models:list|None=None, domains:l
     "Every run folder of `experiment` (only `models` and `domains`, when given), in a fixed order."
     root = layout.outputs/safe_name(experiment, 'experiment')
     if not root.is_dir(): raise DataError(f"No outputs for experiment {experiment!r} in {root}. Run `vmevalkit infer` first.")
-    dirs = sorted(m.parent for m in root.glob('*/*_task/*/*/metadata.json') if not m.parent.name.startswith('.'))
+    dirs = sorted(m.parent for m in root.glob(f'*/*_task/*/*/{METADATA_NAME}') if not m.parent.name.startswith('.'))
     _check_filter('model', models, {_run_identity(d)[0] for d in dirs} | set(_catalog('vmevalkit.models', 'MODEL_CATALOG')))
     _check_filter('domain', domains, {domain_of(d.parent.name) for d in dirs} | set(_catalog('vmevalkit.tasks', 'DOMAIN_REGISTRY')))
     chosen = [d for d in dirs if (not models or _run_identity(d)[0] in models) and (not domains or domain_of(d.parent.name) in domains)]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastcore.basics import patch
-from ..core import (FINAL_FRAME, FIRST_FRAME, PROMPT_FILE, ConflictError, DataError, DataLayout, VMEvalError,
+from ..core import (FINAL_FRAME, FIRST_FRAME, PROMPT_FILE, ConflictError, DataError, DataLayout, Run, VMEvalError,
                             domain_of, read_json, safe_name, write_json, write_text)
 from ..inference import completed_result
 from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, is_current, run_dirs, run_state,
@@ -35,7 +35,7 @@ class ScoringItem:
     run_dir: Path
 
     @property
-    def video(self)->Path: return self.run_dir/'video'/'generated_video.mp4'
+    def video(self)->Path: return Run.from_dir(self.run_dir).video
     @property
     def first_frame(self)->Path: return self.run_dir/'question'/FIRST_FRAME
     @property
@@ -45,7 +45,7 @@ class ScoringItem:
         "The instruction the model was given."
         f = self.run_dir/'question'/PROMPT_FILE
         if f.is_file(): return f.read_text(encoding='utf-8')
-        return read_json(self.run_dir/'metadata.json', 'run metadata')['input']['prompt']
+        return Run.from_dir(self.run_dir).metadata()['input']['prompt']
 
 # %% ../../nbs/47_human.ipynb #0008
 def scoring_items(layout:DataLayout, experiment:str,

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 from fastcore.basics import patch
 from PIL import Image
-from ..core import (FINAL_FRAME, FIRST_FRAME, DataError, DataLayout, Interrupted, TaskPair, VMEvalError,
-                            fit_to_canvas, pause, request_stop, reset_stop, last_frame, load_image, read_json, sample_frames, unknown_name, utc_now,
-                            write_json)
+from ..core import (FINAL_FRAME, FIRST_FRAME, DataError, DataLayout, Interrupted, Run, TaskPair, VMEvalError,
+                            fit_to_canvas, pause, request_stop, reset_stop, last_frame, load_image, read_json,
+                            sample_frames, unknown_name, utc_now, write_json)
 from ..models import FinalError, ModelError, TransientError, redact
 from ..models.api import RetryPolicy, _retry_after, data_uri, with_retries
 from . import (ScoreRecord, ScoreSummary, _already_scored, _run_identity, _summary, claim_and_score,
@@ -305,9 +305,10 @@ def _question_file(run_dir:Path, layout:DataLayout, name:str, rel:str)->Path|Non
 
 def run_inputs(run_dir:Path, layout:DataLayout)->tuple:
     "(video, pair, first_frame, final_frame) of a run, or `NothingToJudge` saying why not."
-    try: meta = read_json(run_dir/'metadata.json', 'run metadata')
+    run = Run.from_dir(run_dir)
+    try: meta = run.metadata()
     except DataError as e: raise NothingToJudge(str(e)) from None
-    video, inference = run_dir/'video'/'generated_video.mp4', meta.get('inference', {})
+    video, inference = run.video, meta.get('inference', {})
     if inference.get('status') != 'success' or not video.is_file():
         raise NothingToJudge(f"no video to judge (the run {inference.get('status', 'is incomplete')}: "
                              f"{inference.get('error') or 'no video file'})")
@@ -344,7 +345,7 @@ def judge_run(run_dir:str|Path, judge:Judge, client, # an `openai.OpenAI` from `
               frames:int=1)->ScoreRecord: # video frames shown: 1 = the last; n = evenly spaced, last included
     "The judge's record for the run in `run_dir`: completed, skipped or failed, with the reason."
     run_dir = Path(run_dir)
-    layout = layout or DataLayout(run_dir.parents[5])  # {root}/outputs/{experiment}/{model}/{domain}_task/{task}/{run}
+    layout = layout or DataLayout(Run.from_dir(run_dir).root)
     kind = 'final_frame_comparison' if frames == 1 else f'{frames}_frame_comparison'
     rec = ScoreRecord(judge.name, *_run_identity(run_dir), scoring_type=kind, run_state=run_state(run_dir))
     try: inputs = run_inputs(run_dir, layout)
