@@ -18,13 +18,13 @@ from fastcore.basics import patch_to
 
 # %% auto #0
 __all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTION_METADATA', 'VIDEO_NAME', 'METADATA_NAME',
-           'CANVAS', 'VMEvalError', 'DataError', 'ConflictError', 'UnknownNameError', 'UnsafeNameError', 'Busy',
-           'Interrupted', 'unknown_name', 'load_env', 'data_dir', 'DataLayout', 'safe_name', 'question_dir',
-           'domain_of', 'Run', 'atomic_path', 'write_bytes', 'write_text', 'write_json', 'read_json', 'remove_tree',
-           'atomic_dir', 'file_digest', 'claim', 'request_stop', 'reset_stop', 'stop_requested', 'pause', 'int_arg',
-           'name_arg', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest', 'write_manifest', 'fit_to_canvas',
-           'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames', 'read_frames', 'sample_frames',
-           'last_frame', 'read_ahead', 'video_info']
+           'SUCCESS_FROM', 'CANVAS', 'VMEvalError', 'DataError', 'ConflictError', 'UnknownNameError', 'UnsafeNameError',
+           'Busy', 'Interrupted', 'unknown_name', 'load_env', 'data_dir', 'DataLayout', 'safe_name', 'question_dir',
+           'domain_of', 'Run', 'is_success', 'atomic_path', 'write_bytes', 'write_text', 'write_json', 'read_json',
+           'remove_tree', 'atomic_dir', 'file_digest', 'claim', 'request_stop', 'reset_stop', 'stop_requested', 'pause',
+           'int_arg', 'name_arg', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest', 'write_manifest',
+           'fit_to_canvas', 'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames', 'read_frames',
+           'sample_frames', 'last_frame', 'read_ahead', 'video_info']
 
 # %% ../nbs/00_core.ipynb #0005
 class VMEvalError(Exception):
@@ -170,6 +170,13 @@ def scoring_dir(self, scorer:str, experiment:str, model:str, task_id:str)->Path:
 def relative(self, path:Path)->str:
     "`path` relative to the data root, as stored inside JSON (so a tree can move)."
     return Path(path).relative_to(self.root).as_posix()
+
+# %% ../nbs/00_core.ipynb #6d91e729
+SUCCESS_FROM = 4  # the least score (of 1–5) that counts as a success
+
+def is_success(score):
+    "Whether `score` counts as a success: False for None; element by element for an array or a Series (NaN: False)."
+    return False if score is None else score >= SUCCESS_FROM
 
 # %% ../nbs/00_core.ipynb #0022
 @contextmanager

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from statistics import NormalDist
 
-from ..core import DataError, DataLayout, domain_of, read_json, write_json
+from ..core import DataError, DataLayout, domain_of, is_success, read_json, write_json
 
 # %% auto #0
 __all__ = ['SYNTHETIC_SKILL', 'DIFFICULTIES', 'SCORE_COLUMNS', 'STATUSES', 'RATE_COLUMNS', 'write_synthetic_scores',
@@ -179,7 +179,7 @@ def load_scores(data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_
     files = score_files(layout, experiment, scorer)
     if not files: return empty_scores()
     df = pd.DataFrame.from_records(_read_rows(files, str(layout.root), workers), columns=list(SCORE_COLUMNS))
-    df['success'] = (df.score >= 4).astype('boolean').mask(df.status != 'completed')
+    df['success'] = is_success(df.score).astype('boolean').mask(df.status != 'completed')
     return _add_difficulty(df, layout).astype(SCORE_COLUMNS)
 
 def _check_folders(layout:DataLayout, experiment:str|None):

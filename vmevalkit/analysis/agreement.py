@@ -10,7 +10,7 @@ import json, math, re, warnings
 from pathlib import Path
 
 import numpy as np
-from ..core import unknown_name, write_text
+from ..core import SUCCESS_FROM, is_success, unknown_name, write_text
 from . import (DIFFICULTIES, STATUSES, empty_scores, pass_at_k_table, score_distribution,
                                 success_rates)
 
@@ -160,7 +160,7 @@ def correlations(x, y, a:str, b:str, why:dict)->dict:
 def categorical_agreement(x, y, why:dict)->dict:
     "κ (unweighted, quadratic, binary), percent agreement and confusion matrices of two sides' scores."
     cx, cy = consensus(x).astype(int), consensus(y).astype(int)
-    sx, sy = cx >= 4, cy >= 4
+    sx, sy = is_success(cx), is_success(cy)
     kappas = dict(unweighted=cohen_kappa(cx, cy), quadratic=cohen_kappa(cx, cy, weights='quadratic'),
                   binary=cohen_kappa(sx, sy, (False, True)))
     for k, v in kappas.items():
@@ -237,7 +237,7 @@ def consensus_scores(df:pd.DataFrame)->pd.DataFrame:
         annotator=('annotator', lambda v: '+'.join(sorted(set(v)))), score=('score', 'mean'), n=('score', 'size'))
     merged = done.drop_duplicates(keys).drop(columns=['annotator', 'score']).merge(agg[agg.n > 1], on=keys)
     merged['score'] = consensus(merged.score)
-    merged['success'] = (merged.score >= 4).astype('boolean')
+    merged['success'] = is_success(merged.score).astype('boolean')
     single = done.merge(agg[agg.n > 1][keys], on=keys, how='left', indicator=True)
     kept = pd.concat([df[df.status != 'completed'], single[single._merge == 'left_only'].drop(columns='_merge'),
                       merged[df.columns]], ignore_index=True)
@@ -286,7 +286,7 @@ def statistics(df:pd.DataFrame, # a score table from `load_scores`
                agreement={f"{a} vs {b}": dict(overall=agreement(df, a, b, confidence=confidence, **kwargs),
                                              by_domain=agreement(df, a, b, 'domain', confidence=confidence, **kwargs))
                           for a, b in (pairs or scorer_pairs(scorers))},
-               settings=dict(confidence=confidence, annotators='mean', success='score >= 4', **kwargs))
+               settings=dict(confidence=confidence, annotators='mean', success=f'score >= {SUCCESS_FROM}', **kwargs))
     return _plain(doc)
 
 # %% ../../nbs/61_agreement.ipynb #0057

@@ -14,25 +14,21 @@ from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
 from ..core import (CANVAS, METADATA_NAME, Busy, DataError, DataLayout, Interrupted, Run, TaskPair, VMEvalError,
-                            claim, domain_of, iter_frames, pause, read_ahead, read_json, request_stop, reset_stop,
-                            safe_name, unknown_name, utc_now, write_json)
+                            claim, domain_of, is_success, iter_frames, pause, read_ahead, read_json, request_stop,
+                            reset_stop, safe_name, unknown_name, utc_now, write_json)
 from ..inference import completed_result
 
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 'FOLLOW', 'REFIT', 'ITERATIONS', 'GAMMAS',
            'PERTURBATIONS', 'SAME_LINE', 'CHECKERS', 'HELD', 'BLOCK', 'CHANGED', 'MIN_REGISTRATION', 'SPREAD', 'STEP',
            'TRIES', 'CATCH_UP', 'CROPPED', 'INSET', 'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES', 'LEGIBLE',
-           'MIN_FRAMES', 'is_success', 'ScoreRecord', 'scorer_folder', 'score_path', 'write_score', 'Registration',
-           'to_canvas', 'register', 'refine', 'grown', 'perturb', 'seen_box', 'cut_off', 'Checker', 'get_checker',
-           'others_median', 'hold_gaps', 'read_states', 'Follower', 'Verdict', 'judge', 'check_video', 'run_state',
-           'score_run', 'ScoreSummary', 'run_dirs', 'is_current', 'claim_and_score', 'score_experiment']
+           'MIN_FRAMES', 'ScoreRecord', 'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas',
+           'register', 'refine', 'grown', 'perturb', 'seen_box', 'cut_off', 'Checker', 'get_checker', 'others_median',
+           'hold_gaps', 'read_states', 'Follower', 'Verdict', 'judge', 'check_video', 'run_state', 'score_run',
+           'ScoreSummary', 'run_dirs', 'is_current', 'claim_and_score', 'score_experiment']
 
 # %% ../../nbs/40_scoring.ipynb #0005
 SCORE_MEANING = {1: 'wrong', 2: 'mostly wrong', 3: 'half right', 4: 'mostly right', 5: 'perfect'}
-
-def is_success(score:int|None)->bool:
-    "Success is a score of 4 or 5."
-    return score is not None and score >= 4
 
 @dataclass
 class ScoreRecord:
