@@ -3,6 +3,7 @@ import base64, io, json, time
 import httpx, pytest
 from PIL import Image
 from fastcore import test as fct
+from fastcore.basics import ge, in_
 
 from vmevalkit.core import read_frames
 from vmevalkit.models.hailuo import HailuoModel
@@ -56,7 +57,7 @@ def test_success_end_to_end(provider, first_frame, tmp_path, mp4):
     res = run(make, first_frame, tmp_path/'v.mp4', seed=7)
     assert res.success, res.error
     fct.test_eq((res.status, res.generation_id), ('success', 'job1'))
-    fct.test_eq((tmp_path/'v.mp4').read_bytes() == mp4, True)
+    fct.test_eq((tmp_path/'v.mp4').read_bytes(), mp4)
     fct.test_eq(len(read_frames(tmp_path/'v.mp4')), 8)
     fct.test_eq((srv.submissions, len(srv.requests('download'))), (1, 1))
     fct.test_eq(srv.requests('download')[0]['headers'].get('Authorization'), None)
@@ -70,7 +71,7 @@ def test_job_failure_keeps_the_reason(provider, first_frame, tmp_path):
     srv.outcome = 'fail'
     res = run(make, first_frame, tmp_path/'v.mp4')
     fct.test_eq((res.success, srv.submissions), (False, 1))
-    fct.test_eq(dict(kling='internal GPU error', seedance='InternalServiceError', hailuo='unknown error')[which] in res.error, True)
+    fct.test(dict(kling='internal GPU error', seedance='InternalServiceError', hailuo='unknown error')[which], res.error, in_)
     fct.test_eq('content policy' in res.error, False)
     fct.test_eq((tmp_path/'v.mp4').exists(), False)
 
@@ -81,7 +82,7 @@ def test_content_policy_is_final(provider, first_frame, tmp_path, where):
     else: srv.outcome = 'policy'
     res = run(make, first_frame, tmp_path/'v.mp4', job_file=tmp_path/'.job.json')
     fct.test_eq((res.success, srv.submissions), (False, 1))
-    fct.test_eq('content policy' in res.error, True)
+    fct.test('content policy', res.error, in_)
     fct.test_eq((tmp_path/'.job.json').exists(), False)  # over for good: a re-run does not resume it
 
 def test_429_then_success(provider, first_frame, tmp_path):
@@ -90,7 +91,7 @@ def test_429_then_success(provider, first_frame, tmp_path):
     res = run(make, first_frame, tmp_path/'v.mp4')
     assert res.success, res.error
     first, second = srv.requests('submit')
-    fct.test_eq(second['t'] - first['t'] >= 0.3, True)
+    fct.test(second['t'] - first['t'], 0.3, ge)
     fct.test_eq(len(srv.jobs), 1)
 
 def test_hailuo_rate_limit_inside_http_200_is_retried(monkeypatch, mp4, first_frame, tmp_path):
@@ -109,7 +110,7 @@ def test_bad_key_is_final_and_redacted(provider, first_frame, tmp_path, monkeypa
     monkeypatch.setenv(key_env, 'wrong-' + KEYS[which])
     res = run(make, first_frame, tmp_path/'v.mp4')
     fct.test_eq((res.success, srv.submissions, len(srv.jobs)), (False, 1, 0))
-    fct.test_eq(key_env in res.error, True)
+    fct.test(key_env, res.error, in_)
     fct.test_eq('wrong-' + KEYS[which] in json.dumps(res.to_dict()), False)
     no_secret_in(res)
 
@@ -195,7 +196,7 @@ def test_byteplus_sdk_against_the_ark_stand_in(monkeypatch, mp4, first_frame):
             got = client.content_generation.tasks.get(task_id=task.id)
             if got.status == 'succeeded': break
         fct.test_eq((got.status, got.usage.completion_tokens), ('succeeded', 108900))
-        fct.test_eq(httpx.get(got.content.video_url).content == mp4, True)
+        fct.test_eq(httpx.get(got.content.video_url).content, mp4)
         fct.test_fail(lambda: client.content_generation.tasks.create(model='seedance-1-0-pro-250528', content=content[:1]),
                       contains='first_frame')
         bad = ark.Ark(base_url=srv.url + '/api/v3', api_key='wrong-key', max_retries=0)

@@ -71,7 +71,7 @@ def test_folder_round_trip(hub, env, questions, tmp_path):
     res = vmevalkit('hf', 'download', '--repo-id', 'tester/questions', '--target', target, '--revision', 'v1.0', env=env)
     assert res.returncode == 0, res.stderr
     assert f'{len(local)} downloaded, 0 unchanged' in res.stdout
-    fct.test_eq(tree_bytes(target) == local, True)  # byte-identical, no .gitattributes, no .cache folder
+    fct.test_eq(tree_bytes(target), local)  # byte-identical, no .gitattributes, no .cache folder
     fct.test_eq(vmevalkit('validate', target).returncode, 0)
 
     n_log, head = len(hub.log), repo['branches']['main']
@@ -206,7 +206,7 @@ def test_structured_questions_round_trip(hub, env, questions, tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     fct.test_eq(vmevalkit('validate', target).returncode, 0)
     want = {k: v for k, v in synced(questions).items() if k != 'vmeval_dataset.json'}
-    fct.test_eq({k: v for k, v in tree_bytes(target).items() if k != 'vmeval_dataset.json'} == want, True)
+    fct.test_eq({k: v for k, v in tree_bytes(target).items() if k != 'vmeval_dataset.json'}, want)
 
 
 LEADERBOARD = """

@@ -3,6 +3,7 @@ import os, shutil, socket, subprocess, sys, time, uuid
 from pathlib import Path
 import httpx, numpy as np, pytest
 from fastcore import test as fct
+from fastcore.basics import in_
 
 from conftest import vmevalkit
 from vmevalkit.core import write_video
@@ -80,7 +81,7 @@ def test_round_trip_through_the_cli(bucket, data_tree, tmp_path):
     fct.test_eq(same_tree(data_tree, tmp_path/'copy'), True)
     versions = vmevalkit('s3', 'versions').stdout
     fct.test_eq(versions.startswith(f'v1.0 (20250115) -> s3://{bucket}/202501151030/data'), True)
-    fct.test_eq('chess 1, maze 1, raven 1, rotation 1, sudoku 1' in versions, True)
+    fct.test('chess 1, maze 1, raven 1, rotation 1, sudoku 1', versions, in_)
 
 def test_multipart_objects_carry_etag_and_sha256(bucket, data_tree, tmp_path):
     sync_to_s3(data_tree, '202501151030', **SMALL)
@@ -99,7 +100,7 @@ def test_unchanged_tree_transfers_nothing(bucket, data_tree, tmp_path):
     before = S3Store(**SMALL).objects('202501151030/data/')
     again = sync_to_s3(data_tree, '202501151030', **SMALL)
     fct.test_eq((again.sent, again.copied, again.skipped), (0, 0, first.files))
-    fct.test_eq(S3Store(**SMALL).objects('202501151030/data/') == before, True)  # not even re-written
+    fct.test_eq(S3Store(**SMALL).objects('202501151030/data/'), before)  # not even re-written
     fresh = sync_to_s3(data_tree, **SMALL)  # a new upload of the same tree: nothing to do
     fct.test_eq((fresh.unchanged, fresh.uri), (True, first.uri))
 
@@ -155,7 +156,7 @@ def test_presigned_image_url(bucket, data_tree):
     up = S3ImageUploader(expires=60)
     url = up.upload_image(png)
     fct.test_eq(url.split('?')[0].startswith(f'{os.environ["AWS_ENDPOINT_URL"]}/{bucket}/tmp/vmevalkit-inputs/'), True)
-    fct.test_eq(httpx.get(url).content == png.read_bytes(), True)
+    fct.test_eq(httpx.get(url).content, png.read_bytes())
     fct.test_eq((up.cleanup(), up.cleanup(older_than=-1)), (0, 1))
     fct.test_eq(httpx.get(url).status_code, 404)
     fct.test_fail(lambda: up.upload_image(png.with_name('nope.png')), contains='image not found')
@@ -163,7 +164,7 @@ def test_presigned_image_url(bucket, data_tree):
 def test_missing_bucket(bucket, data_tree):
     res = vmevalkit('s3', 'upload', '--data-dir', data_tree, '--bucket', 'no-such-bucket-here')
     fct.test_eq(res.returncode, 2)
-    fct.test_eq("bucket 'no-such-bucket-here' does not exist" in res.stderr, True)
+    fct.test("bucket 'no-such-bucket-here' does not exist", res.stderr, in_)
     fct.test_fail(lambda: S3ImageUploader('no-such-bucket-here').upload(b'x'), contains='does not exist')
 
 def test_bad_credentials(strict_server, data_tree, monkeypatch):
