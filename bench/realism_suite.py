@@ -1,7 +1,8 @@
 """Each automatic checker on correct and wrong answers re-shot the way image-to-video generators deliver them.
 
     .venv/bin/python bench/realism_suite.py [--questions 6] [--domains chess maze raven rotation sudoku]
-                                            [--transforms push_in pan …] [--workers 2] [--rows rows.jsonl]
+                                            [--transforms push_in pan …] [--cases oracle 'wrong turn' …]
+                                            [--workers 2] [--rows rows.jsonl]
 
 For each domain, `--questions` questions (the difficulty levels take turns, so 3 or more cover every level) are answered
 correctly (the oracle) and wrongly or incompletely: the labelled-suite tests' wrong answers (tests/test_check_*.py: a
@@ -126,7 +127,8 @@ def jobs_for(args, folder:str)->list:
             except Exception as e:
                 print(f"{domain} question {k}: its cases cannot be built: {type(e).__name__}: {e}", file=sys.stderr)
                 continue
-            queues.append([(domain, k, case, chosen, folder) for case in sorted(cases, key=lambda c: not cases[c][1])])
+            picked = [c for c in cases if not args.cases or any(part in c for part in args.cases)]
+            queues.append([(domain, k, case, chosen, folder) for case in sorted(picked, key=lambda c: not cases[c][1])])
     return [q[i] for i in range(max(map(len, queues), default=0)) for q in queues if i < len(q)]
 
 def counts(rows:list, correct:bool)->str:
@@ -210,6 +212,7 @@ def main():
     p.add_argument('--questions', type=int, default=6, help='questions per domain (levels take turns)')
     p.add_argument('--domains', nargs='+', choices=list(DOMAINS), default=list(DOMAINS))
     p.add_argument('--transforms', nargs='+', choices=list(TRANSFORMS), default=list(TRANSFORMS))
+    p.add_argument('--cases', nargs='+', help="only the answers whose name holds one of these ('oracle', 'wrong turn', …)")
     p.add_argument('--workers', type=int, default=1, help='processes judging videos at once')
     p.add_argument('--show', type=int, default=40, help='how many wrongly judged cases to list')
     p.add_argument('--rows', help='JSON-lines file that keeps every verdict; a rerun with it resumes')
