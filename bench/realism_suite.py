@@ -216,6 +216,7 @@ def main():
     p.add_argument('--workers', type=int, default=1, help='processes judging videos at once')
     p.add_argument('--show', type=int, default=40, help='how many wrongly judged cases to list')
     p.add_argument('--rows', help='JSON-lines file that keeps every verdict; a rerun with it resumes')
+    p.add_argument('--report', action='store_true', help='judge nothing: report what the --rows file holds')
     args = p.parse_args()
     t0, saved = time.time(), saved_rows(args.rows)
     with tempfile.TemporaryDirectory() as tmp:
@@ -225,7 +226,7 @@ def main():
         print(f"{len(jobs)} answers × {len(variants(args.transforms))} variants, {args.workers} worker(s)"
               + (f" ({len(every) - len(jobs)} answers already in {args.rows})" if saved else ''),
               file=sys.stderr, flush=True)
-        try: judge_all(jobs, args.workers, rows, t0, args.rows)
+        try: judge_all([] if args.report else jobs, args.workers, rows, t0, args.rows)
         except KeyboardInterrupt: print(f"Stopped early: the report covers {len(rows)} videos.\n", flush=True)
     order = {d: i for i, d in enumerate(args.domains)}
     rows.sort(key=lambda r: (order[r[0]], r[1], not r[3], r[2]))

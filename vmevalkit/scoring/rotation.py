@@ -22,7 +22,7 @@ __all__ = ['SHRINK', 'CROP', 'SIZE', 'DRAW', 'COARSE', 'FINE', 'COARSE_ELEV', 'E
            'RIM_SIDE', 'BLUE', 'MIN_RIM', 'SETTLED', 'MIN_SCORE', 'MIN_MARGIN', 'SOLVED_WITHIN', 'MAX_STEP',
            'TURN_BACK', 'TURN_SLACK', 'ELEV_SLACK', 'PACE_SLACK', 'STILL', 'JITTER', 'frame_features', 'face_greys',
            'render_features', 'levels', 'distances', 'similarity', 'ViewBank', 'view_bank', 'best_views', 'rim_ellipse',
-           'empty_stage', 'centred_features', 'RotationChecker', 'step_limits', 'turn_frames']
+           'empty_stage', 'centred_views', 'RotationChecker', 'step_limits', 'turn_frames']
 
 # %% ../../nbs/44_rotation_check.ipynb #0007
 SHRINK = 8            # canvas pixels per feature pixel
@@ -181,17 +181,24 @@ BLUE = 30       # how much bluer than grey (B − mean of R, G) the object's blu
 MIN_RIM = .25   # share of the blob's outline that must be rim for the fit to be trusted
 SETTLED = .5    # feature pixels: a rim this close to where it belongs (place and width) is left alone
 
+def _level_ellipse(points:np.ndarray)->tuple|None: # (n, 2) pixel positions
+    "((x, y) centre, width, height) of the level ellipse A x² + C y² + D x + E y = 1 nearest `points` (least squares)."
+    mx, my = points.mean(0)
+    x, y = points[:, 0] - mx, points[:, 1] - my  # centred: a well-conditioned system
+    (A, C, D, E), *_ = np.linalg.lstsq(np.stack([x*x, y*y, x, y], 1), np.ones_like(x), rcond=None)
+    if A <= 0 or C <= 0: return None
+    x0, y0 = -D/(2*A), -E/(2*C)
+    f = 1 + A*x0*x0 + C*y0*y0
+    return (float(mx + x0), float(my + y0)), float(2*np.sqrt(f/A)), float(2*np.sqrt(f/C))
+
 def _off_ellipse(points:np.ndarray, ellipse:tuple)->np.ndarray:
-    "Roughly how many pixels each of `points` lies off `ellipse` (as `cv2.fitEllipse` gives it)."
-    (x, y), (w, h), angle = ellipse
-    t = np.deg2rad(angle)
-    d = points - (x, y)
-    u, v = d[:, 0]*np.cos(t) + d[:, 1]*np.sin(t), -d[:, 0]*np.sin(t) + d[:, 1]*np.cos(t)
-    r = np.hypot(u/max(w/2, 1e-6), v/max(h/2, 1e-6))
+    "Roughly how many pixels each of `points` lies off a level `ellipse`."
+    (x, y), w, h = ellipse
+    r = np.hypot((points[:, 0] - x)/(w/2), (points[:, 1] - y)/(h/2))
     return np.abs(r - 1)*min(w, h)/2
 
 def rim_ellipse(small:np.ndarray)->tuple|None: # an RGB canvas picture at 1/SHRINK
-    "((x, y) centre, width, height, tilt in degrees) of the turntable's rim; None when too little of it shows."
+    "((x, y) centre, width, height) of the turntable's rim; None when too little of it shows."
     import cv2
     grey = cv2.transform(small.astype(np.float32), np.full((1, 3), 1/3, np.float32))
     background = float(np.median(grey))  # most of the picture
@@ -206,12 +213,12 @@ def rim_ellipse(small:np.ndarray)->tuple|None: # an RGB canvas picture at 1/SHRI
     grey_not_blue = cv2.dilate(small[..., 2].astype(np.float32) - small[..., :2].mean(-1), near) < BLUE
     rim = outline[(light & grey_not_blue)[outline[:, 1], outline[:, 0]]].astype(np.float32)
     if len(rim) < max(8, MIN_RIM*len(outline)): return None
-    (x, y), (w, h), angle = fitted = cv2.fitEllipse(rim)
+    fitted = _level_ellipse(rim.astype(np.float64))
+    if fitted is None: return None
     off = _off_ellipse(rim, fitted)
     if (off <= 1).sum() >= max(8, MIN_RIM*len(outline)):  # once more without what a blurred object edge let through
-        (x, y), (w, h), angle = cv2.fitEllipse(rim[off <= 1])
-    if w < h: w, h, angle = h, w, angle + 90  # OpenCV may name either axis first: make the first the long one
-    return (x, y), w, h, (angle + 90) % 180 - 90
+        fitted = _level_ellipse(rim[off <= 1].astype(np.float64))
+    return fitted
 
 def empty_stage(elev:float, layout:dict)->np.ndarray:
     "The turntable alone, seen from `elev` degrees up, drawn on the canvas as the task draws it (RGB)."
@@ -230,22 +237,24 @@ def rims(self:ViewBank)->list:
 
 @patch
 def recentred(self:ViewBank, small:np.ndarray)->np.ndarray:
-    "A registered RGB frame at 1/SHRINK of the canvas, moved, scaled and turned so that its turntable's rim lies where the question drew it."
+    "A registered RGB frame at 1/SHRINK of the canvas, moved and scaled so that its turntable's rim lies where the question drew it."
     import cv2
     found, rims = rim_ellipse(small), self.rims()
     if found is None or len(rims) < 2: return small
-    (x, y), w, h, tilt = found
+    (x, y), w, h = found
     at = lambda pick: float(np.interp(h/w, [r for r, _ in rims], [pick(rim) for _, rim in rims]))  # at the frame's height
     gx, gy, scale = at(lambda r: r[0][0]), at(lambda r: r[0][1]), at(lambda r: r[1])/w
-    if max(abs(gx - x), abs(gy - y), abs(scale - 1)*w) <= SETTLED and abs(tilt) < 1: return small
-    m = cv2.getRotationMatrix2D((x, y), tilt, scale)
-    m[:, 2] += (gx - x, gy - y)
+    if max(abs(gx - x), abs(gy - y), abs(scale - 1)*w) <= SETTLED: return small
+    m = np.float32([[scale, 0, gx - scale*x], [0, scale, gy - scale*y]])
     return cv2.warpAffine(small, m, small.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
-def centred_features(frame:np.ndarray, pair:TaskPair)->tuple: # a registered RGB canvas frame (full size, or 1/SHRINK)
-    "(the question's `view_bank`, `frame_features` of `frame` once `recentred`)."
-    bank = view_bank(pair)
-    return bank, frame_features(bank.recentred(to_canvas(frame, SHRINK)))
+def centred_views(frame:np.ndarray, pair:TaskPair)->tuple: # a registered RGB canvas frame (full size, or 1/SHRINK)
+    "`best_views` of `frame` as registered or once `recentred`, whichever matches its best view better."
+    # the rim is found to a pixel or so where the object hides most of it: a move it suggests is only a candidate
+    bank, small = view_bank(pair), to_canvas(frame, SHRINK)
+    moved = bank.recentred(small)
+    return max((best_views(bank, frame_features(f)) for f in ([small] if moved is small else [small, moved])),
+               key=lambda views: views[0][1])
 
 # %% ../../nbs/44_rotation_check.ipynb #0023
 MIN_SCORE, MIN_MARGIN = 0.7, 0.05
@@ -255,7 +264,7 @@ class RotationChecker(Checker):
     domain, scale = 'rotation', SHRINK  # reads frames registered straight at the small size
     def read(self, frame:np.ndarray, pair:TaskPair)->dict|None:
         "The view `frame` shows, `{azim, elev, score}`, or None when no view clearly fits."
-        (view, score), (_, rival) = best_views(*centred_features(frame, pair))
+        (view, score), (_, rival) = centred_views(frame, pair)
         if score < MIN_SCORE or score - rival < MIN_MARGIN: return None
         return dict(azim=view[0], elev=view[1], score=round(score, 3))
     def puzzle(self, pair:TaskPair)->list:
@@ -360,6 +369,6 @@ def turn_frames(state:dict, # a rotation question's metadata
 def clarity(self:RotationChecker, frame:np.ndarray, pair:TaskPair)->float:
     "How surely the view reads: the margin of the best view over the best different one × the small picture's sharpness."
     import cv2
-    (_, score), (_, rival) = best_views(*centred_features(frame, pair))
+    (_, score), (_, rival) = centred_views(frame, pair)
     sharpness = np.percentile(np.abs(cv2.Laplacian(frame_features(frame), cv2.CV_32F)), 99)  # before `recentred` resamples it
     return max(score - rival, 0.)*float(sharpness)
