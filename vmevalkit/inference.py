@@ -19,11 +19,11 @@ from .core import (FIRST_FRAME, FINAL_FRAME, METADATA_NAME, PROMPT_FILE, QUESTIO
 from .models import (MODEL_CATALOG, FinalError, estimate_cost, fit_request, load_model, model_entry, redact,
                               redact_dict, say_dropped)
 
-log = logging.getLogger('vmevalkit.inference')
+_log = logging.getLogger('vmevalkit.inference')
 
 # %% auto #0
-__all__ = ['log', 'SCORER_OPTIONS', 'InferenceRunner', 'completed_result', 'Job', 'sample_seed', 'parse_shard', 'plan_jobs',
-           'lane', 'RunSummary', 'CostEstimate', 'estimate_jobs', 'run_experiment', 'read_config', 'scorer_settings',
+__all__ = ['SCORER_OPTIONS', 'InferenceRunner', 'completed_result', 'Job', 'sample_seed', 'parse_shard', 'plan_jobs', 'lane',
+           'RunSummary', 'CostEstimate', 'estimate_jobs', 'run_experiment', 'read_config', 'scorer_settings',
            'analysis_settings']
 
 # %% ../nbs/30_inference.ipynb #0005
@@ -124,7 +124,7 @@ def _make(self:InferenceRunner, model, pair:TaskPair, image_path:Path, prompt:st
                              question_data=pair.to_dict(), job_file=job_file, **kw)
         write_json(tmp/METADATA_NAME, self._metadata(pair, res, run_id, image_path, prompt, sample, seed))
     if res.success: job_file.unlink(missing_ok=True)  # the video is in place: the provider's job has served
-    log.info("%s %s: %s", model.name, run_id, res.status if res.success else res.error)
+    _log.info("%s %s: %s", model.name, run_id, res.status if res.success else res.error)
     return {**res.to_dict(), 'video_path': str(final/'video'/VIDEO_NAME) if res.success else None,
             'run_id': run_id, 'inference_dir': str(final), 'skipped': False}
 
@@ -282,7 +282,7 @@ def run_experiment(questions:str|Path|None=None, # the questions folder (default
     try: _run_all(jobs, work, summary, max_workers=max(1, sum(lane(m, concurrency)[1] for m in set(models))), quiet=quiet)
     except Interrupted: raise _stopped(runner, jobs, summary) from None
     summary.seconds = time.monotonic() - start
-    log.info("%s", summary)
+    _log.info("%s", summary)
     return summary
 
 # %% ../nbs/30_inference.ipynb #0033

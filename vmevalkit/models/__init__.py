@@ -14,7 +14,7 @@ from pathlib import Path
 from ..core import Interrupted, VMEvalError, unknown_name
 
 # %% auto #0
-__all__ = ['CHECKED', 'MODEL_CATALOG', 'AVAILABLE_MODELS', 'SECRET_ENV', 'log', 'model_entry', 'models_by_family',
+__all__ = ['CHECKED', 'MODEL_CATALOG', 'AVAILABLE_MODELS', 'SECRET_ENV', 'model_entry', 'models_by_family',
            'missing_requirements', 'price_label', 'models_table', 'redact', 'GenerationResult', 'ModelError',
            'FinalError', 'TransientError', 'retired_message', 'fit_request', 'say_dropped', 'estimate_cost',
            'ModelWrapper', 'redact_dict', 'load_model']
@@ -378,7 +378,7 @@ class TransientError(ModelError):
         super().__init__(msg); self.retry_after, self.maybe_taken = retry_after, maybe_taken
 
 # %% ../../nbs/20_models.ipynb #da377d11
-log = logging.getLogger('vmevalkit.models')
+_log = logging.getLogger('vmevalkit.models')
 _OPTION_FIELDS = {'resolution': 'resolutions', 'aspect_ratio': 'aspect_ratios', 'ratio': 'aspect_ratios'}
 _DROPPABLE = {'seed': 'runs are not reproducible', 'negative_prompt': 'the negative prompt is not sent',
               'audio': 'the audio setting is not sent'}
@@ -418,7 +418,7 @@ _said = set()
 def say_dropped(name:str, dropped:dict):
     "Log each dropped option once per model and option in this process."
     for key, why in dropped.items():
-        if (name, key) not in _said: _said.add((name, key)); log.warning("%s", why)
+        if (name, key) not in _said: _said.add((name, key)); _log.warning("%s", why)
 
 def estimate_cost(name:str, duration:float|None=None, **options)->float|None:
     "The estimated USD price of one video of `name` (None when no price is published)."

@@ -15,10 +15,10 @@ from pathlib import Path
 from ..core import DataError, atomic_path, fit_to_canvas, load_image, pause, read_json, utc_now, write_json
 from . import FinalError, ModelError, ModelWrapper, TransientError, redact
 
-log = logging.getLogger('vmevalkit.models.api')
+_log = logging.getLogger('vmevalkit.models.api')
 
 # %% auto #0
-__all__ = ['log', 'IMAGE_UPLOADER', 'NO_JOB', 'RetryPolicy', 'is_policy_rejection', 'check_response', 'NotFound', 'ApiModel',
+__all__ = ['IMAGE_UPLOADER', 'NO_JOB', 'RetryPolicy', 'is_policy_rejection', 'check_response', 'NotFound', 'ApiModel',
            'with_retries', 'ssl_context', 'http_client', 'JobFailed', 'refused_for_policy', 'job_failed', 'frame_png',
            'b64', 'data_uri', 'parse_size', 'choose', 'whole', 'image_uploader', 'request_digest', 'JobRecord',
            'check_providers']
@@ -323,7 +323,7 @@ def _generate(self:ApiModel, image_path:Path, text_prompt:str, output_path:Path,
     job = JobRecord(Path(job_file) if job_file else None, self.provider, self.model, request_digest(text_prompt, params))
     if (job_id := job.recorded()):
         try: return self._collect(job, job_id, output_path, params, policy, options)
-        except NotFound: log.warning("%s", redact(f"{self.provider} no longer knows job {job_id}; submitting a new one."))
+        except NotFound: _log.warning("%s", redact(f"{self.provider} no longer knows job {job_id}; submitting a new one."))
     job_id = self.submit(image_path, text_prompt, params, policy)
     job.record(job_id)
     return self._collect(job, job_id, output_path, params, policy, options)
@@ -372,7 +372,7 @@ def warn_dropped(self:ApiModel, options:dict):
     for opt, why in self.dropped(options).items():
         if (self.model, opt) in _warned: continue
         _warned.add((self.model, opt))
-        log.warning("%s not supported by %s: %s", opt, self.model, why)
+        _log.warning("%s not supported by %s: %s", opt, self.model, why)
 
 # %% ../../nbs/21_api.ipynb #3491dc97
 NO_JOB = '00000000-0000-0000-0000-000000000000'  # a job id no provider has issued

@@ -17,13 +17,12 @@ from ..inference import completed_result
 from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, is_current, run_dirs, run_state,
                                score_path)
 
-log = logging.getLogger('vmevalkit.scoring.human')
+_log = logging.getLogger('vmevalkit.scoring.human')
 
 # %% auto #0
-__all__ = ['log', 'RUBRIC', 'NOTEBOOK_INTRO', 'ScoringItem', 'scoring_items', 'write_human_record', 'human_records',
-           'annotators_of', 'check_annotator', 'AnnotationQueue', 'progress_html', 'HumanScorer', 'jupyter_context',
-           'served_path', 'video_widget', 'question_html', 'notebook_path', 'scoring_notebook', 'lab_command',
-           'score_human_cli']
+__all__ = ['RUBRIC', 'NOTEBOOK_INTRO', 'ScoringItem', 'scoring_items', 'write_human_record', 'human_records', 'annotators_of',
+           'check_annotator', 'AnnotationQueue', 'progress_html', 'HumanScorer', 'jupyter_context', 'served_path',
+           'video_widget', 'question_html', 'notebook_path', 'scoring_notebook', 'lab_command', 'score_human_cli']
 
 # %% ../../nbs/47_human.ipynb #0007
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def scoring_items(layout:DataLayout, experiment:str,
 def _read_record(path:Path)->ScoreRecord|None:
     try: return ScoreRecord.from_dict(read_json(path, 'human score record'))
     except (DataError, AttributeError, TypeError) as e:
-        log.warning("ignoring unreadable human record %s: %s", path, e)
+        _log.warning("ignoring unreadable human record %s: %s", path, e)
         return None
 
 def write_human_record(layout:DataLayout, experiment:str, rec:ScoreRecord)->Path:

@@ -25,8 +25,8 @@ from . import (ScoreRecord, ScoreSummary, _already_scored, _run_identity, _summa
 from ..core import file_digest
 
 # %% auto #0
-__all__ = ['JUDGES', 'SYSTEM_PROMPT', 'RUBRICS', 'GENERIC_RUBRIC', 'JUDGE_IMAGE_SIZE', 'MAX_ANSWER_TOKENS', 'log', 'api_base',
-           'Judge', 'make_judge', 'image_part', 'question_text', 'frame_label', 'judge_messages', 'JudgeAnswerError',
+__all__ = ['JUDGES', 'SYSTEM_PROMPT', 'RUBRICS', 'GENERIC_RUBRIC', 'JUDGE_IMAGE_SIZE', 'MAX_ANSWER_TOKENS', 'api_base', 'Judge',
+           'make_judge', 'image_part', 'question_text', 'frame_label', 'judge_messages', 'JudgeAnswerError',
            'parse_verdict', 'refusal_of', 'Answer', 'cache_key', 'cache_path', 'read_cached', 'write_cached',
            'NothingToJudge', 'run_inputs', 'judge_run', 'judge_runs', 'JudgeSummary', 'score_vlm', 'score_vlm_cli']
 
@@ -359,7 +359,7 @@ def judge_run(run_dir:str|Path, judge:Judge, client, # an `openai.OpenAI` from `
     return rec
 
 # %% ../../nbs/46_vlm_judge.ipynb #0047
-log = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 def _judge_and_write(run_dir, judge, client, layout, experiment, frames)->tuple:
     pause()  # a stop was requested: start nothing new
@@ -371,7 +371,7 @@ def _judged(run_dir, judge, client, layout, frames)->ScoreRecord:
     except Exception as e:  # one run's surprise must not cost the others
         rec = ScoreRecord(judge.name, *_run_identity(run_dir), status='failed', run_state=run_state(run_dir),
                           explanation=judge.redact(f"{type(e).__name__}: {e}"))
-    if rec.status == 'failed': log.info("%s failed: %s", rec.run_id, rec.explanation)
+    if rec.status == 'failed': _log.info("%s failed: %s", rec.run_id, rec.explanation)
     return rec
 
 def judge_runs(runs:list, # run folders
