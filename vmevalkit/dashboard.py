@@ -15,6 +15,7 @@ from urllib.parse import quote
 from fastcore.basics import patch
 from .core import (FINAL_FRAME, FIRST_FRAME, METADATA_NAME, VIDEO_NAME, DataError, DataLayout, Run, VMEvalError,
                             int_arg, name_arg, read_json, safe_name)
+from .analysis import empty_scores, load_scores, score_files, success_rates
 
 # %% auto #0
 __all__ = ['FILTERS', 'OUTCOMES', 'MEDIA', 'CSS', 'BASE_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML', 'RUNS_HTML', 'TEMPLATES',
@@ -69,7 +70,6 @@ def runs(self:ResultFolder)->list:
 @patch
 def scores(self:ResultFolder):
     "Every score record (a `load_scores` table), loaded again only when a record file changed."
-    from vmevalkit.analysis import empty_scores, load_scores, score_files
     signature = tuple((f, _stamp(f)) for f in score_files(self.layout)) if self.layout.root.is_dir() else ()
     if not signature: return empty_scores()
     if self._scores[0] != signature:
@@ -240,7 +240,6 @@ def _cells(rates, by:list)->dict:
 def leaderboard(scores, # a `load_scores` table
                 experiment:str, scorer:str)->Leaderboard:
     "The success rates of `scorer` in `experiment`, models × domains, best model first."
-    from vmevalkit.analysis import success_rates
     df = scores[(scores.experiment == experiment) & (scores.scorer == scorer)]
     overall = _cells(success_rates(df, ['model']), ['model'])
     by_domain = _cells(success_rates(df, ['model', 'domain']), ['model', 'domain'])

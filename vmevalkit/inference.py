@@ -20,6 +20,7 @@ from .models import (MODEL_CATALOG, FinalError, estimate_cost, fit_request, load
                               redact_dict, say_dropped)
 
 _log = logging.getLogger('vmevalkit.inference')
+from .tasks import DOMAIN_REGISTRY
 
 # %% auto #0
 __all__ = ['SCORER_OPTIONS', 'InferenceRunner', 'completed_result', 'Job', 'sample_seed', 'parse_shard', 'plan_jobs', 'lane',
@@ -234,7 +235,6 @@ def _check_counts(**counts):
 def _of_domains(pairs:list, domains:list|None, where:Path)->list:
     "The pairs of `domains` (all when None); an unknown domain, or a filter that matches nothing, is an error."
     if not domains: return pairs
-    from vmevalkit.tasks import DOMAIN_REGISTRY
     for d in domains:
         if d not in DOMAIN_REGISTRY: raise unknown_name('domain', d, DOMAIN_REGISTRY)
     chosen = [p for p in pairs if p.domain in domains]

@@ -12,6 +12,7 @@ from pathlib import Path
 from statistics import NormalDist
 
 from ..core import DataError, DataLayout, domain_of, is_success, read_json, write_json
+from ..scoring import scorer_folder, ScoreRecord, write_score
 
 # %% auto #0
 __all__ = ['SYNTHETIC_SKILL', 'DIFFICULTIES', 'SCORE_COLUMNS', 'STATUSES', 'RATE_COLUMNS', 'write_synthetic_scores',
@@ -41,7 +42,6 @@ def write_synthetic_scores(data_dir:str|Path, # the data root to write into (cre
                            seed:int=0, # the seed of every verdict
                            inference:dict|None=None)->int: # model → extra fields of its runs' `inference` record
     "Write a deterministic results set of three scorers (auto, gpt4o, human by two annotators) under `data_dir`."
-    from vmevalkit.scoring import ScoreRecord, write_score
     rng, layout, written = random.Random(seed), DataLayout(data_dir), 0
     for model, skill in (models or SYNTHETIC_SKILL).items():
         for domain in domains:
@@ -90,7 +90,6 @@ def _subdirs(path:str, name:str|None=None)->list:
 
 def score_files(layout:DataLayout, experiment:str|None=None, scorer:str|None=None)->list:
     "The record files under `layout.scorings` (of one experiment and scorer, when given), sorted."
-    from vmevalkit.scoring import scorer_folder
     levels = [scorer_folder(scorer) if scorer else None, experiment, None, None, None]
     folders = [str(layout.scorings)]
     for name in levels: folders = [d for f in folders for d in _subdirs(f, name)]

@@ -12,6 +12,10 @@ from pathlib import Path
 
 import numpy as np
 from ..core import DataError, atomic_path
+from . import rates_table, score_distribution, success_rates, wilson_interval
+from .agreement import (confusion_matrix, consensus, converged_at, convergence, matched_scores,
+                                          missing_matches)
+from ..scoring import SCORE_MEANING
 
 # %% auto #0
 __all__ = ['DOMAIN_COLOURS', 'COLOURS', 'RC', 'NO_DATES', 'LEVEL_COLOURS', 'SCORE_COLOURS', 'palette', 'figure_style',
@@ -90,7 +94,6 @@ def _ci_errors(rates)->list:
 
 def model_order(df)->list:
     "Models from the highest success rate to the lowest (ties by name)."
-    from vmevalkit.analysis import success_rates
     rates = success_rates(df, ['model'])
     return rates.sort_values(['rate', 'model'], ascending=[False, True]).model.tolist()
 
@@ -99,7 +102,6 @@ def plot_model_ranking(df, # a score table of one scorer
                        colours:dict|None=None, # model → colour; default `palette`
                        confidence:float=.95):
     "Success rate per model, best on top, with Wilson intervals and counts."
-    from vmevalkit.analysis import success_rates
     _check_rows(df, 'a model ranking')
     rates = success_rates(df, ['model'], confidence).set_index('model').loc[model_order(df)[::-1]].reset_index()
     colours = colours or palette(rates.model.tolist())
@@ -119,7 +121,6 @@ def plot_model_ranking(df, # a score table of one scorer
 def plot_domain_heatmap(df, # a score table of one scorer
                         confidence:float=.95):
     "Success rate per model × domain (plus `all`), each cell labelled with its rate and count."
-    from vmevalkit.analysis import rates_table
     import seaborn as sns
     _check_rows(df, 'a model × domain heatmap')
     order = model_order(df)
@@ -140,7 +141,6 @@ def plot_model_domains(df, # a score table of one scorer
                        colours:dict|None=None, # domain → colour; default `palette(…, 'domain')`
                        confidence:float=.95, ncols:int=4):
     "A panel per model (in ranking order): success rate per domain with Wilson intervals."
-    from vmevalkit.analysis import success_rates
     _check_rows(df, 'per-model panels')
     rates, models = success_rates(df, ['model', 'domain'], confidence), model_order(df)
     domains = sorted(rates.domain.unique())
@@ -169,7 +169,6 @@ LEVEL_COLOURS = {'easy': '#9ecae1', 'medium': '#4292c6', 'hard': '#08306b', 'unk
 def plot_domain_difficulty(df, # a score table of one scorer
                            confidence:float=.95):
     "Success over all models per domain and difficulty level, with Wilson intervals."
-    from vmevalkit.analysis import success_rates
     _check_rows(df, 'domain difficulty')
     rates = success_rates(df.assign(difficulty=df.difficulty.replace('', 'unknown')), ['domain', 'difficulty'], confidence)
     domains, levels = sorted(rates.domain.unique()), list(dict.fromkeys(rates.difficulty))
@@ -192,8 +191,6 @@ SCORE_COLOURS = ['#d73027', '#fc8d59', '#fee08b', '#91cf60', '#1a9850']
 
 def plot_score_distribution(df): # a score table of one scorer
     "Stacked shares of scores 1–5 per model (in ranking order)."
-    from vmevalkit.analysis import score_distribution
-    from vmevalkit.scoring import SCORE_MEANING
     _check_rows(df, 'score distributions')
     order = model_order(df)[::-1]
     shares = score_distribution(df).pivot(index='model', columns='score', values='share').loc[order]*100
@@ -215,7 +212,6 @@ def convergence_curves(df, # a score table of one scorer
                        confidence:float=.95, seed:int=0):
     "Per model and number of scored runs n: the running success rate and its Wilson interval."
     import pandas as pd
-    from vmevalkit.analysis import wilson_interval
     parts = []
     for model, g in df[df.status == 'completed'].groupby('model'):
         hits = g.success.astype(int).sample(frac=1, random_state=seed).cumsum().to_numpy()
@@ -245,7 +241,6 @@ def plot_convergence(df, # a score table of one scorer
 
 # %% ../../nbs/62_figures.ipynb #0039
 def _no_matches(df, a:str, b:str, what:str):
-    from vmevalkit.analysis.agreement import missing_matches
     return DataError(f"Cannot draw {what} of {a!r} and {b!r}: {missing_matches(df, a, b)}.")
 
 def plot_agreement(df, # a score table holding both sides
@@ -253,7 +248,6 @@ def plot_agreement(df, # a score table holding both sides
                    seed:int=0): # jitter
     "Scatter of matched scores and the confusion matrix of consensus scores, `a` against `b`."
     import seaborn as sns
-    from vmevalkit.analysis.agreement import confusion_matrix, consensus, matched_scores
     m = matched_scores(df, a, b)
     if m.empty: raise _no_matches(df, a, b, 'the agreement')
     jitter = np.random.default_rng(seed).uniform(-.18, .18, (2, len(m)))
@@ -275,7 +269,6 @@ def plot_agreement_convergence(df, # a score table holding both sides
                                a:str, b:str, # the sides
                                alpha:float=.05, tolerance:float|None=None, seed:int=0):
     "The running mean score difference `a − b` with its (1 − alpha) interval, and where they converge."
-    from vmevalkit.analysis.agreement import convergence, converged_at, matched_scores
     m = matched_scores(df, a, b)
     if len(m) < 2: raise _no_matches(df, a, b, 'convergence') if m.empty else DataError(
         f"Cannot draw the convergence of {a!r} and {b!r}: they share only one scored run.")

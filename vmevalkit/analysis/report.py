@@ -12,6 +12,12 @@ from pathlib import Path
 
 from ..core import (ConflictError, DataError, DataLayout, Run, atomic_dir, name_arg, read_json, safe_name,
                             utc_now, write_text)
+from . import load_scores, rates_table, success_rates
+from .agreement import consensus_scores, matched_scores, scorer_pairs, write_statistics
+from .figures import (palette, plot_agreement, plot_agreement_convergence, plot_convergence,
+                                        plot_domain_difficulty, plot_domain_heatmap, plot_model_domains,
+                                        plot_model_ranking, plot_score_distribution, save_figure)
+from ..scoring import run_dirs
 
 # %% auto #0
 __all__ = ['COVERAGE_COLUMNS', 'SKIP_WARN', 'SKIP_COLUMNS', 'SPEND_COLUMNS', 'CSS', 'choose_scorer', 'run_table', 'coverage',
@@ -51,7 +57,6 @@ def _dropped_of(inference:dict)->dict:
 def run_table(layout:DataLayout, experiment:str):
     "Every run folder of `experiment`: model, run_id, inference status, estimated USD (NaN: unknown), options not sent."
     import pandas as pd
-    from vmevalkit.scoring import run_dirs
     rows = []
     for d in run_dirs(layout, experiment):
         run = Run.from_dir(d)
@@ -128,7 +133,6 @@ def headline(scores, # one scorer's (consensus) records
              confidence:float=.95):
     "Per model, best first: scored runs, successes, success rate, Wilson interval and mean score, as text."
     import pandas as pd
-    from vmevalkit.analysis import success_rates
     rates = success_rates(scores, ['model'], confidence).sort_values(['rate', 'model'], ascending=[False, True])
     return pd.DataFrame({'model': rates.model, 'scored': rates.n, 'successes': rates.successes,
                          'success': [f"{r:.0%}" for r in rates.rate],
@@ -232,19 +236,17 @@ def to_html(blocks:list, folder:str|Path, # figure paths are relative to `folder
 # %% ../../nbs/63_report.ipynb #0026
 def figure_specs(scorer:str)->list:
     "(name, plot(table, model colours) → figure, caption) of a report's single-scorer figures."
-    from vmevalkit.analysis import figures as f
-    return [('model_ranking', f.plot_model_ranking, f"Success rate per model ({scorer} scores ≥ 4), 95 % Wilson intervals."),
-            ('domain_heatmap', lambda t, c: f.plot_domain_heatmap(t), 'Success rate per model and domain; n = scored runs.'),
-            ('model_domains', lambda t, c: f.plot_model_domains(t), 'Each model across the domains, 95 % Wilson intervals.'),
-            ('domain_difficulty', lambda t, c: f.plot_domain_difficulty(t), 'Success over all models per domain and level.'),
-            ('score_distribution', lambda t, c: f.plot_score_distribution(t), f"Shares of {scorer} scores 1–5 per model."),
-            ('convergence', f.plot_convergence, 'Running success rate as scored runs accumulate, with Wilson bands.')]
+    return [('model_ranking', plot_model_ranking, f"Success rate per model ({scorer} scores ≥ 4), 95 % Wilson intervals."),
+            ('domain_heatmap', lambda t, c: plot_domain_heatmap(t), 'Success rate per model and domain; n = scored runs.'),
+            ('model_domains', lambda t, c: plot_model_domains(t), 'Each model across the domains, 95 % Wilson intervals.'),
+            ('domain_difficulty', lambda t, c: plot_domain_difficulty(t), 'Success over all models per domain and level.'),
+            ('score_distribution', lambda t, c: plot_score_distribution(t), f"Shares of {scorer} scores 1–5 per model."),
+            ('convergence', plot_convergence, 'Running success rate as scored runs accumulate, with Wilson bands.')]
 
 # %% ../../nbs/63_report.ipynb #0027
 def draw_figures(table, # the headline scorer's consensus table
                  folder:Path, scorer:str, formats=('png', 'pdf'), say=None)->list:
     "Draw and save a report's single-scorer figures; returns (stem, caption) per figure."
-    from vmevalkit.analysis.figures import palette, save_figure
     colours, drawn = palette(sorted(table.model.unique())), []
     for name, plot, caption in figure_specs(scorer):
         start = time.perf_counter()
@@ -255,8 +257,6 @@ def draw_figures(table, # the headline scorer's consensus table
 
 def draw_agreement(scores, folder:Path, scorer:str, formats=('png', 'pdf'), say=None)->list:
     "Agreement and convergence figures of every other scorer against `scorer`, where they share runs."
-    from vmevalkit.analysis.agreement import matched_scores, scorer_pairs
-    from vmevalkit.analysis.figures import plot_agreement, plot_agreement_convergence, save_figure
     drawn = []
     for a, b in [p for p in scorer_pairs(scores.scorer.unique()) if scorer in p]:
         if len(matched_scores(scores, a, b)) < 2: continue
@@ -306,7 +306,6 @@ def _scored_runs(scores):
 
 def _scores_or_explain(layout:DataLayout, experiment:str):
     "The experiment's score table; an error saying what to run when it has none."
-    from vmevalkit.analysis import load_scores
     scores = load_scores(layout.root, experiment)
     if len(scores): return scores
     runs = len(run_table(layout, experiment)) if (layout.outputs/experiment).is_dir() else 0
@@ -316,7 +315,6 @@ def _scores_or_explain(layout:DataLayout, experiment:str):
 # %% ../../nbs/63_report.ipynb #0031
 def report_blocks(r:Report, table, cov, figures:list, agreement:list, others:list)->list:
     "The report's page as blocks."
-    from vmevalkit.analysis import rates_table
     by_domain = rates_table(table).loc[r.headline.model].map(lambda v: '' if v != v else f"{v:.0%}").reset_index()
     blocks = [('h1', f"vmevalkit report: {r.experiment}"),
               ('p', f"Scorer `{r.scorer}`: {int(cov.completed.sum())} scored runs of {len(r.headline)} models. "
@@ -349,7 +347,6 @@ def analyze(experiment:str, # the experiment to report on
             formats=('png', 'pdf'), # figure formats (png, pdf, svg); png is always written, the pages embed it
             say=None)->Report: # called with a line of progress, e.g. `print`
     "Write an experiment's figures, tables, statistics and report into one folder; returns what was written."
-    from vmevalkit.analysis.agreement import consensus_scores, write_statistics
     say, formats = say or (lambda line: None), ('png', *[f for f in formats if f != 'png'])
     layout, experiment = DataLayout(data_dir), safe_name(experiment, 'experiment')
     # absolute, without '..': the folder's parent, the only place a replacement may delete in, is then its real parent

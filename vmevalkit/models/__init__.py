@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..core import Interrupted, VMEvalError, unknown_name
+from ..core import Interrupted, VMEvalError, unknown_name, video_info
 
 # %% auto #0
 __all__ = ['CHECKED', 'MODEL_CATALOG', 'AVAILABLE_MODELS', 'SECRET_ENV', 'model_entry', 'models_by_family',
@@ -480,7 +480,6 @@ def _with_cost(name:str, meta:dict, opts:dict, dropped:dict)->dict:
 
 def _check_playable(name:str, path:Path):
     "A `ModelError` naming the model when `path` is not a video (PyAV's own message names a file about to vanish)."
-    from vmevalkit.core import video_info
     if not Path(path).is_file(): raise ModelError(f"{name} finished without writing a video.")
     try: video_info(path)
     except Exception as e: raise ModelError(f"{name} produced a file that is not a playable video ({type(e).__name__}).") from None

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..core import DataError, atomic_path, fit_to_canvas, load_image, pause, read_json, utc_now, write_json
-from . import FinalError, ModelError, ModelWrapper, TransientError, redact
+from ..core import (DataError, atomic_path, fit_to_canvas, load_image, pause, read_json, utc_now, video_info,
+                            write_json)
+from . import MODEL_CATALOG, FinalError, ModelError, ModelWrapper, TransientError, redact
 
 _log = logging.getLogger('vmevalkit.models.api')
 
@@ -347,7 +348,6 @@ def _collect(self:ApiModel, job:JobRecord, job_id:str, output_path:Path, params:
 @patch
 def check_video(self:ApiModel, job_id:str, url:str, path:Path):
     "A `FinalError` naming the model, the job and the URL when the download is not a video."
-    from vmevalkit.core import video_info
     try: video_info(path)
     except Exception as e:
         Path(path).unlink(missing_ok=True)
@@ -409,7 +409,6 @@ def check_access(self:ApiModel, policy:RetryPolicy)->tuple:
 def check_providers(catalog:dict|None=None, # name -> entry; None: `MODEL_CATALOG`
                     policy:RetryPolicy|None=None)->list:
     "One row per API provider: provider, key variable, state ('no key', 'works', 'refused', 'unreachable'), detail, models."
-    from vmevalkit.models import MODEL_CATALOG
     catalog = MODEL_CATALOG if catalog is None else catalog
     policy = policy or RetryPolicy(attempts=2, backoff=0.5, timeout=20.)
     groups = {}

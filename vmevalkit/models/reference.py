@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 from ..core import QUESTION_METADATA, DataError, TaskPair, load_image, read_json, write_video
 from . import FinalError, ModelWrapper
+from ..tasks import get_task
 
 # %% auto #0
 __all__ = ['question_for', 'ReferenceModel', 'OracleModel', 'StillModel', 'CutToFinalModel', 'CrossfadeModel']
@@ -34,7 +35,6 @@ class ReferenceModel(ModelWrapper):
         raise NotImplementedError
 
     def _generate(self, image_path, text_prompt, output_path, fps=8, duration=4, question_data=None, **_):
-        from vmevalkit.tasks import get_task
         pair = question_for(image_path, question_data)
         frames = self.frames(get_task(pair.domain), pair, max(2, round(float(duration)*fps)))
         write_video(frames, output_path, fps=fps)

@@ -17,6 +17,7 @@ from ..core import (CANVAS, METADATA_NAME, Busy, DataError, DataLayout, Interrup
                             claim, domain_of, is_success, iter_frames, pause, read_ahead, read_json, request_stop,
                             reset_stop, safe_name, unknown_name, utc_now, write_json)
 from ..inference import completed_result
+from ..tasks import get_task
 
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 'FOLLOW', 'REFIT', 'ITERATIONS', 'GAMMAS',
@@ -752,7 +753,6 @@ MIN_FRAMES = 3  # a start, an end and one frame between: fewer show no process
 
 def check_video(video:str|Path, pair:TaskPair, checker:Checker|None=None)->Verdict:
     "Register, read and judge the video at `video` against question `pair`."
-    from vmevalkit.tasks import get_task
     checker = checker or get_checker(pair.domain)
     reference = np.asarray(get_task(pair.domain).first_frame(pair.metadata))
     states, reg, last_view = read_states(read_ahead(iter_frames(video, rgb=False)), pair, checker, reference, bgr=True)
@@ -767,7 +767,6 @@ def _clarity(checker:Checker, view:np.ndarray|None, pair:TaskPair)->float:
     if view is None or type(checker).clarity is Checker.clarity: return 1.
     key = (type(checker).__qualname__, pair.id, hashlib.sha256(json.dumps(pair.metadata, sort_keys=True, default=str).encode()).hexdigest())
     if key not in _FINAL_CLARITY:
-        from vmevalkit.tasks import get_task
         final = np.asarray(get_task(pair.domain).final_frame(pair.metadata).convert('RGB'))
         _FINAL_CLARITY[key] = checker.clarity(_AS_IS.apply(final, checker.region(pair), checker.scale), pair)
     mark = _FINAL_CLARITY[key]

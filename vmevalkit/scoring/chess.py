@@ -13,8 +13,9 @@ import numpy as np
 from fastcore.basics import patch
 from PIL import Image
 from ..core import TaskPair
-from . import Checker, cut_off, grown, seen_box
+from . import Checker, cut_off, grown, perturb, seen_box
 from ..tasks.chess import BOARD_BOX, COLORS, SQUARE_PX, piece_image, square_box
+from ..models.reference import CrossfadeModel, CutToFinalModel, OracleModel, StillModel
 
 # %% auto #0
 __all__ = ['SCALE', 'MARGIN', 'CELL', 'INSET', 'BLUR', 'SYMBOLS', 'LIGHT', 'MAX_DIFF', 'MIN_GAP', 'FLIGHT_RMS', 'MAX_UNSURE',
@@ -362,8 +363,6 @@ def _gives_mate(board:chess.Board, move:chess.Move)->bool:
 # %% ../../nbs/41_chess_check.ipynb #0047
 def labelled_videos(task, pair:TaskPair, n:int=16)->dict: # n: frames of the still, cut and crossfade videos
     "The frames of each labelled case: oracle, still, cut, crossfade, wrong move, perturbed oracle, paced oracle."
-    from vmevalkit.models.reference import CrossfadeModel, CutToFinalModel, OracleModel, StillModel
-    from vmevalkit.scoring import perturb
     hold = lambda steps: [steps[0]]*4 + steps + [steps[-1]]*8  # as the oracle model holds its ends
     steps = [np.asarray(f) for f in task.solution_frames(pair.metadata)]
     moved = [perturb(perturb(perturb(perturb(f, 'shift'), 'rescale'), 'brighten'), 'noise') for f in steps]

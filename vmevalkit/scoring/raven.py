@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 from fastcore.basics import patch
 from ..core import TaskPair
 from . import Checker, cut_off, grown, others_median, seen_box
-from ..tasks.raven import PALETTE, QUESTION_MARK, RADII, SLOTS, VALUES, draw_shape, panel_shapes
+from ..tasks.raven import PALETTE, QUESTION_MARK, RADII, SLOTS, VALUES, draw_matrix, draw_shape, panel_shapes
 
 # %% auto #0
 __all__ = ['QUESTION_INK', 'IDENTITY', 'INK_BASIS', 'GREYS', 'OPAQUE', 'OFFSETS', 'MARGIN', 'MIN_FIT', 'MAX_OFF_SLOT',
@@ -97,7 +97,6 @@ def ink_masses(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=IDENTITY)->list:
 @cache
 def _expected_masses(panels:str, render:str)->list:
     pair = TaskPair('raven_x', 'raven', '', metadata=dict(panels=json.loads(panels)), render=json.loads(render))
-    from vmevalkit.tasks.raven import draw_matrix
     return ink_masses(np.asarray(draw_matrix(pair.metadata)), pair)
 
 def ink_ratios(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=IDENTITY)->list:

@@ -15,6 +15,9 @@ from ..core import (FINAL_FRAME, FIRST_FRAME, MANIFEST_NAME, PROMPT_FILE, QUESTI
                             write_manifest, write_text)
 from . import no_links_below
 from .hub import HubError, hf_api, hub_errors, repo_id_arg
+from ..analysis import load_scores, success_rates
+from ..scoring import scorer_folder
+from ..tasks import read_dataset_from_folders
 
 # %% auto #0
 __all__ = ['TEXT_COLUMNS', 'CITATION', 'question_features', 'question_row', 'questions_dataset', 'row_names', 'pair_from_row',
@@ -46,7 +49,6 @@ def question_row(pair:TaskPair, questions:Path)->dict:
 
 # %% ../../nbs/53_hub_datasets.ipynb #0009
 def _pairs(questions:Path)->list:
-    from vmevalkit.tasks import read_dataset_from_folders
     return read_manifest(questions)['pairs'] if (questions/MANIFEST_NAME).is_file() else read_dataset_from_folders(questions)['pairs']
 
 def questions_dataset(questions:str|Path|None=None): # default: `data/questions`
@@ -240,8 +242,6 @@ def pull_questions(repo_id:str, questions:str|Path|None=None, # the folder to fi
 def leaderboard(experiment:str, data_dir:str|Path|None=None, scorer:str='auto')->list:
     "Success rates with 95 % Wilson intervals per model and domain (and `all` domains), from `experiment`'s scores."
     import pandas as pd
-    from vmevalkit.analysis import load_scores, success_rates
-    from vmevalkit.scoring import scorer_folder
     folder = DataLayout(data_dir).scorings/scorer_folder(scorer)/experiment
     if not folder.is_dir(): raise DataError(f"No {scorer} scores for experiment {experiment!r} at {folder}. Run `vmevalkit score {scorer} --experiment {experiment}`.")
     df = load_scores(data_dir, experiment, scorer)
