@@ -12,9 +12,9 @@ from pathlib import Path
 from .core import DataLayout, Interrupted, VMEvalError, int_arg, load_env, name_arg, request_stop, unknown_name
 
 # %% auto #0
-__all__ = ['CONFIRM_ABOVE_USD', 'REFERENCE_MODELS', 'PIPELINE_STAGES', 'COMMAND_MODULES', 'dataset_summary', 'cmd_create',
-           'cmd_domains', 'cmd_validate', 'check_names', 'cmd_models', 'cmd_models_check', 'confirm_cost', 'cmd_infer',
-           'cmd_run', 'cmd_score', 'cmd_pipeline', 'build_parser', 'CommandParser', 'main']
+__all__ = ['CONFIRM_ABOVE_USD', 'SCORER_FLAGS', 'REFERENCE_MODELS', 'PIPELINE_STAGES', 'COMMAND_MODULES', 'dataset_summary',
+           'cmd_create', 'cmd_domains', 'cmd_validate', 'check_names', 'cmd_models', 'cmd_models_check', 'confirm_cost',
+           'cmd_infer', 'cmd_run', 'cmd_score', 'cmd_pipeline', 'build_parser', 'CommandParser', 'main']
 
 # %% ../nbs/01_cli.ipynb #0005
 def dataset_summary(manifest:dict)->str:
@@ -125,6 +125,7 @@ def cmd_run(args)->int:
 # %% ../nbs/01_cli.ipynb #0012
 def cmd_score(args)->int:
     "Score the runs of an experiment."
+    _check_scorer_flags(args)
     _check_score_filters(args)
     if args.scorer == 'human':
         from vmevalkit.scoring.human import score_human_cli
@@ -136,6 +137,19 @@ def cmd_score(args)->int:
     summary = score_experiment(args.experiment, args.data_dir, args.model, args.domains, args.workers, args.scorer)
     print(summary)
     return 1 if any(r.status == 'failed' for r in summary.records) else 0
+
+SCORER_FLAGS = dict(auto={'workers'}, judge={'base_url', 'judge_model', 'frames', 'concurrency'}, human={'launch'})
+
+def _check_scorer_flags(args):
+    "Refuse a flag that the chosen scorer would ignore (each belongs to one kind of scorer: `SCORER_FLAGS`)."
+    mine = SCORER_FLAGS.get(args.scorer, SCORER_FLAGS['judge'])
+    stray = [f for flags in SCORER_FLAGS.values() for f in sorted(flags - mine) if getattr(args, f, None) is not None]
+    if not stray: return
+    flag = lambda f: '--' + f.replace('_', '-')
+    belongs = '; '.join(f"{kind}: {' '.join(map(flag, sorted(flags)))}" for kind, flags in SCORER_FLAGS.items())
+    raise VMEvalError(f"{', '.join(map(flag, stray))} {'does' if len(stray) == 1 else 'do'} not apply to scorer "
+                      f"{args.scorer!r} ({belongs}; the judges are gpt4o, internvl and vlm). "
+                      f"Drop {'it' if len(stray) == 1 else 'them'} or pick the scorer {'it belongs' if len(stray) == 1 else 'they belong'} to.")
 
 def _check_score_filters(args):
     "Refuse `--domains` and `--model` names that no run of the experiment can have."
@@ -240,9 +254,9 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument('--base-url', help="judge endpoint (default: OPENAI_BASE_URL for gpt4o, 127.0.0.1:23333 for internvl, "
                                       "VMEVAL_JUDGE_BASE_URL for vlm)")
     p.add_argument('--judge-model', help="judge model (default: gpt-4o, or the server's model, or VMEVAL_JUDGE_MODEL)")
-    p.add_argument('--frames', type=int_arg(1), default=1,
-                   help='judges: video frames shown (1 = the last; N = evenly spaced)')
-    p.add_argument('--concurrency', type=int_arg(1), default=4, help='judges: requests in flight')
+    p.add_argument('--frames', type=int_arg(1),
+                   help='judges: video frames shown (1 = the last, the default; N = evenly spaced)')
+    p.add_argument('--concurrency', type=int_arg(1), help='judges: requests in flight (default: 4)')
     p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.add_argument('--launch', action=argparse.BooleanOptionalAction, default=None,
                    help='human: open JupyterLab (default: when run from a terminal)')

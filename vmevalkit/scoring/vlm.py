@@ -441,7 +441,8 @@ def score_vlm(experiment:str, # the outputs subfolder to score
 # %% ../../nbs/46_vlm_judge.ipynb #0057
 def score_vlm_cli(args)->int:
     "The `vmevalkit score gpt4o|internvl|vlm` command."
-    summary = score_vlm(args.experiment, args.data_dir, args.scorer, args.base_url, args.judge_model, args.frames,
-                        args.concurrency, args.model, args.domains, getattr(args, 'quiet', False))
+    given = {k: getattr(args, k) for k in ('frames', 'concurrency') if getattr(args, k, None) is not None}
+    summary = score_vlm(args.experiment, args.data_dir, args.scorer, args.base_url, args.judge_model, models=args.model,
+                        domains=args.domains, quiet=getattr(args, 'quiet', False), **given)
     print(summary)
     return 1 if any(r.status == 'failed' for r in summary.records) else 0
