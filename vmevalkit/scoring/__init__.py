@@ -380,14 +380,17 @@ SAME_LINE = .5  # grey levels: mean difference of neighbouring lines of pixels t
 
 def _repeats(lines:np.ndarray)->int:
     "How many of `lines` (along the first axis), from the first on, repeat it: each within `SAME_LINE` of the one before."
-    step = np.abs(np.diff(lines.reshape(len(lines), -1).astype(np.float32), axis=0)).mean(1)
-    return len(lines) if (step < SAME_LINE).all() else int(np.argmax(step >= SAME_LINE)) + 1
+    n = 1  # line by line: the repeats are few, and most frames have none (the whole region at once cost more than a read)
+    while n < len(lines) and np.abs(lines[n].astype(np.float32) - lines[n - 1]).mean() < SAME_LINE: n += 1
+    return n
 
-def seen_box(grey:np.ndarray, # a registered grey canvas frame
+def seen_box(frame:np.ndarray, # a registered canvas frame, RGB or grey
              region:list)->list: # [x0, y0, x1, y1] on the canvas: the puzzle and a margin of plain background
     "The part [x0, y0, x1, y1] of `region` that the picture shows: past the picture's edge, `apply` repeats the edge's line."
+    import cv2
     x0, y0, x1, y1 = _clip_box(region)
-    g = grey[y0:y1, x0:x1]
+    g = frame[y0:y1, x0:x1]
+    if g.ndim == 3: g = cv2.cvtColor(np.ascontiguousarray(g), cv2.COLOR_RGB2GRAY)
     return [x0 + _repeats(g.T), y0 + _repeats(g), x1 - _repeats(g.T[::-1]), y1 - _repeats(g[::-1])]
 
 def cut_off(box:list, seen:list, slack:float=2.)->list:

@@ -73,7 +73,7 @@ class MazeChecker(Checker):
     def read(self, frame:np.ndarray, pair:TaskPair)->dict|None:
         "The agent's grid square and the wall squares that are no longer dark, or None."
         g, walls = pair.render, pair.metadata['walls']
-        seen = seen_box(np.asarray(frame).mean(-1), self.region(pair))  # a camera that closed in cuts the maze's edge
+        seen = seen_box(np.asarray(frame), self.region(pair))  # a camera that closed in cuts the maze's edge
         agent = locate_agent(agent_share(frame, g), np.pi*(g['agent_radius']/g['square'])**2)
         broken = broken_walls(frame, walls, g, seen)
         if agent is None or len(broken) > MAX_BROKEN*sum(row.count('#') for row in walls): return None

@@ -238,7 +238,7 @@ class RavenChecker(Checker):
         dark = line_darkness(frame, pair, lut)
         if dark < 120: return None
         grey, question = answer_ink(frame, pair, lut)
-        seen = seen_box(frame.mean(-1), self.region(pair))
+        seen = seen_box(frame, self.region(pair))
         if any(cut_off(pair.render['answer_box'], seen)): return None  # the camera closed in past the answer
         shapes, ink = find_shapes(grey, question, dark), ink_ratios(frame, pair, lut)
         ink = [None if any(cut_off(box, seen)) else x for (_, box), x in zip(context_boxes(pair), ink)]
