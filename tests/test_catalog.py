@@ -93,7 +93,7 @@ def test_estimate_uses_resolution_price():
 
 def test_configs_tell_the_truth_about_time():
     "frontier.yaml names only models that can be called today; paper.yaml is marked historical and names the retired."
-    from vmevalkit.inference import read_config
+    from vmevalkit.pipeline import read_config
     configs = Path(__file__).resolve().parent.parent/'configs'
     status = lambda cfg: {m: model_entry(m)['status'] for m in read_config(configs/cfg)['models']}
     fct.test_eq(set(status('frontier.yaml').values()), {'available'})

@@ -12,29 +12,14 @@ from pathlib import Path
 from .core import DataLayout, Interrupted, VMEvalError, int_arg, load_env, name_arg, request_stop, unknown_name
 
 # %% auto #0
-__all__ = ['CONFIRM_ABOVE_USD', 'SCORER_FLAGS', 'REFERENCE_MODELS', 'PIPELINE_STAGES', 'COMMAND_MODULES', 'dataset_summary',
-           'cmd_create', 'cmd_domains', 'cmd_validate', 'check_names', 'cmd_models', 'cmd_models_check', 'confirm_cost',
-           'cmd_infer', 'cmd_run', 'cmd_score', 'cmd_pipeline', 'build_parser', 'CommandParser', 'main']
-
-# %% ../nbs/01_cli.ipynb #0005
-def dataset_summary(manifest:dict)->str:
-    "A text table of questions per domain and difficulty."
-    counts, levels = {}, []
-    for p in manifest['pairs']:
-        counts.setdefault(p.domain, {}).setdefault(p.difficulty, 0)
-        counts[p.domain][p.difficulty] += 1
-        if p.difficulty not in levels: levels.append(p.difficulty)
-    order = [l for l in ('easy', 'medium', 'hard') if l in levels] + [l for l in levels if l not in ('easy', 'medium', 'hard')]
-    rows = [['domain', *order, 'total']] + [[d, *(str(c.get(l, 0)) for l in order), str(sum(c.values()))]
-                                            for d, c in sorted(counts.items())]
-    rows.append(['all', *(str(sum(c.get(l, 0) for c in counts.values())) for l in order), str(len(manifest['pairs']))])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return '\n'.join('  '.join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))) for r in rows)
+__all__ = ['CONFIRM_ABOVE_USD', 'SCORER_FLAGS', 'COMMAND_MODULES', 'cmd_create', 'cmd_domains', 'cmd_validate', 'check_names',
+           'cmd_models', 'cmd_models_check', 'confirm_cost', 'cmd_infer', 'cmd_run', 'cmd_score', 'cmd_pipeline',
+           'build_parser', 'CommandParser', 'main']
 
 # %% ../nbs/01_cli.ipynb #0008
 def cmd_create(args)->int:
     "Create (or resume, or extend) a dataset; with `--read-only`, summarise the one on disk."
-    from vmevalkit.tasks import create_dataset, read_dataset_from_folders
+    from vmevalkit.tasks import create_dataset, dataset_summary, read_dataset_from_folders
     if args.read_only: manifest = read_dataset_from_folders(args.output_dir)
     else: manifest = create_dataset(args.pairs_per_domain, args.domains, args.seed, args.difficulty, args.output_dir,
                                     args.workers)
@@ -124,32 +109,30 @@ def cmd_run(args)->int:
 
 # %% ../nbs/01_cli.ipynb #0012
 def cmd_score(args)->int:
-    "Score the runs of an experiment."
-    _check_scorer_flags(args)
+    "Score the runs of an experiment with the scorer that `SCORERS` registers under `args.scorer`."
+    from vmevalkit.scoring import get_scorer
+    scorer = get_scorer(args.scorer)
+    options = _scorer_options(scorer, args)
     _check_score_filters(args)
-    if args.scorer == 'human':
-        from vmevalkit.scoring.human import score_human_cli
-        return score_human_cli(args)
-    if args.scorer != 'auto':
-        from vmevalkit.scoring.vlm import score_vlm_cli
-        return score_vlm_cli(args)
-    from vmevalkit.scoring import score_experiment
-    summary = score_experiment(args.experiment, args.data_dir, args.model, args.domains, args.workers, args.scorer)
+    summary = scorer(args.experiment, args.data_dir, args.model, args.domains, **options)
     print(summary)
     return 1 if any(r.status == 'failed' for r in summary.records) else 0
 
-SCORER_FLAGS = dict(auto={'workers'}, judge={'base_url', 'judge_model', 'frames', 'concurrency'}, human={'launch'})
+SCORER_FLAGS = ('workers', 'base_url', 'judge_model', 'frames', 'concurrency', 'launch')  # each taken by some scorers only
 
-def _check_scorer_flags(args):
-    "Refuse a flag that the chosen scorer would ignore (each belongs to one kind of scorer: `SCORER_FLAGS`)."
-    mine = SCORER_FLAGS.get(args.scorer, SCORER_FLAGS['judge'])
-    stray = [f for flags in SCORER_FLAGS.values() for f in sorted(flags - mine) if getattr(args, f, None) is not None]
-    if not stray: return
-    flag = lambda f: '--' + f.replace('_', '-')
-    belongs = '; '.join(f"{kind}: {' '.join(map(flag, sorted(flags)))}" for kind, flags in SCORER_FLAGS.items())
-    raise VMEvalError(f"{', '.join(map(flag, stray))} {'does' if len(stray) == 1 else 'do'} not apply to scorer "
-                      f"{args.scorer!r} ({belongs}; the judges are gpt4o, internvl and vlm). "
-                      f"Drop {'it' if len(stray) == 1 else 'them'} or pick the scorer {'it belongs' if len(stray) == 1 else 'they belong'} to.")
+def _flag(option:str)->str: return '--' + option.replace('_', '-')
+
+def _scorer_options(scorer, args)->dict:
+    "The scorer flags given, as `scorer`'s options; a flag it would not take is an error that names who takes it."
+    from vmevalkit.scoring import SCORERS
+    given = [f for f in SCORER_FLAGS if getattr(args, f, None) is not None]
+    if stray := [f for f in given if f not in scorer.options]:
+        takers = '; '.join(f"{_flag(f)}: {', '.join(n for n, s in SCORERS.items() if f in s.options)}" for f in stray)
+        mine = ' '.join(_flag(f) for f in SCORER_FLAGS if f in scorer.options) or 'none'
+        raise VMEvalError(f"{' '.join(map(_flag, stray))} {'does' if len(stray) == 1 else 'do'} not apply to scorer "
+                          f"{scorer.name!r} (its flags: {mine}; the scorers that take it: {takers}). "
+                          f"Drop {'it' if len(stray) == 1 else 'them'}, or pick one of those scorers.")
+    return {f: getattr(args, f) for f in given} | ({'quiet': args.quiet} if 'quiet' in scorer.options else {})
 
 def _check_score_filters(args):
     "Refuse `--domains` and `--model` names that no run of the experiment can have."
@@ -163,44 +146,9 @@ def _check_score_filters(args):
 # %% ../nbs/01_cli.ipynb #0014
 def cmd_pipeline(args)->int:
     "The main job on the built-in default: create and validate a small dataset, run the reference models, score, analyse."
-    from vmevalkit.tasks import create_dataset, validate_dataset
-    from vmevalkit.inference import run_experiment
-    from vmevalkit.scoring import score_experiment
-    from vmevalkit.analysis.report import analyze
-    layout, times = DataLayout(args.data_dir), {}
-    manifest = _stage(times, 'create', create_dataset, args.pairs_per_domain, args.domains, args.seed,
-                      output_dir=layout.questions, workers=args.workers)
-    print(f"Created {manifest['total_pairs']} questions in {layout.questions}\n\n{dataset_summary(manifest)}")
-    report = _stage(times, 'validate', validate_dataset, layout.questions)
-    print(f"Validation: {'OK' if report.ok else 'FAILED'} ({report.checked} questions, {len(report)} problems)")
-    for p in report: print(f"  {p}")
-    if not report.ok: return _stage_times(times, 1)
-    summary = _stage(times, 'infer', run_experiment, layout.questions, REFERENCE_MODELS, 'pipeline', quiet=args.quiet,
-                     output_dir=layout.outputs)
-    print(f"Inference (reference models): {summary}")
-    if summary.failed: return _stage_times(times, 1)
-    scores = _stage(times, 'score', score_experiment, 'pipeline', args.data_dir, workers=args.workers)
-    print(f"Automatic scoring: {scores}")
-    if any(r.status == 'failed' for r in scores.records): return _stage_times(times, 1)
-    print(_stage(times, 'analyze', analyze, 'pipeline', args.data_dir, 'auto', say=None if args.quiet else print))
-    return _stage_times(times, 0)
-
-REFERENCE_MODELS = ['oracle', 'still', 'cut-to-final', 'crossfade']
-PIPELINE_STAGES = {'create': 'creating questions', 'validate': 'validating them', 'infer': 'running the reference models',
-                   'score': 'scoring with the automatic checkers', 'analyze': 'writing the report'}
-
-def _stage(times:dict, name:str, f, *args, **kwargs):
-    "Run one pipeline stage: announce it, run `f`, record its time in `times`."
-    import time
-    print(f"\n[{len(times) + 1}/{len(PIPELINE_STAGES)}] {PIPELINE_STAGES[name]} …", flush=True)
-    start = time.perf_counter()
-    try: return f(*args, **kwargs)
-    finally: times[name] = time.perf_counter() - start
-
-def _stage_times(times:dict, code:int)->int:
-    "Print how long each stage took; return `code`."
-    print('\nStage times: ' + ', '.join(f"{k} {v:.1f} s" for k, v in times.items()) + f"; total {sum(times.values()):.1f} s")
-    return code
+    from vmevalkit.pipeline import run_pipeline
+    ok = run_pipeline(args.data_dir, args.pairs_per_domain, args.domains, args.seed, args.workers, args.quiet)
+    return 0 if ok else 1
 
 # %% ../nbs/01_cli.ipynb #0016
 def _add_create_flags(p, pairs_default:int):
@@ -245,7 +193,7 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument('--output-dir', help='outputs folder (default: beside the questions folder)')
     p.set_defaults(func=cmd_infer)
     p = sub.add_parser('score', help="score an experiment's runs (auto checkers, a VLM judge, or humans)")
-    p.add_argument('scorer', choices=['auto', 'gpt4o', 'internvl', 'vlm', 'human'], help='which scorer')
+    p.add_argument('scorer', help="auto, gpt4o, internvl, vlm, human, or a plug-in's scorer")
     p.add_argument('--experiment', type=name_arg('experiment'), required=True, help='the experiment to score')
     p.add_argument('--model', nargs='+', help='only these models')
     p.add_argument('--domains', nargs='+', metavar='DOMAIN', help='only these domains')

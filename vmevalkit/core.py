@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #0002
 from __future__ import annotations
-import difflib, functools, hashlib, io, json, os, re, shutil, socket, tempfile, threading
+import difflib, functools, hashlib, importlib, io, json, logging, os, re, shutil, socket, tempfile, threading
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -17,14 +17,15 @@ from PIL import Image
 from fastcore.basics import patch_to
 
 # %% auto #0
-__all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTION_METADATA', 'VIDEO_NAME', 'METADATA_NAME',
-           'SUCCESS_FROM', 'CANVAS', 'VMEvalError', 'DataError', 'ConflictError', 'UnknownNameError', 'UnsafeNameError',
-           'Busy', 'Interrupted', 'unknown_name', 'load_env', 'data_dir', 'DataLayout', 'safe_name', 'question_dir',
-           'domain_of', 'Run', 'is_success', 'atomic_path', 'write_bytes', 'write_text', 'write_json', 'read_json',
-           'remove_tree', 'atomic_dir', 'file_digest', 'claim', 'request_stop', 'reset_stop', 'stop_requested', 'pause',
-           'int_arg', 'name_arg', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest', 'write_manifest',
-           'fit_to_canvas', 'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames', 'read_frames',
-           'sample_frames', 'last_frame', 'read_ahead', 'video_info']
+__all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTION_METADATA', 'PLUGIN_GROUPS', 'VIDEO_NAME',
+           'METADATA_NAME', 'SUCCESS_FROM', 'CANVAS', 'VMEvalError', 'DataError', 'ConflictError', 'UnknownNameError',
+           'UnsafeNameError', 'Busy', 'Interrupted', 'unknown_name', 'load_env', 'data_dir', 'DataLayout', 'safe_name',
+           'load_ref', 'plugins', 'add_plugins', 'question_dir', 'domain_of', 'Run', 'is_success', 'atomic_path',
+           'write_bytes', 'write_text', 'write_json', 'read_json', 'remove_tree', 'atomic_dir', 'file_digest', 'claim',
+           'request_stop', 'reset_stop', 'stop_requested', 'pause', 'int_arg', 'name_arg', 'TaskPair', 'utc_now',
+           'make_manifest', 'read_manifest', 'write_manifest', 'fit_to_canvas', 'svg_to_image', 'load_image',
+           'save_png', 'write_video', 'iter_frames', 'read_frames', 'sample_frames', 'last_frame', 'read_ahead',
+           'video_info']
 
 # %% ../nbs/00_core.ipynb #0005
 class VMEvalError(Exception):
@@ -97,6 +98,46 @@ def safe_name(name, # the value to check
     raise UnsafeNameError(f"Unsafe {kind} {name!r}: it becomes a folder name, so it must be 1–128 characters of "
                           f"letters, digits and _ - . + @ =, not starting with '.' or '-' (no '/', '..', spaces or "
                           f"absolute paths). Rename it where it comes from.")
+
+# %% ../nbs/00_core.ipynb #a4cb0d5b
+def load_ref(ref:str, # "package.module:attribute", e.g. "vmevalkit.scoring.maze:MazeChecker"
+             what:str='plug-in')->object: # what the reference stands for, in messages
+    "The object `ref` names, its module imported on first use."
+    module, sep, attr = str(ref).partition(':')
+    if not (sep and module and attr): raise VMEvalError(f"The {what} {ref!r} is not a 'package.module:attribute' reference.")
+    try: found = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if not module.startswith(e.name or '\0'): raise  # the module exists; something it imports is missing
+        raise VMEvalError(f"The {what} {ref!r} cannot be loaded: no module named {e.name!r}. "
+                          f"Install the package that provides it, or correct the reference.") from None
+    for part in attr.split('.'):
+        if not hasattr(found, part): raise VMEvalError(f"The {what} {ref!r} cannot be loaded: {module} has no {attr!r}.")
+        found = getattr(found, part)
+    return found
+
+# %% ../nbs/00_core.ipynb #6cf9077b
+PLUGIN_GROUPS = dict(domains='vmevalkit.domains', models='vmevalkit.models', checkers='vmevalkit.checkers',
+                     scorers='vmevalkit.scorers')
+_log = logging.getLogger(__name__)
+
+def plugins(group:str)->dict: # name → "package.module:attribute"
+    "The entry points that the installed packages declare in `group` (a value of `PLUGIN_GROUPS`)."
+    from importlib.metadata import entry_points
+    return {ep.name: ep.value for ep in sorted(entry_points(group=group), key=lambda ep: ep.name)}
+
+def add_plugins(group:str, # a value of `PLUGIN_GROUPS`
+                registry:dict, # the registry they join: names already in it are kept
+                add)->list: # called as add(name, reference); raises when the plug-in is unusable
+    "Add the plug-ins of `group` to `registry` with `add`; returns the names added."
+    added = []
+    for name, ref in plugins(group).items():
+        try:
+            if name in registry: raise VMEvalError(f"{name!r} is already registered")
+            add(safe_name(name, group.split('.')[-1][:-1]), ref)
+            added.append(name)
+        except Exception as e: _log.warning("plug-in %s = %r (entry point group %s) skipped: %s. Fix or uninstall "
+                                            "the package that declares it.", name, ref, group, e)
+    return added
 
 # %% ../nbs/00_core.ipynb #0016
 def question_dir(questions:Path, # the questions folder

@@ -13,19 +13,17 @@ from pathlib import Path
 
 from fastcore.basics import patch
 from .core import (FIRST_FRAME, FINAL_FRAME, METADATA_NAME, PROMPT_FILE, QUESTION_METADATA, VIDEO_NAME, Busy,
-                            DataError, DataLayout, Interrupted, Run, TaskPair, UnsafeNameError, VMEvalError, atomic_dir,
+                            DataError, DataLayout, Interrupted, Run, TaskPair, VMEvalError, atomic_dir,
                             claim, domain_of, pause, read_json, read_manifest, remove_tree, request_stop, reset_stop,
                             safe_name, stop_requested, unknown_name, utc_now, write_json)
-from .models import (MODEL_CATALOG, FinalError, estimate_cost, fit_request, load_model, model_entry, redact,
-                              redact_dict, say_dropped)
+from .models import estimate_cost, fit_request, load_model, model_entry, redact, say_dropped
 
 _log = logging.getLogger('vmevalkit.inference')
 from .tasks import DOMAIN_REGISTRY
 
 # %% auto #0
-__all__ = ['SCORER_OPTIONS', 'InferenceRunner', 'completed_result', 'Job', 'sample_seed', 'parse_shard', 'plan_jobs', 'lane',
-           'RunSummary', 'CostEstimate', 'estimate_jobs', 'run_experiment', 'read_config', 'scorer_settings',
-           'analysis_settings']
+__all__ = ['InferenceRunner', 'completed_result', 'Job', 'sample_seed', 'parse_shard', 'plan_jobs', 'lane', 'RunSummary',
+           'CostEstimate', 'estimate_jobs', 'run_experiment']
 
 # %% ../nbs/30_inference.ipynb #0005
 class InferenceRunner:
@@ -331,56 +329,3 @@ def _stopped(runner:InferenceRunner, jobs:list, summary:RunSummary)->Interrupted
     kept = sum(runner.job_file(j.model, j.pair.id, j.run_id).exists() for j in jobs)
     return Interrupted(f"{summary.done} runs done, {left} of {len(jobs)} left; {kept} provider jobs already submitted are "
                        f"kept (not cancelled) and collected by the re-run. Resume with the same command.")
-
-# %% ../nbs/30_inference.ipynb #0039
-def read_config(path:str|Path)->dict:
-    "An experiment config from YAML, checked."
-    import yaml
-    path = Path(path)
-    if not path.is_file(): raise DataError(f"Config not found: {path}.")
-    try: cfg = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as e: raise DataError(f"Config {path} is not valid YAML ({e}).") from None
-    if not isinstance(cfg, dict) or not cfg.get('models'):
-        raise DataError(f"Config {path} must be a mapping with a 'models' list (and optionally experiment, tasks, samples).")
-    unknown = set(cfg) - {'experiment', 'tasks', 'models', 'samples', 'concurrency', 'seed', 'scorers', 'analysis', 'options'}
-    if unknown: raise DataError(f"Config {path}: unknown keys {sorted(unknown)}.")
-    _check_values(cfg, path)
-    scorer_settings(cfg, path)  # both raise on a malformed section, before any work starts
-    analysis_settings(cfg, path)
-    return cfg
-
-def _check_values(cfg:dict, path:Path):
-    "Raise, naming the key, when a value of `cfg` cannot be used (before any question is created)."
-    if not isinstance(cfg['models'], list) or not all(isinstance(m, str) for m in cfg['models']):
-        raise DataError(f"Config {path}: 'models' must be a list of model names, not {cfg['models']!r}.")
-    for key in ('samples', 'concurrency', 'seed'):
-        v, low = cfg.get(key, 1), 0 if key == 'seed' else 1
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise DataError(f"Config {path}: '{key}' must be a whole number ≥ {low}, not {v!r}.")
-    try: safe_name(cfg.get('experiment', 'pilot_experiment'), 'experiment')
-    except UnsafeNameError as e: raise DataError(f"Config {path}: 'experiment': {e}") from None
-
-SCORER_OPTIONS = {'auto': {'workers', 'models', 'domains'},
-                  'vlm': {'frames', 'concurrency', 'models', 'domains', 'base_url', 'judge_model'}}
-
-def scorer_settings(cfg:dict, path='config')->dict:
-    "The config's scorers as {name: options}; `auto` alone when it names none."
-    scorers = cfg.get('scorers', ['auto'])
-    if isinstance(scorers, str): scorers = [scorers]
-    if isinstance(scorers, list) and all(isinstance(s, str) for s in scorers): scorers = {s: {} for s in scorers}
-    if not isinstance(scorers, dict) or not all(isinstance(o, dict) or o is None for o in scorers.values()):
-        raise DataError(f"{path}: scorers must be a list of names or a mapping name → options, not {scorers!r}.")
-    for name, opts in scorers.items():
-        bad = set(opts or {}) - SCORER_OPTIONS['auto' if name == 'auto' else 'vlm']
-        if bad: raise DataError(f"{path}: unknown options {sorted(bad)} for scorer {name!r} "
-                                f"(known: {sorted(SCORER_OPTIONS['auto' if name == 'auto' else 'vlm'])}).")
-    return {name: dict(opts or {}) for name, opts in scorers.items()}
-
-def analysis_settings(cfg:dict, path='config')->dict|None:
-    "The config's `analyze` options, or None when the report is switched off."
-    analysis = cfg.get('analysis', True)
-    if analysis is False: return None
-    if analysis is True: return {}
-    if not isinstance(analysis, dict) or set(analysis) - {'scorer', 'out', 'formats'}:
-        raise DataError(f"{path}: analysis must be true, false or a mapping with scorer, out, formats; not {analysis!r}.")
-    return analysis

@@ -1,4 +1,4 @@
-"""An experiment from a YAML file, end to end: questions, runs, scores and the report.
+"""Experiments end to end, from a YAML file or the built-in default: questions, runs, scores and the report.
 
 Docs: https://vmevalkit.github.io/vmevalkit/pipeline.html.md"""
 
@@ -6,17 +6,68 @@ Docs: https://vmevalkit.github.io/vmevalkit/pipeline.html.md"""
 
 # %% ../nbs/02_pipeline.ipynb #c813f055
 from __future__ import annotations
+import time
 from pathlib import Path
 
-from .core import DataLayout
-from .tasks import create_dataset
-from .inference import RunSummary, analysis_settings, read_config, run_experiment, scorer_settings
-from .scoring import score_experiment
-from .scoring.vlm import score_vlm
+from .core import DataError, DataLayout, UnsafeNameError, safe_name
+from .tasks import create_dataset, dataset_summary, validate_dataset
+from .inference import RunSummary, run_experiment
+from .scoring import get_scorer
 from .analysis.report import analyze
 
 # %% auto #0
-__all__ = ['run_config', 'score_and_analyze']
+__all__ = ['REFERENCE_MODELS', 'PIPELINE_STAGES', 'read_config', 'scorer_settings', 'analysis_settings', 'run_config',
+           'score_and_analyze', 'run_pipeline']
+
+# %% ../nbs/02_pipeline.ipynb #a1c0f001
+def read_config(path:str|Path)->dict:
+    "An experiment config from YAML, checked."
+    import yaml
+    path = Path(path)
+    if not path.is_file(): raise DataError(f"Config not found: {path}.")
+    try: cfg = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e: raise DataError(f"Config {path} is not valid YAML ({e}).") from None
+    if not isinstance(cfg, dict) or not cfg.get('models'):
+        raise DataError(f"Config {path} must be a mapping with a 'models' list (and optionally experiment, tasks, samples).")
+    unknown = set(cfg) - {'experiment', 'tasks', 'models', 'samples', 'concurrency', 'seed', 'scorers', 'analysis', 'options'}
+    if unknown: raise DataError(f"Config {path}: unknown keys {sorted(unknown)}.")
+    _check_values(cfg, path)
+    scorer_settings(cfg, path)  # both raise on a malformed section, before any work starts
+    analysis_settings(cfg, path)
+    return cfg
+
+def _check_values(cfg:dict, path:Path):
+    "Raise, naming the key, when a value of `cfg` cannot be used (before any question is created)."
+    if not isinstance(cfg['models'], list) or not all(isinstance(m, str) for m in cfg['models']):
+        raise DataError(f"Config {path}: 'models' must be a list of model names, not {cfg['models']!r}.")
+    for key in ('samples', 'concurrency', 'seed'):
+        v, low = cfg.get(key, 1), 0 if key == 'seed' else 1
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise DataError(f"Config {path}: '{key}' must be a whole number ≥ {low}, not {v!r}.")
+    try: safe_name(cfg.get('experiment', 'pilot_experiment'), 'experiment')
+    except UnsafeNameError as e: raise DataError(f"Config {path}: 'experiment': {e}") from None
+
+def scorer_settings(cfg:dict, path='config')->dict:
+    "The config's scorers as {name: options}, each a registered scorer given only options it takes; `auto` alone when it names none."
+    scorers = cfg.get('scorers', ['auto'])
+    if isinstance(scorers, str): scorers = [scorers]
+    if isinstance(scorers, list) and all(isinstance(s, str) for s in scorers): scorers = {s: {} for s in scorers}
+    if not isinstance(scorers, dict) or not all(isinstance(o, dict) or o is None for o in scorers.values()):
+        raise DataError(f"{path}: scorers must be a list of names or a mapping name → options, not {scorers!r}.")
+    for name, opts in scorers.items():
+        known = get_scorer(name).options + ['models', 'domains']
+        if bad := set(opts or {}) - set(known):
+            raise DataError(f"{path}: unknown options {sorted(bad)} for scorer {name!r} (known: {sorted(known)}).")
+    return {name: dict(opts or {}) for name, opts in scorers.items()}
+
+def analysis_settings(cfg:dict, path='config')->dict|None:
+    "The config's `analyze` options, or None when the report is switched off."
+    analysis = cfg.get('analysis', True)
+    if analysis is False: return None
+    if analysis is True: return {}
+    if not isinstance(analysis, dict) or set(analysis) - {'scorer', 'out', 'formats'}:
+        raise DataError(f"{path}: analysis must be true, false or a mapping with scorer, out, formats; not {analysis!r}.")
+    return analysis
 
 # %% ../nbs/02_pipeline.ipynb #6145a2ff
 def run_config(path:str|Path, data_dir:str|Path|None=None, shard:str|None=None, quiet:bool=False,
@@ -41,11 +92,50 @@ def score_and_analyze(cfg:dict, layout:DataLayout, quiet:bool=False):
     scorers = scorer_settings(cfg)
     for name, opts in scorers.items():
         say(f"Scoring with {name} …")
-        if name == 'auto': summary = score_experiment(experiment, layout.root, scorer='auto', **opts)
-        else:
-            summary = score_vlm(experiment, layout.root, judge=name, quiet=quiet, **opts)
-        say(str(summary))
+        scorer = get_scorer(name)
+        say(str(scorer(experiment, layout.root, **({'quiet': quiet} if 'quiet' in scorer.options else {}), **opts)))
     if not scorers or analysis_settings(cfg) is None: return None
     report = analyze(experiment, layout.root, **analysis_settings(cfg), say=say)
     say(str(report))
     return report
+
+# %% ../nbs/02_pipeline.ipynb #a1c0d001
+REFERENCE_MODELS = ['oracle', 'still', 'cut-to-final', 'crossfade']
+PIPELINE_STAGES = {'create': 'creating questions', 'validate': 'validating them', 'infer': 'running the reference models',
+                   'score': 'scoring with the automatic checkers', 'analyze': 'writing the report'}
+
+def run_pipeline(data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
+                 pairs_per_domain:int=3, domains:list|None=None, seed:int=42,
+                 workers:int|None=None, # processes for creating and scoring (default: one per core)
+                 quiet:bool=False, # no progress bar and no report details
+                 say=print)->bool: # called with each line of the account of what was done
+    "Create and validate a dataset, run the reference models on it, score them automatically, write the report; True when every stage succeeded."
+    layout, times = DataLayout(data_dir), {}
+    stage = lambda name, f, *a, **kw: _stage(times, name, f, say, *a, **kw)
+    manifest = stage('create', create_dataset, pairs_per_domain, domains, seed, output_dir=layout.questions, workers=workers)
+    say(f"Created {manifest['total_pairs']} questions in {layout.questions}\n\n{dataset_summary(manifest)}")
+    report = stage('validate', validate_dataset, layout.questions)
+    say(f"Validation: {'OK' if report.ok else 'FAILED'} ({report.checked} questions, {len(report)} problems)")
+    for p in report: say(f"  {p}")
+    if not report.ok: return _stage_times(times, say, False)
+    summary = stage('infer', run_experiment, layout.questions, REFERENCE_MODELS, 'pipeline', quiet=quiet,
+                    output_dir=layout.outputs)
+    say(f"Inference (reference models): {summary}")
+    if summary.failed: return _stage_times(times, say, False)
+    scores = stage('score', get_scorer('auto'), 'pipeline', layout.root, workers=workers)
+    say(f"Automatic scoring: {scores}")
+    if any(r.status == 'failed' for r in scores.records): return _stage_times(times, say, False)
+    say(str(stage('analyze', analyze, 'pipeline', layout.root, 'auto', say=None if quiet else say)))
+    return _stage_times(times, say, True)
+
+def _stage(times:dict, name:str, f, announce, *args, **kwargs):
+    "Run one pipeline stage: `announce` it, run `f`, record its time in `times`."
+    announce(f"\n[{len(times) + 1}/{len(PIPELINE_STAGES)}] {PIPELINE_STAGES[name]} …")
+    start = time.perf_counter()
+    try: return f(*args, **kwargs)
+    finally: times[name] = time.perf_counter() - start
+
+def _stage_times(times:dict, say, ok:bool)->bool:
+    "Say how long each stage took; return `ok`."
+    say('\nStage times: ' + ', '.join(f"{k} {v:.1f} s" for k, v in times.items()) + f"; total {sum(times.values()):.1f} s")
+    return ok

@@ -11,13 +11,13 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from ..core import Interrupted, VMEvalError, unknown_name, video_info
+from ..core import PLUGIN_GROUPS, Interrupted, VMEvalError, add_plugins, load_ref, safe_name, unknown_name, video_info
 
 # %% auto #0
 __all__ = ['CHECKED', 'MODEL_CATALOG', 'AVAILABLE_MODELS', 'SECRET_ENV', 'model_entry', 'models_by_family',
            'missing_requirements', 'price_label', 'models_table', 'redact', 'GenerationResult', 'ModelError',
            'FinalError', 'TransientError', 'retired_message', 'fit_request', 'say_dropped', 'estimate_cost',
-           'ModelWrapper', 'redact_dict', 'load_model']
+           'ModelWrapper', 'redact_dict', 'load_model', 'register_model']
 
 # %% ../../nbs/20_models.ipynb #c3cee57f
 CHECKED = '2026-12-04'  # the day every fact below was last checked against its source
@@ -503,5 +503,24 @@ def load_model(name:str, # catalog name
 @lru_cache(maxsize=None)
 def _load(name:str, options:str)->ModelWrapper:
     e = MODEL_CATALOG[name]
-    module, cls = e['wrapper'].split(':')
-    return getattr(importlib.import_module(module), cls)(name, e['model'], **{**e['defaults'], **json.loads(options)})
+    return load_ref(e['wrapper'], 'model wrapper')(name, e['model'], **{**e['defaults'], **json.loads(options)})
+
+# %% ../../nbs/20_models.ipynb #8debb920
+_REQUIRED = ('family', 'kind', 'wrapper', 'model')
+_OPTIONAL = dict(env=[], extra=None, packages=[], gpu=False, defaults={})
+_KINDS = ('reference', 'open_source', 'api')  # how runs are scheduled: one per core, one per GPU, per provider
+
+def register_model(name:str, # the catalog name, used in commands and as the runs' folder name
+                   entry:dict)->dict: # as in `MODEL_CATALOG`: family, kind, wrapper ("module:Class"), model, …
+    "Add `entry` to `MODEL_CATALOG` as `name`; returns the entry as stored."
+    safe_name(name, 'model')
+    missing = [k for k in _REQUIRED if k not in entry] if isinstance(entry, dict) else list(_REQUIRED)
+    if missing: raise VMEvalError(f"The catalog entry of model {name!r} lacks {', '.join(missing)} "
+                                  f"(an entry is a dict with {', '.join(_REQUIRED)}; see the 'add a model' tutorial).")
+    if entry['kind'] not in _KINDS: raise unknown_name('model kind', entry['kind'], _KINDS)
+    MODEL_CATALOG[name] = {**_OPTIONAL, **entry}
+    SECRET_ENV.extend(k for k in MODEL_CATALOG[name]['env'] if k not in SECRET_ENV)
+    _load.cache_clear()
+    return MODEL_CATALOG[name]
+
+add_plugins(PLUGIN_GROUPS['models'], MODEL_CATALOG, lambda name, ref: register_model(name, load_ref(ref, 'model')))

@@ -6,27 +6,29 @@ Docs: https://vmevalkit.github.io/vmevalkit/scoring.html.md"""
 
 # %% ../../nbs/40_scoring.ipynb #0002
 from __future__ import annotations
-import hashlib, importlib, json, os, re, signal, threading, time
+import hashlib, inspect, json, os, re, signal, threading, time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from fastcore.basics import patch
-from ..core import (CANVAS, METADATA_NAME, Busy, DataError, DataLayout, Interrupted, Run, TaskPair, VMEvalError,
-                            claim, domain_of, is_success, iter_frames, pause, read_ahead, read_json, request_stop,
-                            reset_stop, safe_name, unknown_name, utc_now, write_json)
+from ..core import (CANVAS, METADATA_NAME, PLUGIN_GROUPS, Busy, DataError, DataLayout, Interrupted, Run,
+                            TaskPair, VMEvalError, add_plugins, claim, domain_of, load_ref, is_success, iter_frames, pause,
+                            read_ahead, read_json, request_stop, reset_stop, safe_name, unknown_name, utc_now, write_json)
 from ..inference import completed_result
-from ..tasks import get_task
+from ..models import MODEL_CATALOG
+from ..tasks import DOMAIN_REGISTRY, get_task
 
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 'FOLLOW', 'REFIT', 'ITERATIONS', 'GAMMAS',
            'PERTURBATIONS', 'SAME_LINE', 'CHECKERS', 'HELD', 'BLOCK', 'CHANGED', 'MIN_REGISTRATION', 'SPREAD', 'STEP',
            'TRIES', 'CATCH_UP', 'CROPPED', 'INSET', 'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES', 'LEGIBLE',
-           'MIN_FRAMES', 'ScoreRecord', 'scorer_folder', 'score_path', 'write_score', 'Registration', 'to_canvas',
-           'register', 'refine', 'grown', 'perturb', 'seen_box', 'cut_off', 'Checker', 'get_checker', 'others_median',
-           'hold_gaps', 'read_states', 'Follower', 'Verdict', 'judge', 'check_video', 'run_state', 'score_run',
-           'ScoreSummary', 'run_dirs', 'is_current', 'claim_and_score', 'score_experiment']
+           'MIN_FRAMES', 'SCORERS', 'ScoreRecord', 'scorer_folder', 'score_path', 'write_score', 'Registration',
+           'to_canvas', 'register', 'refine', 'grown', 'perturb', 'seen_box', 'cut_off', 'Checker', 'get_checker',
+           'register_checker', 'others_median', 'hold_gaps', 'read_states', 'Follower', 'Verdict', 'judge',
+           'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs', 'is_current', 'claim_and_score',
+           'score_experiment', 'Scorer', 'get_scorer', 'register_scorer']
 
 # %% ../../nbs/40_scoring.ipynb #0005
 SCORE_MEANING = {1: 'wrong', 2: 'mostly wrong', 3: 'half right', 4: 'mostly right', 5: 'perfect'}
@@ -432,8 +434,14 @@ CHECKERS = {d: f"vmevalkit.scoring.{d}:{d.title()}Checker" for d in ['chess', 'm
 def get_checker(domain:str)->Checker:
     "The checker of `domain` (imported on first use)."
     if domain not in CHECKERS: raise unknown_name('checker domain', domain, CHECKERS)
-    module, cls = CHECKERS[domain].split(':')
-    return getattr(importlib.import_module(module), cls)()
+    return load_ref(CHECKERS[domain], 'checker')()
+
+def register_checker(domain:str, # the domain it reads, a key of `DOMAIN_REGISTRY`
+                     checker:str|type): # "package.module:Class", or the class itself
+    "Add the checker of `domain` to `CHECKERS` (a package can instead declare it in the entry point group `vmevalkit.checkers`)."
+    CHECKERS[safe_name(domain, 'domain')] = checker if isinstance(checker, str) else f"{checker.__module__}:{checker.__qualname__}"
+
+add_plugins(PLUGIN_GROUPS['checkers'], CHECKERS, register_checker)
 
 # %% ../../nbs/40_scoring.ipynb #69c0cb42
 def others_median(values:list)->list:
@@ -851,15 +859,13 @@ def run_dirs(layout:DataLayout, experiment:str, models:list|None=None, domains:l
     root = layout.outputs/safe_name(experiment, 'experiment')
     if not root.is_dir(): raise DataError(f"No outputs for experiment {experiment!r} in {root}. Run `vmevalkit infer` first.")
     dirs = sorted(m.parent for m in root.glob(f'*/*_task/*/*/{METADATA_NAME}') if not m.parent.name.startswith('.'))
-    _check_filter('model', models, {_run_identity(d)[0] for d in dirs} | set(_catalog('vmevalkit.models', 'MODEL_CATALOG')))
-    _check_filter('domain', domains, {domain_of(d.parent.name) for d in dirs} | set(_catalog('vmevalkit.tasks', 'DOMAIN_REGISTRY')))
+    _check_filter('model', models, {_run_identity(d)[0] for d in dirs} | set(MODEL_CATALOG))
+    _check_filter('domain', domains, {domain_of(d.parent.name) for d in dirs} | set(DOMAIN_REGISTRY))
     chosen = [d for d in dirs if (not models or _run_identity(d)[0] in models) and (not domains or domain_of(d.parent.name) in domains)]
     if dirs and not chosen:
         raise DataError(f"No run of experiment {experiment!r} matches models {models or 'any'} and domains {domains or 'any'}: "
                         f"it has runs of {', '.join(sorted({_run_identity(d)[0] for d in dirs}))}.")
     return chosen
-
-def _catalog(module:str, name:str)->dict: return getattr(importlib.import_module(module), name)
 
 def _check_filter(kind:str, wanted:list|None, known:set):
     for name in wanted or []:
@@ -951,3 +957,47 @@ def _summary(cls, outcomes:list, already:int)->ScoreSummary:
     count = lambda o: sum(outcome == o for outcome, _ in outcomes)
     records = [r if isinstance(r, ScoreRecord) else ScoreRecord.from_dict(r) for o, r in outcomes if o == 'scored']
     return cls(records, already + count('already'), count('elsewhere'))
+
+# %% ../../nbs/40_scoring.ipynb #cea5bf0f
+_RUN_FILTERS = ('experiment', 'data_dir', 'models', 'domains')
+
+@dataclass(frozen=True)
+class Scorer:
+    "A scorer: the function that scores an experiment's runs, and the arguments that make it this scorer."
+    name: str      # `vmevalkit score NAME`; its records go under `{name}-eval`
+    function: str  # "module:function", called as function(experiment, data_dir, models=…, domains=…, **fixed, **options)
+    fixed: tuple = ()  # (parameter, value) pairs, e.g. (('judge', 'gpt4o'),)
+
+    @property
+    def options(self)->list:
+        "The options this scorer takes: its function's named parameters besides the run filters and the fixed ones."
+        params = inspect.signature(load_ref(self.function, 'scorer')).parameters.values()
+        return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                and p.name not in _RUN_FILTERS and p.name not in dict(self.fixed)]
+
+    def __call__(self, experiment:str, data_dir:str|Path|None=None, models:list|None=None, domains:list|None=None,
+                 **options):
+        "Score the runs of `experiment` (only `models` and `domains` when given); returns the pass's summary."
+        if stray := sorted(set(options) - set(self.options)):
+            raise VMEvalError(f"scorer {self.name!r} takes no option {', '.join(stray)} "
+                              f"(its options: {', '.join(self.options) or 'none'}).")
+        return load_ref(self.function, 'scorer')(experiment, data_dir, models=models, domains=domains,
+                                                 **dict(self.fixed), **options)
+
+SCORERS = {s.name: s for s in [
+    Scorer('auto', 'vmevalkit.scoring:score_experiment', (('scorer', 'auto'),)),
+    *(Scorer(judge, 'vmevalkit.scoring.vlm:score_vlm', (('judge', judge),)) for judge in ('gpt4o', 'internvl', 'vlm')),
+    Scorer('human', 'vmevalkit.scoring.human:score_human')]}
+
+def get_scorer(name:str)->Scorer:
+    "The scorer registered as `name`."
+    if name not in SCORERS: raise unknown_name('scorer', name, SCORERS)
+    return SCORERS[name]
+
+def register_scorer(name:str, # `vmevalkit score NAME`; its records go under `{name}-eval`
+                    function:str)->Scorer: # "package.module:function", with the parameters of `Scorer`'s call
+    "Add a scorer to `SCORERS`."
+    SCORERS[safe_name(name, 'scorer')] = Scorer(name, function)
+    return SCORERS[name]
+
+add_plugins(PLUGIN_GROUPS['scorers'], SCORERS, register_scorer)

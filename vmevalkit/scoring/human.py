@@ -7,7 +7,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/human.html.md"""
 # %% ../../nbs/47_human.ipynb #0002
 from __future__ import annotations
 import html, importlib.util, logging, os, shlex, subprocess, sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastcore.basics import patch
@@ -22,7 +22,8 @@ _log = logging.getLogger('vmevalkit.scoring.human')
 # %% auto #0
 __all__ = ['RUBRIC', 'NOTEBOOK_INTRO', 'ScoringItem', 'scoring_items', 'write_human_record', 'human_records', 'annotators_of',
            'check_annotator', 'AnnotationQueue', 'progress_html', 'HumanScorer', 'jupyter_context', 'served_path',
-           'video_widget', 'question_html', 'notebook_path', 'scoring_notebook', 'lab_command', 'score_human_cli']
+           'video_widget', 'question_html', 'notebook_path', 'scoring_notebook', 'lab_command', 'HumanQueue',
+           'score_human']
 
 # %% ../../nbs/47_human.ipynb #0007
 @dataclass(frozen=True)
@@ -375,27 +376,45 @@ def lab_command(notebook:Path, root:Path)->list:
            str(Path(notebook).resolve())]
     return cmd + (['--allow-root'] if getattr(os, 'geteuid', lambda: 1)() == 0 else [])  # Lab refuses root without it
 
-def _should_launch(args)->bool:
-    "Launch when asked to (`args.launch`), else when run from a terminal; never without JupyterLab."
-    launch = getattr(args, 'launch', None)
+def _should_launch(launch:bool|None)->bool:
+    "Launch when asked to, else when run from a terminal; never without JupyterLab."
     if launch is None: launch = sys.stdin.isatty() and sys.stdout.isatty()
     if launch and importlib.util.find_spec('jupyterlab') is None:
         print("JupyterLab is not installed here: pip install jupyterlab ipywidgets")
         return False
     return bool(launch)
 
-def score_human_cli(args)->int:
-    "`vmevalkit score human`: write the scoring notebook, then open it in JupyterLab or print how to."
-    layout = DataLayout(args.data_dir)
-    runs = scoring_items(layout, args.experiment, args.model, args.domains)
-    kept = notebook_path(layout, args.experiment).exists()
-    notebook = scoring_notebook(layout, args.experiment, args.model, args.domains)
-    cmd = lab_command(notebook, layout.root)
-    print(f"{len(runs)} runs of {args.experiment!r} to score by hand. Scoring notebook: {notebook}" +
-          (" (kept as it was; delete it to write a fresh one)" if kept else ''))
-    if not _should_launch(args):
-        print(f"Open it in JupyterLab with:\n  {shlex.join(cmd)}\n"
-              f"or, in any notebook: HumanScorer(experiment_name={args.experiment!r}, data_dir={str(layout.root)!r})")
-        return 0
-    try: return subprocess.call(cmd)
-    except KeyboardInterrupt: return 0
+@dataclass
+class HumanQueue:
+    "What `score_human` set up: the runs left to score by hand and the notebook that scores them."
+    experiment: str
+    runs: int          # runs without a current human record
+    notebook: Path
+    data_dir: Path
+    kept: bool = False # the notebook was there already and is left as it was
+    launched: bool = False
+    records: list = field(default_factory=list)  # none: people write them, from the notebook
+
+    @property
+    def command(self)->list: return lab_command(self.notebook, self.data_dir)
+    def intro(self)->str:
+        return (f"{self.runs} runs of {self.experiment!r} to score by hand. Scoring notebook: {self.notebook}" +
+                (" (kept as it was; delete it to write a fresh one)" if self.kept else ''))
+    def __str__(self):
+        if self.launched: return "JupyterLab closed; each score was saved as it was submitted."
+        return (f"{self.intro()}\nOpen it in JupyterLab with:\n  {shlex.join(self.command)}\n"
+                f"or, in any notebook: HumanScorer(experiment_name={self.experiment!r}, data_dir={str(self.data_dir)!r})")
+
+def score_human(experiment:str, data_dir:str|Path|None=None, models:list|None=None, domains:list|None=None,
+                launch:bool|None=None)->HumanQueue: # open JupyterLab (default: when run from a terminal)
+    "Write the scoring notebook of `experiment`, then open it in JupyterLab or say how to; the `human` scorer."
+    layout = DataLayout(data_dir)
+    runs = scoring_items(layout, experiment, models, domains)
+    kept = notebook_path(layout, experiment).exists()
+    queue = HumanQueue(experiment, len(runs), scoring_notebook(layout, experiment, models, domains), layout.root, kept)
+    if _should_launch(launch):
+        print(queue.intro(), flush=True)  # before JupyterLab takes the terminal
+        try: subprocess.call(queue.command)
+        except KeyboardInterrupt: pass
+        queue.launched = True
+    return queue

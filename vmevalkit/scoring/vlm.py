@@ -28,7 +28,7 @@ from ..core import file_digest
 __all__ = ['JUDGES', 'SYSTEM_PROMPT', 'RUBRICS', 'GENERIC_RUBRIC', 'JUDGE_IMAGE_SIZE', 'MAX_ANSWER_TOKENS', 'api_base', 'Judge',
            'make_judge', 'image_part', 'question_text', 'frame_label', 'judge_messages', 'JudgeAnswerError',
            'parse_verdict', 'refusal_of', 'Answer', 'cache_key', 'cache_path', 'read_cached', 'write_cached',
-           'NothingToJudge', 'run_inputs', 'judge_run', 'judge_runs', 'JudgeSummary', 'score_vlm', 'score_vlm_cli']
+           'NothingToJudge', 'run_inputs', 'judge_run', 'judge_runs', 'JudgeSummary', 'score_vlm']
 
 # %% ../../nbs/46_vlm_judge.ipynb #0005
 JUDGES = {
@@ -437,12 +437,3 @@ def score_vlm(experiment:str, # the outputs subfolder to score
     j.connect(client)
     reset_stop()
     return _summary(JudgeSummary, judge_runs(todo, j, client, layout, experiment, frames, concurrency, quiet), len(runs) - len(todo))
-
-# %% ../../nbs/46_vlm_judge.ipynb #0057
-def score_vlm_cli(args)->int:
-    "The `vmevalkit score gpt4o|internvl|vlm` command."
-    given = {k: getattr(args, k) for k in ('frames', 'concurrency') if getattr(args, k, None) is not None}
-    summary = score_vlm(args.experiment, args.data_dir, args.scorer, args.base_url, args.judge_model, models=args.model,
-                        domains=args.domains, quiet=getattr(args, 'quiet', False), **given)
-    print(summary)
-    return 1 if any(r.status == 'failed' for r in summary.records) else 0

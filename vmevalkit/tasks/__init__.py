@@ -6,21 +6,21 @@ Docs: https://vmevalkit.github.io/vmevalkit/tasks.html.md"""
 
 # %% ../../nbs/10_tasks.ipynb #0002
 from __future__ import annotations
-import importlib, json, os, random
+import json, os, random
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 from ..core import (CANVAS, FINAL_FRAME, FIRST_FRAME, MANIFEST_NAME, PROMPT_FILE, QUESTION_METADATA, ConflictError,
-                            DataError, DataLayout, TaskPair, VMEvalError, domain_of, load_image, make_manifest, question_dir,
-                            read_json, read_manifest, save_png, unknown_name, utc_now, write_json, write_manifest, write_text,
-                            atomic_dir)
+                            PLUGIN_GROUPS, DataError, DataLayout, TaskPair, VMEvalError, add_plugins, atomic_dir, domain_of,
+                            load_image, load_ref, make_manifest, question_dir, read_json, read_manifest, safe_name, save_png,
+                            unknown_name, utc_now, write_json, write_manifest, write_text)
 
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'DOMAIN_REGISTRY', 'MAX_NEW_PER_DOMAIN', 'Task', 'question_rng', 'generator_info',
            'write_question', 'get_task', 'register_domain', 'create_dataset', 'read_question',
-           'read_dataset_from_folders', 'Problem', 'ValidationReport', 'validate_dataset']
+           'read_dataset_from_folders', 'dataset_summary', 'Problem', 'ValidationReport', 'validate_dataset']
 
 # %% ../../nbs/10_tasks.ipynb #0005
 class Task:
@@ -161,7 +161,7 @@ def get_task(domain:str)->Task:
     if domain not in DOMAIN_REGISTRY: raise unknown_name('domain', domain, DOMAIN_REGISTRY)
     if domain not in _TASKS:
         entry = DOMAIN_REGISTRY[domain]
-        _TASKS[domain] = getattr(importlib.import_module(entry['module']), entry['task'])()
+        _TASKS[domain] = load_ref(f"{entry['module']}:{entry['task']}", 'domain')()
     return _TASKS[domain]
 
 # %% ../../nbs/10_tasks.ipynb #0034
@@ -169,11 +169,18 @@ def register_domain(key:str, # the name used in commands, e.g. "lamps"
                     task:str|type, # "package.module:Class", or the class itself
                     name:str|None=None, description:str=''):
     "Add a domain to `DOMAIN_REGISTRY`."
+    safe_name(key, 'domain')  # it names the questions' folders
     module, cls = task.split(':') if isinstance(task, str) else (task.__module__, task.__name__)
     DOMAIN_REGISTRY[key] = dict(name=name or key.title(), description=description, module=module, task=cls,
                                 create_function='create_dataset')
     _TASKS.pop(key, None)
     if not isinstance(task, str): _TASKS[key] = task()
+
+def _register_plugin(key:str, ref:str):
+    task = load_ref(ref, 'domain')
+    register_domain(key, task, description=getattr(task, 'description', ''))
+
+add_plugins(PLUGIN_GROUPS['domains'], DOMAIN_REGISTRY, _register_plugin)
 
 # %% ../../nbs/10_tasks.ipynb #0037
 def _check_request(pairs_per_domain, domains, difficulty)->list:
@@ -301,6 +308,21 @@ def read_dataset_from_folders(questions:str|Path|None=None)->dict: # default: `d
     if not questions.is_dir(): raise DataError(f"No questions folder at {questions}. Create one with `vmevalkit create`.")
     pairs = [read_question(f.parent) for f in sorted(questions.glob(f"*_task/*/{QUESTION_METADATA}"))]
     return make_manifest(pairs, {'source': 'folders'})
+
+# %% ../../nbs/10_tasks.ipynb #0005
+def dataset_summary(manifest:dict)->str:
+    "A text table of questions per domain and difficulty."
+    counts, levels = {}, []
+    for p in manifest['pairs']:
+        counts.setdefault(p.domain, {}).setdefault(p.difficulty, 0)
+        counts[p.domain][p.difficulty] += 1
+        if p.difficulty not in levels: levels.append(p.difficulty)
+    order = [l for l in ('easy', 'medium', 'hard') if l in levels] + [l for l in levels if l not in ('easy', 'medium', 'hard')]
+    rows = [['domain', *order, 'total']] + [[d, *(str(c.get(l, 0)) for l in order), str(sum(c.values()))]
+                                            for d, c in sorted(counts.items())]
+    rows.append(['all', *(str(sum(c.get(l, 0) for c in counts.values())) for l in order), str(len(manifest['pairs']))])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return '\n'.join('  '.join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))) for r in rows)
 
 # %% ../../nbs/10_tasks.ipynb #0054
 @dataclass(frozen=True)
