@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from fastcore import test as fct
 from vmevalkit.core import write_video
-from vmevalkit.scoring import check_video, perturb, register
+from vmevalkit.scoring import check_video, perturb, register_frame
 from vmevalkit.scoring.chess import ChessChecker, labelled_videos, placement, wrong_move_state
 from vmevalkit.tasks import get_task
 
@@ -27,7 +27,7 @@ def test_reads_every_square_of_first_and_final_frames():
 def test_perturbed_final_frames_registered_still_solved(kind):
     for p in SUITE:
         first, final = (np.asarray(f(p.metadata)) for f in (TASK.first_frame, TASK.final_frame))
-        reg = register(perturb(first, kind), first)
+        reg = register_frame(perturb(first, kind), first)
         fct.test_eq(CHECKER.solved(CHECKER.read(reg.apply(perturb(final, kind)), p), p), True)
 
 def test_wrong_move_is_legal_and_not_a_mate():

@@ -4,7 +4,7 @@ import pytest
 from fastcore import test as fct
 from vmevalkit.core import read_frames, write_video
 from vmevalkit.models import load_model
-from vmevalkit.scoring import judge, register
+from vmevalkit.scoring import judge, register_frame
 from vmevalkit.scoring.maze import MazeChecker, dead_end_walk, wall_jump_walk, walk_frames
 from vmevalkit.tasks import get_task
 
@@ -14,7 +14,7 @@ QUESTIONS = [(level, 1) for level in TASK.difficulties]  # 3 questions × 10 cas
 def verdict(frames:list, pair):
     "Register every frame to the question's first frame, read each one, judge (no frame is skipped)."
     reference = np.asarray(TASK.first_frame(pair.metadata))
-    reg = register(np.asarray(frames[0]), reference)
+    reg = register_frame(np.asarray(frames[0]), reference)
     return judge([CHECKER.read(reg.apply(np.asarray(f)), pair) for f in frames], pair, CHECKER, reg.quality)
 
 def reference(name:str, pair, n:int=16)->list: return [np.asarray(f) for f in load_model(name).frames(TASK, pair, n)]

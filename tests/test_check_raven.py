@@ -8,7 +8,7 @@ from fastcore import test as fct
 from fastcore.basics import gt
 from vmevalkit.core import read_frames, write_video
 from vmevalkit.models import load_model
-from vmevalkit.scoring import get_checker, judge, perturb, register
+from vmevalkit.scoring import get_checker, judge, perturb, register_frame
 from vmevalkit.scoring.raven import RavenChecker
 from vmevalkit.tasks import get_task
 from vmevalkit.tasks.raven import VALUES, draw_matrix
@@ -19,7 +19,7 @@ PAIRS = [task.make_pair(i, seed=5, difficulty=d) for i, d in enumerate(['easy', 
 def states_of(frames, pair, tmp):
     "(states, registration quality) of the H.264 video of `frames`, every frame registered and read."
     frames = read_frames(write_video(frames, Path(tmp)/'video.mp4'))
-    reg = register(np.asarray(frames[0]), np.asarray(task.first_frame(pair.metadata)))
+    reg = register_frame(np.asarray(frames[0]), np.asarray(task.first_frame(pair.metadata)))
     return [checker.read(reg.apply(f), pair) for f in frames], reg.quality
 
 def one_off(metadata, attr, step=1):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from fastcore import test as fct
 from vmevalkit.core import read_frames, write_video
-from vmevalkit.scoring import judge, perturb, register
+from vmevalkit.scoring import judge, perturb, register_frame
 from vmevalkit.scoring.sudoku import SudokuChecker
 from vmevalkit.tasks import get_task
 from vmevalkit.tasks.sudoku import solving_order
@@ -15,7 +15,7 @@ task, checker = get_task('sudoku'), SudokuChecker()
 def states_of(frames, pair, tmp):
     "Every frame of the H.264 video of `frames`, registered to the question and read."
     frames = read_frames(write_video(frames, Path(tmp)/'video.mp4'))
-    reg = register(np.asarray(frames[0]), np.asarray(task.first_frame(pair.metadata)))
+    reg = register_frame(np.asarray(frames[0]), np.asarray(task.first_frame(pair.metadata)))
     return [checker.read(reg.apply(f), pair) for f in frames], reg.quality
 
 def wrong_frames(m):

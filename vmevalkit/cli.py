@@ -6,13 +6,15 @@ Docs: https://vmevalkit.github.io/vmevalkit/cli.html.md"""
 
 # %% ../nbs/01_cli.ipynb #0002
 from __future__ import annotations
-import argparse, importlib, logging, os, signal, sys, threading
+import argparse, logging, os, signal, sys, threading
 from pathlib import Path
 
-from .core import DataLayout, Interrupted, VMEvalError, int_arg, load_env, name_arg, request_stop, unknown_name
+from . import __version__
+from .core import (DataLayout, Interrupted, VMEvalError, int_arg, load_env, load_ref, name_arg, request_stop,
+                            unknown_name)
 
 # %% auto #0
-__all__ = ['CONFIRM_ABOVE_USD', 'SCORER_FLAGS', 'COMMAND_MODULES', 'cmd_create', 'cmd_domains', 'cmd_validate', 'check_names',
+__all__ = ['CONFIRM_ABOVE_USD', 'SCORER_FLAGS', 'COMMAND_ADDERS', 'cmd_create', 'cmd_domains', 'cmd_validate', 'check_names',
            'cmd_models', 'cmd_models_check', 'confirm_cost', 'cmd_infer', 'cmd_run', 'cmd_score', 'cmd_pipeline',
            'build_parser', 'CommandParser', 'main']
 
@@ -20,10 +22,9 @@ __all__ = ['CONFIRM_ABOVE_USD', 'SCORER_FLAGS', 'COMMAND_MODULES', 'cmd_create',
 def cmd_create(args)->int:
     "Create (or resume, or extend) a dataset; with `--read-only`, summarise the one on disk."
     from vmevalkit.tasks import create_dataset, dataset_summary, read_dataset_from_folders
-    if args.read_only: manifest = read_dataset_from_folders(args.output_dir)
-    else: manifest = create_dataset(args.pairs_per_domain, args.domains, args.seed, args.difficulty, args.output_dir,
-                                    args.workers)
-    where = Path(args.output_dir or DataLayout().questions)
+    where = Path(args.output_dir or DataLayout(args.data_dir).questions)
+    if args.read_only: manifest = read_dataset_from_folders(where)
+    else: manifest = create_dataset(args.pairs_per_domain, args.domains, args.seed, args.difficulty, where, args.workers)
     print(f"{manifest['total_pairs']} questions in {where}\n\n{dataset_summary(manifest)}")
     return 0
 
@@ -36,7 +37,7 @@ def cmd_domains(args)->int:
 def cmd_validate(args)->int:
     "Validate a dataset; exit 1 if anything is wrong."
     from vmevalkit.tasks import validate_dataset
-    report = validate_dataset(args.dir)
+    report = validate_dataset(args.dir or DataLayout(args.data_dir).questions)
     for p in report: print(p)
     print(f"{'OK' if report.ok else 'FAILED'}: {report.checked} questions, {len(report)} problems")
     return 0 if report.ok else 1
@@ -94,8 +95,12 @@ def cmd_infer(args)->int:
     from vmevalkit.tasks import DOMAIN_REGISTRY
     check_names('model', args.model, MODEL_CATALOG)
     check_names('domain', args.domains, DOMAIN_REGISTRY)
-    summary = run_experiment(args.questions_dir, args.model, args.experiment, args.samples, args.domains,
-                             args.concurrency, args.shard, args.seed, args.output_dir, args.quiet,
+    # with --data-dir the tree's own folders; without it, the outputs sit beside the questions folder
+    layout = DataLayout(args.data_dir) if args.data_dir else None
+    questions = args.questions_dir or (layout and layout.questions)
+    outputs = args.output_dir or (layout and layout.outputs)
+    summary = run_experiment(questions, args.model, args.experiment, args.samples, args.domains,
+                             args.concurrency, args.shard, args.seed, outputs, args.quiet,
                              confirm=lambda est: confirm_cost(est, args.yes))
     print(summary)
     return 1 if summary.failed else 0
@@ -160,21 +165,23 @@ def _add_create_flags(p, pairs_default:int):
 def build_parser()->argparse.ArgumentParser:
     "The `vmevalkit` argument parser."
     parser = CommandParser(prog='vmevalkit', description='Measure whether video models can reason.')
+    parser.add_argument('--version', action='version', version=f"vmevalkit {__version__}")
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
     p = sub.add_parser('create', help='create, extend or resume a dataset of questions')
     _add_create_flags(p, 15)
     p.add_argument('--difficulty', help='easy, medium or hard for every question (default: levels take turns)')
-    p.add_argument('--output-dir', help='questions folder (default: $VMEVAL_DATA_DIR/questions or data/questions)')
+    _add_data_dir(p)
+    p.add_argument('--output-dir', help='questions folder (default: DATA_DIR/questions)')
     p.add_argument('--read-only', action='store_true', help='summarise the dataset on disk; write nothing')
     p.set_defaults(func=cmd_create)
     sub.add_parser('domains', help='list the task domains').set_defaults(func=cmd_domains)
     p = sub.add_parser('validate', help='check a dataset: files, images, prompts, ground truth')
-    p.add_argument('dir', nargs='?', help='questions folder (default: data/questions)')
+    p.add_argument('dir', nargs='?', help='questions folder (default: DATA_DIR/questions)')
+    _add_data_dir(p)
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser('pipeline', help='the main job on the built-in default (no keys, no GPU)')
     _add_create_flags(p, 3)
-    p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
-    p.add_argument('--quiet', action='store_true', help='no progress bar')
+    _add_data_dir(p)
     p.set_defaults(func=cmd_pipeline)
     p = sub.add_parser('models', help='list the models and what each needs to run here')
     p.add_argument('--family', help='only this family (e.g. veo)')
@@ -189,8 +196,9 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument('--samples', type=int_arg(1), default=1, help='answers per question and model (distinct seeds)')
     _add_run_flags(p)
     p.add_argument('--seed', type=int, default=42, help='experiment seed (sample seeds derive from it)')
-    p.add_argument('--questions-dir', help='questions folder (default: data/questions)')
-    p.add_argument('--output-dir', help='outputs folder (default: beside the questions folder)')
+    _add_data_dir(p)
+    p.add_argument('--questions-dir', help='questions folder (default: DATA_DIR/questions)')
+    p.add_argument('--output-dir', help='outputs folder (default: DATA_DIR/outputs with --data-dir, else beside the questions folder)')
     p.set_defaults(func=cmd_infer)
     p = sub.add_parser('score', help="score an experiment's runs (auto checkers, a VLM judge, or humans)")
     p.add_argument('scorer', help="auto, gpt4o, internvl, vlm, human, or a plug-in's scorer")
@@ -198,35 +206,52 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument('--model', nargs='+', help='only these models')
     p.add_argument('--domains', nargs='+', metavar='DOMAIN', help='only these domains')
     p.add_argument('--workers', type=int_arg(1), help='auto: processes (default: one per core)')
-    p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
+    _add_data_dir(p)
     p.add_argument('--base-url', help="judge endpoint (default: OPENAI_BASE_URL for gpt4o, 127.0.0.1:23333 for internvl, "
                                       "VMEVAL_JUDGE_BASE_URL for vlm)")
     p.add_argument('--judge-model', help="judge model (default: gpt-4o, or the server's model, or VMEVAL_JUDGE_MODEL)")
     p.add_argument('--frames', type=int_arg(1),
                    help='judges: video frames shown (1 = the last, the default; N = evenly spaced)')
     p.add_argument('--concurrency', type=int_arg(1), help='judges: requests in flight (default: 4)')
-    p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.add_argument('--launch', action=argparse.BooleanOptionalAction, default=None,
                    help='human: open JupyterLab (default: when run from a terminal)')
     p.set_defaults(func=cmd_score)
     p = sub.add_parser('run', help='run the experiment a YAML config describes')
     p.add_argument('config', help='e.g. configs/demo.yaml')
-    p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
+    _add_data_dir(p)
     _add_run_flags(p)
     p.set_defaults(func=cmd_run)
-    added = {name: importlib.import_module(name).add_commands(sub) for name in COMMAND_MODULES}
-    from vmevalkit.sync.hub_datasets import add_dataset_commands  # joins the `hf` group: sync.hub needs not know it
-    add_dataset_commands(added['vmevalkit.sync.hub'])
+    added = {ref: load_ref(ref, 'command')(sub) for ref in COMMAND_ADDERS}
+    # the dataset commands join the `hf` group: sync.hub needs not know them
+    load_ref('vmevalkit.sync.hub_datasets:add_dataset_commands', 'command')(added['vmevalkit.sync.hub:add_hub_commands'])
+    _add_common_flags(sub)
     return parser
 
-# Chapters that bring their own subcommands: each module has `add_commands(subparsers)` and imports nothing heavy at
-# module level, so building the parser stays fast.
-COMMAND_MODULES = ['vmevalkit.sync.s3', 'vmevalkit.sync.hub', 'vmevalkit.dashboard', 'vmevalkit.analysis.report']
+# Chapters that bring their own subcommands, each with a function that adds them to the subparsers; their modules import
+# nothing heavy at module level, so building the parser stays fast.
+COMMAND_ADDERS = ['vmevalkit.sync.s3:add_s3_commands', 'vmevalkit.sync.hub:add_hub_commands',
+                  'vmevalkit.dashboard:add_dashboard_command', 'vmevalkit.analysis.report:add_analyze_command']
+
+def _add_data_dir(p):
+    p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
+
+def _add_common_flags(sub):
+    "Give every command `--quiet` (where it has none of its own) and `-v/--verbose`, in the nested groups too."
+    for p in sub.choices.values():
+        nested = [a for a in p._actions if isinstance(a, argparse._SubParsersAction)]
+        if nested: _add_common_flags(nested[0]); continue
+        if '--quiet' not in p._option_string_actions:
+            p.add_argument('--quiet', action='store_true', help='log errors only, no warnings')
+        p.add_argument('-v', '--verbose', action='count', default=0, help='log what happens (-vv: in detail)')
+
+def _log_level(args)->int:
+    "The logging level that `--quiet` and `-v/--verbose` ask for."
+    if getattr(args, 'quiet', False): return logging.ERROR
+    return [logging.WARNING, logging.INFO][getattr(args, 'verbose', 0)] if getattr(args, 'verbose', 0) < 2 else logging.DEBUG
 
 def _add_run_flags(p):
     p.add_argument('--concurrency', type=int_arg(1), default=4, help='jobs in flight per API provider')
     p.add_argument('--shard', help="I/N: run this machine's share of the jobs (0 ≤ I < N)")
-    p.add_argument('--quiet', action='store_true', help='no progress bar')
     p.add_argument('--yes', action='store_true',
                    help='accept an estimated cost above $VMEVAL_CONFIRM_ABOVE_USD (default 5) without asking')
 
@@ -247,6 +272,7 @@ def main(argv:list|None=None)->int:
     load_env()
     logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(name)s: %(message)s')
     args = build_parser().parse_args(argv)
+    logging.getLogger().setLevel(_log_level(args))
     if argv is None: _stop_on_sigterm()
     try: return args.func(args)
     except VMEvalError as e:

@@ -118,7 +118,7 @@ def load_ref(ref:str, # "package.module:attribute", e.g. "vmevalkit.scoring.maze
 # %% ../nbs/00_core.ipynb #6cf9077b
 PLUGIN_GROUPS = dict(domains='vmevalkit.domains', models='vmevalkit.models', checkers='vmevalkit.checkers',
                      scorers='vmevalkit.scorers')
-_log = logging.getLogger(__name__)
+_log = logging.getLogger('vmevalkit.core')
 
 def plugins(group:str)->dict: # name → "package.module:attribute"
     "The entry points that the installed packages declare in `group` (a value of `PLUGIN_GROUPS`)."

@@ -18,11 +18,11 @@ from .core import (FINAL_FRAME, FIRST_FRAME, METADATA_NAME, VIDEO_NAME, DataErro
 from .analysis import empty_scores, load_scores, score_files, success_rates
 
 # %% auto #0
-__all__ = ['FILTERS', 'OUTCOMES', 'MEDIA', 'CSS', 'BASE_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML', 'RUNS_HTML', 'TEMPLATES',
-           'ROUTES', 'read_run', 'ResultFolder', 'score_index', 'Results', 'paginate', 'page_args', 'media_path',
-           'media_urls', 'Leaderboard', 'rate_text', 'leaderboard', 'link', 'api_results', 'api_leaderboard',
-           'leaderboard_page', 'runs_page', 'media', 'create_app', 'check_port', 'DashboardServer', 'cmd_dashboard',
-           'add_commands']
+__all__ = ['FILTERS', 'OUTCOMES', 'MEDIA', 'BASE_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML', 'RUNS_HTML', 'TEMPLATES', 'ROUTES',
+           'read_run', 'ResultFolder', 'score_index', 'Results', 'paginate', 'page_args', 'media_path', 'media_urls',
+           'Leaderboard', 'rate_text', 'make_leaderboard', 'link', 'api_results', 'api_leaderboard', 'leaderboard_page',
+           'runs_page', 'media', 'create_app', 'check_port', 'DashboardServer', 'cmd_dashboard',
+           'add_dashboard_command']
 
 # %% ../nbs/65_dashboard.ipynb #0008
 def read_run(run_dir:Path, # outputs/{experiment}/{model}/{domain}_task/{task_id}/{run_id}
@@ -237,7 +237,7 @@ def _cells(rates, by:list)->dict:
                                           ci_low=float(r['ci_low']), ci_high=float(r['ci_high']),
                                           mean_score=float(r['mean_score'])) for r in rates.to_dict('records')}
 
-def leaderboard(scores, # a `load_scores` table
+def make_leaderboard(scores, # a `load_scores` table
                 experiment:str, scorer:str)->Leaderboard:
     "The success rates of `scorer` in `experiment`, models × domains, best model first."
     df = scores[(scores.experiment == experiment) & (scores.scorer == scorer)]
@@ -269,11 +269,11 @@ def leaderboards(self:Results, experiment:str)->list:
     "One `Leaderboard` per scorer of `experiment` (worked out once per `Results`)."
     if experiment not in self._boards:
         scorers = sorted(set(self.scores.scorer[self.scores.experiment == experiment]))
-        self._boards[experiment] = [leaderboard(self.scores, experiment, s) for s in scorers]
+        self._boards[experiment] = [make_leaderboard(self.scores, experiment, s) for s in scorers]
     return self._boards[experiment]
 
 # %% ../nbs/65_dashboard.ipynb #0045
-CSS = """
+_CSS = """
 :root { --fg: #1f2328; --muted: #656d76; --line: #d0d7de; --bg: #f6f8fa; --accent: #0969da; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: var(--fg); }
@@ -446,7 +446,7 @@ def _render(template:str, **context):
     import flask
     res = _results()
     context.setdefault('experiment', res.default_experiment())
-    return flask.render_template(template, css=CSS, data_dir=str(res.layout.root), experiments=res.experiments(),
+    return flask.render_template(template, css=_CSS, data_dir=str(res.layout.root), experiments=res.experiments(),
                                  score_error=res.score_error, **context)
 
 def _filters(args)->dict:
@@ -580,7 +580,7 @@ def cmd_dashboard(args)->int:
     except KeyboardInterrupt: pass
     return 0
 
-def add_commands(subparsers):
+def add_dashboard_command(subparsers):
     "Add `vmevalkit dashboard`."
     p = subparsers.add_parser('dashboard', help='browse results in a web browser: leaderboard, videos, scores, API')
     p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')

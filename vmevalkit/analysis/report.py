@@ -20,10 +20,10 @@ from .figures import (palette, plot_agreement, plot_agreement_convergence, plot_
 from ..scoring import run_dirs
 
 # %% auto #0
-__all__ = ['COVERAGE_COLUMNS', 'SKIP_WARN', 'SKIP_COLUMNS', 'SPEND_COLUMNS', 'CSS', 'choose_scorer', 'run_table', 'coverage',
+__all__ = ['COVERAGE_COLUMNS', 'SKIP_WARN', 'SKIP_COLUMNS', 'SPEND_COLUMNS', 'choose_scorer', 'run_table', 'coverage',
            'coverage_notes', 'skip_table', 'skip_notes', 'headline', 'text_table', 'spend', 'spend_table', 'spend_note',
            'dropped_notes', 'to_markdown', 'to_html', 'figure_specs', 'draw_figures', 'draw_agreement', 'Report',
-           'report_blocks', 'analyze', 'cmd_analyze', 'add_commands']
+           'report_blocks', 'analyze', 'cmd_analyze', 'add_analyze_command']
 
 # %% ../../nbs/63_report.ipynb #0007
 def choose_scorer(scores, # a score table from `load_scores`
@@ -206,7 +206,7 @@ def to_markdown(blocks:list)->str:
     return '\n\n'.join(out) + '\n'
 
 # %% ../../nbs/63_report.ipynb #0023
-CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}"
+_CSS = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.45}"
        "table{border-collapse:collapse;margin:1rem 0}td,th{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:right}"
        "td:first-child,th:first-child{text-align:left}figure{margin:1.5rem 0}img{max-width:100%}"
        "figcaption{color:#555;font-size:.9rem}code{background:#f3f3f3;padding:0 .2rem}")
@@ -231,7 +231,7 @@ def to_html(blocks:list, folder:str|Path, # figure paths are relative to `folder
             parts.append(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(rest[1])}">'
                          f"<figcaption>{_html_text(rest[1])}</figcaption></figure>")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{CSS}</style></head><body>\n" + '\n'.join(parts) + '\n</body></html>\n')
+            f"<style>{_CSS}</style></head><body>\n" + '\n'.join(parts) + '\n</body></html>\n')
 
 # %% ../../nbs/63_report.ipynb #0026
 def figure_specs(scorer:str)->list:
@@ -389,7 +389,7 @@ def cmd_analyze(args)->int:
 
 def _say(line:str): print(line, flush=True)
 
-def add_commands(subparsers):
+def add_analyze_command(subparsers):
     "Add `analyze` to the `vmevalkit` command."
     p = subparsers.add_parser('analyze', help="an experiment's figures, tables, statistics and report")
     p.add_argument('--experiment', type=name_arg('experiment'), required=True, help='the experiment to analyse')

@@ -25,7 +25,7 @@ __all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 
            'PERTURBATIONS', 'SAME_LINE', 'CHECKERS', 'HELD', 'BLOCK', 'CHANGED', 'MIN_REGISTRATION', 'SPREAD', 'STEP',
            'TRIES', 'CATCH_UP', 'CROPPED', 'INSET', 'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES', 'LEGIBLE',
            'MIN_FRAMES', 'SCORERS', 'ScoreRecord', 'scorer_folder', 'score_path', 'write_score', 'Registration',
-           'to_canvas', 'register', 'refine', 'grown', 'perturb', 'seen_box', 'cut_off', 'Checker', 'get_checker',
+           'to_canvas', 'register_frame', 'refine', 'grown', 'perturb', 'seen_box', 'cut_off', 'Checker', 'get_checker',
            'register_checker', 'others_median', 'hold_gaps', 'read_states', 'Follower', 'Verdict', 'judge',
            'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs', 'is_current', 'claim_and_score',
            'score_experiment', 'Scorer', 'get_scorer', 'register_scorer']
@@ -146,7 +146,7 @@ def _resized(frame:np.ndarray, size:tuple)->np.ndarray:
 # %% ../../nbs/40_scoring.ipynb #0017
 FOUND = 0.4  # ECC correlation below which nothing in the frame looks like the question
 
-def register(frame:np.ndarray, # a video frame (RGB, any size)
+def register_frame(frame:np.ndarray, # a video frame (RGB, any size)
              reference:np.ndarray, # the question's first frame
              scale:int=4, bgr:bool=False)->Registration: # `frame` in OpenCV's channel order
     "Where the question's canvas is in `frame` and how its colours map back (quality 0 when it is not there)."
@@ -318,7 +318,7 @@ def apply(self:Registration, frame:np.ndarray,
     size = (CANVAS[0]//work, CANVAS[1]//work)
     x0, y0, x1, y1 = _clip_box(box) if scale == 1 else (0, 0, *size)
     h, w = frame.shape[:2]
-    # a frame of another size than the registered one (`register(to_canvas(first), …)`) is the same picture resized
+    # a frame of another size than the registered one (`register_frame(to_canvas(first), …)`) is the same picture resized
     homography = _pixels(w/self.size[0], h/self.size[1]) @ self.homography
     if (w, h) != CANVAS or self.moves: part = _warped(frame, homography @ _pixels(work) @ _shifted(x0, y0), (x1 - x0, y1 - y0))
     else: part = to_canvas(frame, work)[y0:y1, x0:x1]
@@ -549,7 +549,7 @@ def follow(self:Follower, frame:np.ndarray, i:int,
 def _found(self:Follower, frame:np.ndarray, i:int, signature:np.ndarray)->Registration|None:
     "The registration of `frame` searched afresh (None after `TRIES` failures: not the puzzle)."
     if self.tries >= TRIES: return None
-    found, self.tries = register(frame, self.reference, bgr=self.bgr), self.tries + 1
+    found, self.tries = register_frame(frame, self.reference, bgr=self.bgr), self.tries + 1
     if self.best is None or found.quality > self.best.quality: self.best = found
     if found.quality < MIN_REGISTRATION: return None
     self.factor = _video_scale(found.homography)*REFIT  # one fixed small size keeps the small pictures' pixel grid still
@@ -646,7 +646,7 @@ def _moved(self:Follower, fine, to_video, seen, frame, i)->tuple:
 @patch
 def _jumped(self:Follower, frame:np.ndarray, i:int)->tuple:
     "(warp, sure) of a frame that no longer registers from the last warp: a camera's jump, the puzzle changed past ECC's reach, or a cut."
-    found = register(frame, self.reference, bgr=self.bgr) if len(self.lost) < TRIES else _nowhere(self.track.size)
+    found = register_frame(frame, self.reference, bgr=self.bgr) if len(self.lost) < TRIES else _nowhere(self.track.size)
     reach = STEP*min(i - self.since, CATCH_UP)
     near = found.quality >= MIN_REGISTRATION and _distance(self.track.homography, found.homography) <= reach
     if near: return found, True

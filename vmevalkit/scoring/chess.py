@@ -18,19 +18,18 @@ from ..tasks.chess import BOARD_BOX, COLORS, SQUARE_PX, piece_image, square_box
 from ..models.reference import CrossfadeModel, CutToFinalModel, OracleModel, StillModel
 
 # %% auto #0
-__all__ = ['SCALE', 'MARGIN', 'CELL', 'INSET', 'BLUR', 'SYMBOLS', 'LIGHT', 'MAX_DIFF', 'MIN_GAP', 'FLIGHT_RMS', 'MAX_UNSURE',
-           'square_picture', 'templates', 'board_seen', 'board_edges', 'normalised_board', 'square_diffs',
-           'read_squares', 'screen_square', 'sprites', 'screen_cell', 'flight_score', 'placement', 'ChessChecker',
-           'wrong_move_state', 'labelled_videos']
+__all__ = ['square_picture', 'templates', 'board_seen', 'board_edges', 'normalised_board', 'square_diffs', 'read_squares',
+           'screen_square', 'sprites', 'screen_cell', 'flight_score', 'placement', 'ChessChecker', 'wrong_move_state',
+           'labelled_videos']
 
 # %% ../../nbs/41_chess_check.ipynb #0007
-SCALE = 3                        # the board is read at 1/SCALE size
-MARGIN = 24                      # pixels of margin around the board that the checker reads
-CELL = SQUARE_PX // SCALE        # a square at that size: 27 px
-INSET = 2                        # small pixels left out around each square
-BLUR = 1.0                       # small pixels (σ): forgives what misplacement is left after `board_edges`
-SYMBOLS = ('', 'P', 'N', 'B', 'R', 'Q', 'K', 'p', 'n', 'b', 'r', 'q', 'k')  # '' = empty
-LIGHT = np.add.outer(np.arange(8), np.arange(8)) % 2 == 0  # light squares, by (row, column) on screen
+_SCALE = 3                        # the board is read at 1/_SCALE size
+_MARGIN = 24                      # pixels of margin around the board that the checker reads
+_CELL = SQUARE_PX // _SCALE        # a square at that size: 27 px
+_INSET = 2                        # small pixels left out around each square
+_BLUR = 1.0                       # small pixels (σ): forgives what misplacement is left after `board_edges`
+_SYMBOLS = ('', 'P', 'N', 'B', 'R', 'Q', 'K', 'p', 'n', 'b', 'r', 'q', 'k')  # '' = empty
+_LIGHT = np.add.outer(np.arange(8), np.arange(8)) % 2 == 0  # light squares, by (row, column) on screen
 
 def _grey(rgb:np.ndarray)->np.ndarray:
     import cv2
@@ -38,11 +37,11 @@ def _grey(rgb:np.ndarray)->np.ndarray:
 
 def _small(a:np.ndarray)->np.ndarray:
     import cv2
-    return cv2.resize(a, (a.shape[1]//SCALE, a.shape[0]//SCALE), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return cv2.resize(a, (a.shape[1]//_SCALE, a.shape[0]//_SCALE), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 def _blur(a:np.ndarray)->np.ndarray:
     import cv2
-    return cv2.GaussianBlur(a, (0, 0), BLUR)
+    return cv2.GaussianBlur(a, (0, 0), _BLUR)
 
 # %% ../../nbs/41_chess_check.ipynb #0009
 def square_picture(symbol:str, # a piece symbol ('K', 'q', …) or '' for an empty square
@@ -53,10 +52,10 @@ def square_picture(symbol:str, # a piece symbol ('K', 'q', …) or '' for an emp
     return np.asarray(img)
 
 @lru_cache(maxsize=1)
-def templates()->np.ndarray: # (2, 13, P): light/dark × SYMBOLS × pixels
+def templates()->np.ndarray: # (2, 13, P): light/dark × _SYMBOLS × pixels
     "The small grey patch of every square content, on a light and on a dark square."
-    patch = lambda s, light: _blur(_small(_grey(square_picture(s, light))))[INSET:-INSET, INSET:-INSET].ravel()
-    return np.stack([np.stack([patch(s, light) for s in SYMBOLS]) for light in (True, False)])
+    patch = lambda s, light: _blur(_small(_grey(square_picture(s, light))))[_INSET:-_INSET, _INSET:-_INSET].ravel()
+    return np.stack([np.stack([patch(s, light) for s in _SYMBOLS]) for light in (True, False)])
 
 # %% ../../nbs/41_chess_check.ipynb #0012
 def _crossing(profile:np.ndarray, start:float)->float|None:
@@ -70,7 +69,7 @@ def _crossing(profile:np.ndarray, start:float)->float|None:
 
 def board_seen(grey:np.ndarray)->list:
     "The part [x0, y0, x1, y1] of the board and its margin that the picture shows (`seen_box`)."
-    return seen_box(grey, grown(BOARD_BOX, MARGIN))
+    return seen_box(grey, grown(BOARD_BOX, _MARGIN))
 
 def _cut(seen:list)->list:
     "Which of the board's [left, right, top, bottom] edges lie outside the picture."
@@ -110,13 +109,13 @@ def _small_board(grey:np.ndarray, edges:list)->np.ndarray: # 216×216
     "The squares cut out along `edges` at the small scale (shrunk first, then resampled: 9× fewer pixels to move)."
     import cv2
     x0, y0, x1, y1 = BOARD_BOX
-    pad = 2*SCALE  # room for the edges to lie off their drawn place
+    pad = 2*_SCALE  # room for the edges to lie off their drawn place
     small = _small(grey[y0 - pad:y1 + pad, x0 - pad:x1 + pad])
     (left, right, top, bottom), n = edges, 8*SQUARE_PX
     sx, sy = (right - left)/n, (bottom - top)/n
     # small pixel centres (u + .5) onto the frame's continuous coordinates, then into the shrunk region's pixels
-    warp = np.float32([[sx, 0, (left - x0 + pad)/SCALE + (sx - 1)/2], [0, sy, (top - y0 + pad)/SCALE + (sy - 1)/2]])
-    return cv2.warpAffine(small, warp, (8*CELL, 8*CELL), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    warp = np.float32([[sx, 0, (left - x0 + pad)/_SCALE + (sx - 1)/2], [0, sy, (top - y0 + pad)/_SCALE + (sy - 1)/2]])
+    return cv2.warpAffine(small, warp, (8*_CELL, 8*_CELL), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
 
 def _margin_level(grey:np.ndarray, edges:list, seen:list)->list:
     "The median grey of a strip of the margin around the board that the picture shows ([] when none is)."
@@ -129,32 +128,32 @@ def _margin_level(grey:np.ndarray, edges:list, seen:list)->list:
 
 def _unseen_lines(edges:list, seen:list)->tuple:
     "(rows, columns) of the small board that lie outside the picture (`seen`, in frame pixels)."
-    centres = (np.arange(8*CELL) + .5)/(8*CELL)
+    centres = (np.arange(8*_CELL) + .5)/(8*_CELL)
     ys, xs = edges[2] + centres*(edges[3] - edges[2]), edges[0] + centres*(edges[1] - edges[0])
-    return (ys < seen[1] + SCALE) | (ys > seen[3] - SCALE), (xs < seen[0] + SCALE) | (xs > seen[2] - SCALE)
+    return (ys < seen[1] + _SCALE) | (ys > seen[3] - _SCALE), (xs < seen[0] + _SCALE) | (xs > seen[2] - _SCALE)
 
 def normalised_board(grey:np.ndarray, edges:list)->np.ndarray: # 216×216 float32
     "The squares at the small scale, grey levels mapped back onto the drawn ones, slightly blurred; NaN where the picture does not reach."
     board, seen = _small_board(grey, edges), board_seen(grey)
     rows, cols = _unseen_lines(edges, seen)
     board[rows], board[:, cols] = np.nan, np.nan
-    cells = board.reshape(8, CELL, 8, CELL).transpose(0, 2, 1, 3)
+    cells = board.reshape(8, _CELL, 8, _CELL).transpose(0, 2, 1, 3)
     corners = np.concatenate([cells[:, :, 1, 1:3], cells[:, :, -2, -3:-1], cells[:, :, 1:3, -2], cells[:, :, -3:-1, 1]],
                              -1)
-    seen_levels = _margin_level(grey, edges, seen) + [np.nanmedian(corners[LIGHT]), np.nanmedian(corners[~LIGHT])]
+    seen_levels = _margin_level(grey, edges, seen) + [np.nanmedian(corners[_LIGHT]), np.nanmedian(corners[~_LIGHT])]
     drawn = [_grey_of(COLORS[k]) for k in ('margin', 'light', 'dark')][-len(seen_levels):]
     gain, offset = np.polyfit(seen_levels, drawn, 1)
     return _blur((board*gain + offset).astype(np.float32))
 
 # %% ../../nbs/41_chess_check.ipynb #0018
-MAX_DIFF, MIN_GAP = 12., 5.  # grey levels: the nearest picture must be this near, and this much nearer than the next
+_MAX_DIFF, _MIN_GAP = 12., 5.  # grey levels: the nearest picture must be this near, and this much nearer than the next
 
 @lru_cache(maxsize=1)
-def _pictures()->np.ndarray: return np.where(LIGHT[:, :, None, None], templates()[0], templates()[1])  # 8×8×13×P
+def _pictures()->np.ndarray: return np.where(_LIGHT[:, :, None, None], templates()[0], templates()[1])  # 8×8×13×P
 
 def square_diffs(board:np.ndarray)->np.ndarray: # 8×8×13
     "Mean grey difference of every square of a normalised small board from each of its 13 possible pictures."
-    cells = board.reshape(8, CELL, 8, CELL).transpose(0, 2, 1, 3)[:, :, INSET:-INSET, INSET:-INSET].reshape(8, 8, -1)
+    cells = board.reshape(8, _CELL, 8, _CELL).transpose(0, 2, 1, 3)[:, :, _INSET:-_INSET, _INSET:-_INSET].reshape(8, 8, -1)
     seen = ~np.isnan(cells)
     # over the pixels the picture shows: a square it does not show at all comes out NaN, which reads as unsure
     with np.errstate(invalid='ignore'):
@@ -164,15 +163,15 @@ def read_squares(board:np.ndarray)->np.ndarray: # 8×8 symbols, '' empty, '?' un
     "The content of every square of a normalised small board."
     diff = square_diffs(board)
     order = np.sort(diff, -1)
-    sure = (order[..., 0] <= MAX_DIFF) & (order[..., 1] - order[..., 0] >= MIN_GAP)
-    return np.where(sure, np.array(SYMBOLS, dtype=object)[diff.argmin(-1)], '?')
+    sure = (order[..., 0] <= _MAX_DIFF) & (order[..., 1] - order[..., 0] >= _MIN_GAP)
+    return np.where(sure, np.array(_SYMBOLS, dtype=object)[diff.argmin(-1)], '?')
 
 def screen_square(row:int, col:int, orientation:str)->int:
     "The python-chess square shown at (`row`, `col`) of the board seen from `orientation`'s side."
     return chess.square(col, 7 - row) if orientation == 'white' else chess.square(7 - col, row)
 
 # %% ../../nbs/41_chess_check.ipynb #0021
-FLIGHT_RMS = 20.  # grey levels: a whole piece seen this clearly between its squares is in flight
+_FLIGHT_RMS = 20.  # grey levels: a whole piece seen this clearly between its squares is in flight
 
 @lru_cache(maxsize=12)
 def sprites(symbol:str)->tuple: # (on light, on dark, mask), small and blurred
@@ -194,18 +193,18 @@ def flight_score(board:np.ndarray, # a normalised small board
     "How well (RMS grey levels) the piece `symbol` is seen strictly between the squares of `move`."
     import cv2
     (r0, c0), (r1, c1) = screen_cell(move.from_square, orientation), screen_cell(move.to_square, orientation)
-    top, left, bottom, right = min(r0, r1)*CELL, min(c0, c1)*CELL, (max(r0, r1) + 1)*CELL, (max(c0, c1) + 1)*CELL
+    top, left, bottom, right = min(r0, r1)*_CELL, min(c0, c1)*_CELL, (max(r0, r1) + 1)*_CELL, (max(c0, c1) + 1)*_CELL
     region = np.ascontiguousarray(board[top:bottom, left:right])
     on_light, on_dark, mask = sprites(symbol)
     sq = np.minimum(*[cv2.matchTemplate(region, s, cv2.TM_SQDIFF, mask=mask) for s in (on_light, on_dark)])
     rms = np.sqrt(np.maximum(sq, 0)/mask.sum())
     ys, xs = np.mgrid[top:top + rms.shape[0], left:left + rms.shape[1]]
     for r, c in [(r0, c0), (r1, c1), *(screen_cell(s, orientation) for s in avoid)]:
-        rms[(np.abs(ys - r*CELL) <= 4) & (np.abs(xs - c*CELL) <= 4)] = np.inf
+        rms[(np.abs(ys - r*_CELL) <= 4) & (np.abs(xs - c*_CELL) <= 4)] = np.inf
     return float(rms.min())
 
 # %% ../../nbs/41_chess_check.ipynb #0026
-MAX_UNSURE = 12
+_MAX_UNSURE = 12
 
 def placement(fen:str)->dict:
     "The piece map of `fen` as {square name: symbol}."
@@ -237,13 +236,13 @@ def read(self:ChessChecker, frame:np.ndarray, pair:TaskPair)->dict|None:
     if edges is None: return None
     board = normalised_board(grey, edges)
     squares = read_squares(board)
-    if (squares == '?').sum() > MAX_UNSURE: return None
+    if (squares == '?').sum() > _MAX_UNSURE: return None
     named = {chess.square_name(screen_square(r, c, orientation)): squares[r, c] for r in range(8) for c in range(8)}
     pieces = {n: s for n, s in sorted(named.items()) if s not in ('', '?')}
     if not {'K', 'k'} & set(pieces.values()): return None  # no king at all: a board too blurred to show its pieces
     start = placement(pair.metadata['fen_initial'])
     moving = [m.uci() for m, s, _ in _pair_mates(pair) if pieces.get(chess.square_name(m.from_square)) != s and
-              flight_score(board, m, s, orientation, _twins(start, s, m)) < FLIGHT_RMS]
+              flight_score(board, m, s, orientation, _twins(start, s, m)) < _FLIGHT_RMS]
     return dict(pieces=pieces, unsure=sorted(n for n, s in named.items() if s == '?'), moving=moving)
 
 def _twins(start:dict, symbol:str, move:chess.Move)->tuple:
@@ -254,8 +253,8 @@ def _twins(start:dict, symbol:str, move:chess.Move)->tuple:
 # %% ../../nbs/41_chess_check.ipynb #e8a0caed
 @patch
 def region(self:ChessChecker, pair:TaskPair)->list:
-    "The board and a `MARGIN`-pixel margin."
-    return grown(self.puzzle(pair), MARGIN)
+    "The board and a `_MARGIN`-pixel margin."
+    return grown(self.puzzle(pair), _MARGIN)
 
 @patch
 def puzzle(self:ChessChecker, pair:TaskPair)->list: return BOARD_BOX

@@ -15,16 +15,15 @@ from . import Checker, grown, hold_gaps, others_median, seen_box
 from ..tasks.maze import MazeTask, bfs, shortest_path
 
 # %% auto #0
-__all__ = ['AGENT_TOL', 'DISC', 'MAX_BROKEN', 'PACE_SLACK', 'STRAIGHT_SLACK', 'EDGE_SCALE', 'agent_share', 'locate_agent',
-           'broken_walls', 'MazeChecker', 'allowed_step', 'corridor_steps', 'is_jump', 'walk_frames', 'dead_end_walk',
-           'wall_jump_walk', 'edge_strength']
+__all__ = ['agent_share', 'locate_agent', 'broken_walls', 'MazeChecker', 'allowed_step', 'corridor_steps', 'is_jump',
+           'walk_frames', 'dead_end_walk', 'wall_jump_walk', 'edge_strength']
 
 # %% ../../nbs/42_maze_check.ipynb #0007
-AGENT_TOL = 50  # per channel: covers ±10 % brightness, noise σ≈6 and H.264 chroma blur around the agent green
+_AGENT_TOL = 50  # per channel: covers ±10 % brightness, noise σ≈6 and H.264 chroma blur around the agent green
 
 def agent_share(frame:np.ndarray, # a registered RGB canvas frame
                 g:dict, # the question's render geometry
-                tol:int=AGENT_TOL)->np.ndarray:
+                tol:int=_AGENT_TOL)->np.ndarray:
     "Share of agent-coloured pixels in each grid square (rows × cols of the grid)."
     import cv2
     x0, y0, x1, y1 = g['box']
@@ -35,10 +34,10 @@ def agent_share(frame:np.ndarray, # a registered RGB canvas frame
     return cv2.resize(mask, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)/255  # the box is h·s × w·s
 
 # %% ../../nbs/42_maze_check.ipynb #0011
-DISC = np.pi*0.38**2  # the agent's share of its square: the task draws `agent_radius` = 0.38 × square
+_DISC = np.pi*0.38**2  # the agent's share of its square: the task draws `agent_radius` = 0.38 × square
 
 def locate_agent(share:np.ndarray, # from `agent_share`
-                 disc:float=DISC)->list|None: # the share of its square one agent covers
+                 disc:float=_DISC)->list|None: # the share of its square one agent covers
     "The grid square `[r, c]` of the single agent blob, or None when there is none or more than one."
     import cv2
     n, labels = cv2.connectedComponents((share >= 0.03).astype(np.uint8), connectivity=8)
@@ -64,7 +63,7 @@ def broken_walls(frame:np.ndarray, walls:list, g:dict,
     return sq[light].tolist()
 
 # %% ../../nbs/42_maze_check.ipynb #0020
-MAX_BROKEN = 0.1  # share of wall squares that may read as open before the frame is not this maze any more
+_MAX_BROKEN = 0.1  # share of wall squares that may read as open before the frame is not this maze any more
 
 class MazeChecker(Checker):
     "Reads the agent's grid square and the walls; judges the walk against the maze's corridors."
@@ -76,7 +75,7 @@ class MazeChecker(Checker):
         seen = seen_box(np.asarray(frame), self.region(pair))  # a camera that closed in cuts the maze's edge
         agent = locate_agent(agent_share(frame, g), np.pi*(g['agent_radius']/g['square'])**2)
         broken = broken_walls(frame, walls, g, seen)
-        if agent is None or len(broken) > MAX_BROKEN*sum(row.count('#') for row in walls): return None
+        if agent is None or len(broken) > _MAX_BROKEN*sum(row.count('#') for row in walls): return None
         x, y = g['origin'][0] + (agent[1] + .5)*g['square'], g['origin'][1] + (agent[0] + .5)*g['square']
         if not (seen[0] <= x < seen[2] and seen[1] <= y < seen[3]): return None  # where the picture only repeats its edge
         return {'agent': agent, 'broken_walls': broken}
@@ -124,13 +123,13 @@ def corridor_steps(walls:list, a, b)->int|None:
     return _distances(tuple(walls), tuple(a)).get(tuple(b))
 
 # %% ../../nbs/42_maze_check.ipynb #6f0c396c
-PACE_SLACK, STRAIGHT_SLACK = 1.5, 3  # a detour may be 1.5× the walk's pace; a straight run 3× as much again
+_PACE_SLACK, _STRAIGHT_SLACK = 1.5, 3  # a detour may be 1.5× the walk's pace; a straight run 3× as much again
 
 def is_jump(steps:int|None, # grid steps along the corridors (None: unreachable)
             straight:int, # Manhattan distance of the two squares
             limit:float)->bool: # most grid steps the walk's pace allows in this frame gap
     "Whether a move between two frames went through a wall or cut ahead, rather than running along a corridor."
-    return steps is None or (steps > straight and steps > limit) or steps > STRAIGHT_SLACK*limit
+    return steps is None or (steps > straight and steps > limit) or steps > _STRAIGHT_SLACK*limit
 
 # %% ../../nbs/42_maze_check.ipynb #0032
 def _capped(problems:list, what:str, most:int=3)->list:
@@ -147,7 +146,7 @@ def _moves(seen:list, walls:list, floor:int)->list:
     for j, a, b, gap, d in moves:
         pace = next(paces) if d is not None else None
         # with no pace to go by (a cut, a dissolve), frames where the agent was not seen do not earn it more steps
-        limit = floor if pace is None else max(floor, PACE_SLACK*pace*gap)
+        limit = floor if pace is None else max(floor, _PACE_SLACK*pace*gap)
         if is_jump(d, abs(a[0] - b[0]) + abs(a[1] - b[1]), limit):
             jumps.append(f"the agent jumped from {a} to {b} ({d} grid steps along the corridors) at frame {j}")
     return _capped(off, 'frames on walls') + _capped(jumps, 'jumps')
@@ -201,13 +200,13 @@ def wall_jump_walk(meta:dict)->list:
     return shortest_path(walls, start, a) + shortest_path(walls, b, goal)
 
 # %% ../../nbs/42_maze_check.ipynb #046afaaa
-EDGE_SCALE = 3  # px: edges are measured on the grid smoothed this much, so only blur beyond a few pixels counts
+_EDGE_SCALE = 3  # px: edges are measured on the grid smoothed this much, so only blur beyond a few pixels counts
 
 def edge_strength(frame:np.ndarray, box:list)->float:
-    "The strongest edges (99th percentile of the gradient) inside `box` of `frame`, smoothed by `EDGE_SCALE`."
+    "The strongest edges (99th percentile of the gradient) inside `box` of `frame`, smoothed by `_EDGE_SCALE`."
     import cv2
     x0, y0, x1, y1 = box
-    grey = cv2.GaussianBlur(np.asarray(frame, np.float32)[y0:y1, x0:x1].mean(-1), (0, 0), EDGE_SCALE)
+    grey = cv2.GaussianBlur(np.asarray(frame, np.float32)[y0:y1, x0:x1].mean(-1), (0, 0), _EDGE_SCALE)
     return float(np.percentile(np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)), 99))
 
 @patch

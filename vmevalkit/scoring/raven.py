@@ -17,21 +17,19 @@ from . import Checker, cut_off, grown, others_median, seen_box
 from ..tasks.raven import PALETTE, QUESTION_MARK, RADII, SLOTS, VALUES, draw_matrix, draw_shape, panel_shapes
 
 # %% auto #0
-__all__ = ['QUESTION_INK', 'IDENTITY', 'INK_BASIS', 'GREYS', 'OPAQUE', 'OFFSETS', 'MARGIN', 'MIN_FIT', 'MAX_OFF_SLOT',
-           'QUESTION_PIXELS', 'PACE_SLACK', 'EDGE_SCALE', 'unmix', 'calibration', 'calibration_points', 'consistent',
-           'context_boxes', 'ink_masses', 'ink_ratios', 'off_panels', 'changed_panels', 'shape_templates',
-           'best_template', 'line_darkness', 'read_shape', 'answer_ink', 'sharpen', 'find_shapes', 'panel_content',
-           'RavenChecker']
+__all__ = ['unmix', 'calibration', 'calibration_points', 'consistent', 'context_boxes', 'ink_masses', 'ink_ratios', 'off_panels',
+           'changed_panels', 'shape_templates', 'best_template', 'line_darkness', 'read_shape', 'answer_ink', 'sharpen',
+           'find_shapes', 'panel_content', 'RavenChecker']
 
 # %% ../../nbs/43_raven_check.ipynb #0007
-QUESTION_INK = np.array([255 - c for c in QUESTION_MARK], np.float32)
-IDENTITY = np.arange(256, dtype=np.float32)
-INK_BASIS = np.linalg.pinv(np.stack([np.ones(3, np.float32), QUESTION_INK/255]).T).T.astype(np.float32)
+_QUESTION_INK = np.array([255 - c for c in QUESTION_MARK], np.float32)
+_IDENTITY = np.arange(256, dtype=np.float32)
+_INK_BASIS = np.linalg.pinv(np.stack([np.ones(3, np.float32), _QUESTION_INK/255]).T).T.astype(np.float32)
 
 def unmix(crop:np.ndarray, # RGB pixels
-          lut:np.ndarray=IDENTITY)->tuple: # the frame's grey calibration (`calibration`)
+          lut:np.ndarray=_IDENTITY)->tuple: # the frame's grey calibration (`calibration`)
     "Per-pixel (grey ink, question-mark ink), 0 for white and 255 for full ink."
-    ink = (255 - lut[crop]) @ INK_BASIS
+    ink = (255 - lut[crop]) @ _INK_BASIS
     return ink[..., 0], ink[..., 1]
 
 # %% ../../nbs/43_raven_check.ipynb #0010
@@ -49,8 +47,8 @@ def calibration(frame:np.ndarray, # a registered RGB frame
     if len(fills) > 1 and fills[1] > fills[0]:  # blur lightens the thin lines, not the fills: black lies on the fills' line
         black = min(black, max(0., fills[0] - drawn[1]*(fills[1] - fills[0])/(drawn[2] - drawn[1])))
     levels = [black] + fills + [white]
-    if white - black < 60: return IDENTITY
-    return np.interp(IDENTITY, np.maximum.accumulate(levels), drawn).astype(np.float32)
+    if white - black < 60: return _IDENTITY
+    return np.interp(_IDENTITY, np.maximum.accumulate(levels), drawn).astype(np.float32)
 
 @cache
 def calibration_points(panels:str, boxes:str)->tuple:
@@ -83,7 +81,7 @@ def context_boxes(pair:TaskPair)->list:
     return [((r, c), pair.render['panels'][r][c]) for r, c in cells]
 
 # %% ../../nbs/43_raven_check.ipynb #0013
-def ink_masses(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=IDENTITY)->list:
+def ink_masses(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=_IDENTITY)->list:
     "Ink mass (thousands of grey levels × pixels) inside each panel, 3×3, read on a 4× smaller copy."
     import cv2
     x0, y0, x1, y1 = pair.render['grid_box']
@@ -99,7 +97,7 @@ def _expected_masses(panels:str, render:str)->list:
     pair = TaskPair('raven_x', 'raven', '', metadata=dict(panels=json.loads(panels)), render=json.loads(render))
     return ink_masses(np.asarray(draw_matrix(pair.metadata)), pair)
 
-def ink_ratios(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=IDENTITY)->list:
+def ink_ratios(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=_IDENTITY)->list:
     "Each context panel's ink mass over its drawn one, in `context_boxes` order."
     seen = ink_masses(frame, pair, lut)
     drawn = _expected_masses(json.dumps(pair.metadata['panels']), json.dumps(pair.render))
@@ -113,7 +111,7 @@ def off_panels(ratios:list, pair:TaskPair, tolerance:float=0.1)->list:
     return [list(rc) for (rc, _), x in zip(context_boxes(pair), ratios)
             if x is not None and (abs(x/typical - 1) > tolerance or abs(x - 1) > 3*tolerance)]
 
-def changed_panels(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=IDENTITY,
+def changed_panels(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=_IDENTITY,
                    tolerance:float=0.1)->list: # relative change of ink mass that counts
     "`[r, c]` of the context panels whose ink mass, relative to the eight's typical ratio to the drawing, is off by `tolerance`."
     return off_panels(ink_ratios(frame, pair, lut), pair, tolerance)
@@ -147,12 +145,12 @@ def best_template(filled:np.ndarray, # boolean mask of one blob
     return best
 
 # %% ../../nbs/43_raven_check.ipynb #0020
-GREYS = np.array([255 - PALETTE[c][0] for c in VALUES['color']], np.float32)  # grey ink of each colour
-OPAQUE = 0.7  # a shape's outline this dark (relative to the grid's lines) is finished; a thin outline shown at half
+_GREYS = np.array([255 - PALETTE[c][0] for c in VALUES['color']], np.float32)  # grey ink of each colour
+_OPAQUE = 0.7  # a shape's outline this dark (relative to the grid's lines) is finished; a thin outline shown at half
               # size loses up to a quarter of its darkness to the pixel grid
-OFFSETS = sorted({o for layout in SLOTS.values() for o in layout})  # every slot of every count
+_OFFSETS = sorted({o for layout in SLOTS.values() for o in layout})  # every slot of every count
 
-def line_darkness(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=IDENTITY)->float:
+def line_darkness(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=_IDENTITY)->float:
     "How much darker than the white beside them the grid's black lines read: the reference for a drawn outline."
     x0, y0, _, y1 = pair.render['panels'][1][1]
     rows = lut[frame[y0 + 20:y1 - 20:10, x0 - 6:x0 + 7]].mean(-1)
@@ -169,17 +167,17 @@ def read_shape(grey:np.ndarray, # grey ink of the answer panel
     inner = cv2.erode(filled.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
     ink = float(np.percentile(grey[inner if inner.any() else filled], 25))  # the least ink: farthest from a blurred outline
     opacity = float(np.percentile(grey[filled], 99))/dark
-    color = VALUES['color'][int(np.abs(GREYS*(1 if opacity >= OPAQUE else opacity) - ink).argmin())]  # finished: full ink
+    color = VALUES['color'][int(np.abs(_GREYS*(1 if opacity >= _OPAQUE else opacity) - ink).argmin())]  # finished: full ink
     return dict(center=(cx, cy), shape=shape, size=size, color=color, opacity=round(opacity, 2),
                 fit=round(float(fit), 2))
 
 # %% ../../nbs/43_raven_check.ipynb #0022
-MARGIN = 7  # pixels of the panel's inside left out, clear of its border even when the frame is shifted 3 px
+_MARGIN = 7  # pixels of the panel's inside left out, clear of its border even when the frame is shifted 3 px
 
-def answer_ink(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=IDENTITY)->tuple:
+def answer_ink(frame:np.ndarray, pair:TaskPair, lut:np.ndarray=_IDENTITY)->tuple:
     "(grey ink, question-mark ink) inside the answer panel; question-mark ink only where it outweighs the grey."
     x0, y0, x1, y1 = pair.render['answer_box']
-    grey, question = unmix(frame[y0 + MARGIN:y1 - MARGIN, x0 + MARGIN:x1 - MARGIN], lut)
+    grey, question = unmix(frame[y0 + _MARGIN:y1 - _MARGIN, x0 + _MARGIN:x1 - _MARGIN], lut)
     # a tint that a grade leaves on a dark fill unmixes as a little question-mark ink under a lot of grey
     return grey, np.where(question > grey/2, question, 0).astype(np.float32)
 
@@ -206,22 +204,22 @@ def find_shapes(grey:np.ndarray, question:np.ndarray, # `answer_ink`
         filled = sharpen(grey, cv2.drawContours(np.zeros_like(mask), [contour], -1, 1, -1))
         s = read_shape(grey, filled, dark)
         dx, dy = s['center'][0] - centre[0], s['center'][1] - centre[1]
-        slot = min(OFFSETS, key=lambda o: (dx - o[0])**2 + (dy - o[1])**2)
+        slot = min(_OFFSETS, key=lambda o: (dx - o[0])**2 + (dy - o[1])**2)
         out.append(dict(s, slot=slot, off_slot=round(float(np.hypot(dx - slot[0], dy - slot[1])), 1)))
     return sorted(out, key=lambda s: s['slot'])
 
 # %% ../../nbs/43_raven_check.ipynb #0025
-MIN_FIT, MAX_OFF_SLOT = 0.75, 12  # template overlap, pixels from the slot
-QUESTION_PIXELS = 150  # pixels of clear question-mark ink that make the mark visible (the full mark has ~1,400)
+_MIN_FIT, _MAX_OFF_SLOT = 0.75, 12  # template overlap, pixels from the slot
+_QUESTION_PIXELS = 150  # pixels of clear question-mark ink that make the mark visible (the full mark has ~1,400)
 
 def panel_content(shapes:list, question:np.ndarray):
     "What the answer panel shows: 'question', 'empty', 'mixed', 'partial', 'unclear' or its attributes."
-    visible = int((question > 40).sum()) > QUESTION_PIXELS
+    visible = int((question > 40).sum()) > _QUESTION_PIXELS
     if visible: return 'mixed' if shapes else 'question'
     if not shapes: return 'empty'
-    if any(s['opacity'] < OPAQUE for s in shapes): return 'partial'
+    if any(s['opacity'] < _OPAQUE for s in shapes): return 'partial'
     if len({(s['shape'], s['size'], s['color']) for s in shapes}) > 1: return 'unclear'
-    if any(s['fit'] < MIN_FIT or s['off_slot'] > MAX_OFF_SLOT for s in shapes): return 'unclear'
+    if any(s['fit'] < _MIN_FIT or s['off_slot'] > _MAX_OFF_SLOT for s in shapes): return 'unclear'
     slots = sorted(s['slot'] for s in shapes)
     if slots == sorted(SLOTS.get(len(shapes), [])):
         return dict(shape=shapes[0]['shape'], size=shapes[0]['size'], color=shapes[0]['color'], count=len(shapes))
@@ -243,7 +241,7 @@ class RavenChecker(Checker):
         shapes, ink = find_shapes(grey, question, dark), ink_ratios(frame, pair, lut)
         ink = [None if any(cut_off(box, seen)) else x for (_, box), x in zip(context_boxes(pair), ink)]
         return dict(answer=panel_content(shapes, question), shapes=len(shapes),
-                    question=bool((question > 40).sum() > QUESTION_PIXELS),
+                    question=bool((question > 40).sum() > _QUESTION_PIXELS),
                     changed=off_panels(ink, pair))
 
 # %% ../../nbs/43_raven_check.ipynb #9e7e0215
@@ -274,7 +272,7 @@ def describe(self:RavenChecker, state:dict|None, pair:TaskPair)->str:
     return text + (f"; context panels {state['changed']} changed" if state['changed'] else '')
 
 # %% ../../nbs/43_raven_check.ipynb #0035
-PACE_SLACK = 1.5  # shapes may arrive this many times faster than the video's typical pace
+_PACE_SLACK = 1.5  # shapes may arrive this many times faster than the video's typical pace
 
 @patch
 def process_problems(self:RavenChecker, states:list, pair:TaskPair)->list:
@@ -289,7 +287,7 @@ def process_problems(self:RavenChecker, states:list, pair:TaskPair)->list:
                                   f"(from frame {mixed[0]}): a dissolve, not drawing")
     rises = [(i, j, b['shapes'] - a['shapes']) for (i, a), (j, b) in zip(seen, seen[1:]) if b['shapes'] > a['shapes']]
     for (i, j, k), pace in zip(rises, others_median([k/(j - i) for i, j, k in rises])):
-        if k > (1 if pace is None else max(1, PACE_SLACK*pace*(j - i))):
+        if k > (1 if pace is None else max(1, _PACE_SLACK*pace*(j - i))):
             out.append(f"{k} shapes appeared at once (frame {i} to {j})")
     for (i, a), (j, b) in zip(seen, seen[1:]):
         if a['answer'] == 'question' and isinstance(b['answer'], dict):
@@ -297,13 +295,13 @@ def process_problems(self:RavenChecker, states:list, pair:TaskPair)->list:
     return out
 
 # %% ../../nbs/43_raven_check.ipynb #fecce5f9
-EDGE_SCALE = 2.5  # px: edges are measured on the panel smoothed this much, so only blur beyond a few pixels counts
+_EDGE_SCALE = 2.5  # px: edges are measured on the panel smoothed this much, so only blur beyond a few pixels counts
 
 @patch
 def clarity(self:RavenChecker, frame:np.ndarray, pair:TaskPair)->float:
     "How sharply the answer panel is drawn: its strongest edges (99.5th percentile of the smoothed grey's gradient)."
     import cv2
     x0, y0, x1, y1 = pair.render['answer_box']
-    crop = np.asarray(frame, np.float32)[y0 + MARGIN:y1 - MARGIN, x0 + MARGIN:x1 - MARGIN].mean(-1)
-    grey = cv2.GaussianBlur(crop, (0, 0), EDGE_SCALE)
+    crop = np.asarray(frame, np.float32)[y0 + _MARGIN:y1 - _MARGIN, x0 + _MARGIN:x1 - _MARGIN].mean(-1)
+    grey = cv2.GaussianBlur(crop, (0, 0), _EDGE_SCALE)
     return float(np.percentile(np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)), 99.5))

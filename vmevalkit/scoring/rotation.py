@@ -18,29 +18,26 @@ from ..tasks.rotation import (AMBIENT, BACKGROUND, DIFFUSE, FILL, LIGHT, OBJECT_
                                       object_layout, view_matrix)
 
 # %% auto #0
-__all__ = ['SHRINK', 'CROP', 'SIZE', 'DRAW', 'COARSE', 'FINE', 'COARSE_ELEV', 'ELEV_STEP', 'ELEV_MARGIN', 'DISTINCT', 'SEEDS',
-           'RIM_SIDE', 'BLUE', 'MIN_RIM', 'SETTLED', 'MIN_SCORE', 'MIN_MARGIN', 'SOLVED_WITHIN', 'MAX_STEP',
-           'TURN_BACK', 'TURN_SLACK', 'ELEV_SLACK', 'PACE_SLACK', 'STILL', 'JITTER', 'frame_features', 'face_greys',
-           'render_features', 'levels', 'distances', 'similarity', 'ViewBank', 'view_bank', 'best_views', 'rim_ellipse',
-           'empty_stage', 'centred_views', 'RotationChecker', 'step_limits', 'turn_frames']
+__all__ = ['frame_features', 'face_greys', 'render_features', 'levels', 'distances', 'similarity', 'ViewBank', 'view_bank',
+           'best_views', 'rim_ellipse', 'empty_stage', 'centred_views', 'RotationChecker', 'step_limits', 'turn_frames']
 
 # %% ../../nbs/44_rotation_check.ipynb #0007
-SHRINK = 8            # canvas pixels per feature pixel
-CROP = (320, 960)     # canvas columns that can hold the object and its turntable
-SIZE = ((CROP[1] - CROP[0])//SHRINK, 720//SHRINK)  # feature picture (width, height)
+_SHRINK = 8            # canvas pixels per feature pixel
+_CROP = (320, 960)     # canvas columns that can hold the object and its turntable
+_SIZE = ((_CROP[1] - _CROP[0])//_SHRINK, 720//_SHRINK)  # feature picture (width, height)
 
 def _grey(colour)->float: return sum(colour)/3
 
-def frame_features(frame:np.ndarray)->np.ndarray: # a registered RGB canvas frame (full size, or 1/SHRINK already)
+def frame_features(frame:np.ndarray)->np.ndarray: # a registered RGB canvas frame (full size, or 1/_SHRINK already)
     "The small grey picture of `frame`'s middle, its brightness matched to the question's background."
     import cv2
-    small = cv2.transform(to_canvas(frame, SHRINK).astype(np.float32), np.full((1, 3), 1/3, np.float32))  # grey: mean
-    x0, x1 = CROP[0]//SHRINK, CROP[1]//SHRINK
+    small = cv2.transform(to_canvas(frame, _SHRINK).astype(np.float32), np.full((1, 3), 1/3, np.float32))  # grey: mean
+    x0, x1 = _CROP[0]//_SHRINK, _CROP[1]//_SHRINK
     gain = np.median(np.concatenate([small[:, :x0], small[:, x1:]], 1))/_grey(BACKGROUND)
     return small[:, x0:x1]/np.clip(gain, 0.7, 1.3)
 
 # %% ../../nbs/44_rotation_check.ipynb #0010
-DRAW = 2  # candidate views are drawn at DRAW× the feature size, then averaged down
+_DRAW = 2  # candidate views are drawn at _DRAW× the feature size, then averaged down
 
 def face_greys(normals:np.ndarray)->np.ndarray: # unit normals in camera coordinates, (…, 3)
     "The grey of the task's `face_colour` for every normal at once."
@@ -54,8 +51,8 @@ def render_features(voxels, # cube positions; [] draws the empty turntable
     "The small grey pictures (n, h, w) of `voxels` seen in each of `views`, drawn the way the task draws them."
     import cv2
     corners, normals, owners = faces
-    f, bits, m = SHRINK/DRAW, 3, np.stack([view_matrix(v) for v in views])  # bits: fractional bits of coordinates
-    cx, cy = (layout['centre'][0] - CROP[0] + .5)/f - .5, (layout['centre'][1] + .5)/f - .5  # pixel centres
+    f, bits, m = _SHRINK/_DRAW, 3, np.stack([view_matrix(v) for v in views])  # bits: fractional bits of coordinates
+    cx, cy = (layout['centre'][0] - _CROP[0] + .5)/f - .5, (layout['centre'][1] + .5)/f - .5  # pixel centres
     def pixels(points): # (…, 3) → every view's (n, …, 2) fixed-point pixels and (n, …) depths
         cam = np.einsum('vij,...j->v...i', m, np.asarray(points, float))
         xy = np.stack([cx + layout['scale']/f*cam[..., 0], cy - layout['scale']/f*cam[..., 1]], -1)
@@ -67,7 +64,7 @@ def render_features(voxels, # cube positions; [] draws the empty turntable
         _, depth = pixels(np.array(voxels, float) + 0.5 - layout['pivot'])
         cam_normals = np.einsum('vij,fj->vfi', m, normals)
         greys, order = face_greys(cam_normals), np.argsort(depth[:, owners], axis=1, kind='stable')  # far to near
-    im, out = np.empty((SIZE[1]*DRAW, SIZE[0]*DRAW), np.float32), np.empty((len(views), SIZE[1], SIZE[0]), np.float32)
+    im, out = np.empty((_SIZE[1]*_DRAW, _SIZE[0]*_DRAW), np.float32), np.empty((len(views), _SIZE[1], _SIZE[0]), np.float32)
     background, stage, rim, outline = (_grey(c) for c in (BACKGROUND, TURNTABLE, TURNTABLE_OUTLINE, OUTLINE))
     for v in range(len(views)):
         im.fill(background)
@@ -78,7 +75,7 @@ def render_features(voxels, # cube positions; [] draws the empty turntable
             for face, grey in zip(px[v, shown], greys[v, shown].tolist()):
                 cv2.fillPoly(im, [face], grey, cv2.LINE_AA, bits)
                 cv2.polylines(im, [face], True, outline, 1, cv2.LINE_AA, bits)
-        out[v] = cv2.resize(im, SIZE, interpolation=cv2.INTER_AREA)
+        out[v] = cv2.resize(im, _SIZE, interpolation=cv2.INTER_AREA)
     return out
 
 # %% ../../nbs/44_rotation_check.ipynb #0014
@@ -104,10 +101,10 @@ def similarity(frame:np.ndarray, # small grey picture of the frame
     return 1 - distances(frame, views)/(shown + drawn + 1e-6)
 
 # %% ../../nbs/44_rotation_check.ipynb #0017
-COARSE, FINE = 10, 5                # degrees: azimuth step of the first search and of the refinement
-COARSE_ELEV, ELEV_STEP = 10, 5       # degrees: height step of the first search and of the refinement
-ELEV_MARGIN = 10                     # degrees: how far beyond the question's heights the candidates reach
-DISTINCT = 30                        # views further apart (azimuth) than this are different answers
+_COARSE, _FINE = 10, 5                # degrees: azimuth step of the first search and of the refinement
+_COARSE_ELEV, _ELEV_STEP = 10, 5       # degrees: height step of the first search and of the refinement
+_ELEV_MARGIN = 10                     # degrees: how far beyond the question's heights the candidates reach
+_DISTINCT = 30                        # views further apart (azimuth) than this are different answers
 
 class ViewBank:
     "The candidate views of one question: small pictures drawn on demand and kept."
@@ -131,10 +128,10 @@ class ViewBank:
     @functools.cached_property
     def coarse(self)->tuple:
         "(views, pictures, |picture − stage| sums, stage index, stages) of the coarse grid, stacked once."
-        elevs = self.elevs[::COARSE_ELEV//ELEV_STEP]
-        views = [(a, e) for e in elevs for a in range(0, 360, COARSE)]
+        elevs = self.elevs[::_COARSE_ELEV//_ELEV_STEP]
+        views = [(a, e) for e in elevs for a in range(0, 360, _COARSE)]
         pictures, stages = self.pictures(views)
-        stage_of = np.repeat(np.arange(len(elevs)), 360//COARSE)
+        stage_of = np.repeat(np.arange(len(elevs)), 360//_COARSE)
         return (views, pictures, distances(pictures, stages), stage_of, np.stack([self.stages[0, e] for e in elevs]))
 
     def coarse_similarity(self, frame:np.ndarray)->np.ndarray:
@@ -149,37 +146,37 @@ def _azim_gap(a, b)->float: return abs((a - b + 180) % 360 - 180)
 def _bank(key:str)->ViewBank:
     q = json.loads(key)
     low, high = sorted((q['first_view']['elev'], q['final_view']['elev']))
-    return ViewBank(q['voxels'], range(max(0, low - ELEV_MARGIN), min(90, high + ELEV_MARGIN) + 1, ELEV_STEP))
+    return ViewBank(q['voxels'], range(max(0, low - _ELEV_MARGIN), min(90, high + _ELEV_MARGIN) + 1, _ELEV_STEP))
 
 def view_bank(pair:TaskPair)->ViewBank:
     "The (cached) candidate views of `pair`'s question."
     return _bank(json.dumps({k: pair.metadata[k] for k in ('voxels', 'first_view', 'final_view')}, sort_keys=True))
 
 # %% ../../nbs/44_rotation_check.ipynb #0019
-SEEDS = 3  # how many of the best coarse views are refined
+_SEEDS = 3  # how many of the best coarse views are refined
 
 def _around(bank:ViewBank, view:tuple)->list:
     "The 5° azimuth steps and neighbouring heights around a coarse `view`."
     a, e = view
-    return [((a + da) % 360, e + de) for de in (-ELEV_STEP, 0, ELEV_STEP) if e + de in bank.elevs
-            for da in range(FINE - COARSE, COARSE, FINE)]
+    return [((a + da) % 360, e + de) for de in (-_ELEV_STEP, 0, _ELEV_STEP) if e + de in bank.elevs
+            for da in range(_FINE - _COARSE, _COARSE, _FINE)]
 
 def best_views(bank:ViewBank, frame:np.ndarray)->tuple: # frame: small grey picture
-    "((view, similarity) of the best match, (view, similarity) of the best one more than `DISTINCT`° away)."
+    "((view, similarity) of the best match, (view, similarity) of the best one more than `_DISTINCT`° away)."
     coarse, s = bank.coarse[0], bank.coarse_similarity(frame)
     order = [coarse[i] for i in np.argsort(-s)]
-    far = next(v for v in order if _azim_gap(v[0], order[0][0]) > DISTINCT)
-    near = list(dict.fromkeys(v for seed in order[:SEEDS] + [far] for v in _around(bank, seed)))
+    far = next(v for v in order if _azim_gap(v[0], order[0][0]) > _DISTINCT)
+    near = list(dict.fromkeys(v for seed in order[:_SEEDS] + [far] for v in _around(bank, seed)))
     scored = dict(zip(coarse, s.tolist())) | dict(zip(near, similarity(frame, *bank.pictures(near)).tolist()))
     best = max(scored, key=scored.get)
-    rival = max((v for v in scored if _azim_gap(v[0], best[0]) > DISTINCT), key=scored.get)
+    rival = max((v for v in scored if _azim_gap(v[0], best[0]) > _DISTINCT), key=scored.get)
     return (best, scored[best]), (rival, scored[rival])
 
 # %% ../../nbs/44_rotation_check.ipynb #63d571b6
-RIM_SIDE = 170  # grey: a rim point's 3×3 neighbourhood stays lighter (the object's faces are at most 161, its outline dark)
-BLUE = 30       # how much bluer than grey (B − mean of R, G) the object's blurred edge is, at least
-MIN_RIM = .25   # share of the blob's outline that must be rim for the fit to be trusted
-SETTLED = .5    # feature pixels: a rim this close to where it belongs (place and width) is left alone
+_RIM_SIDE = 170  # grey: a rim point's 3×3 neighbourhood stays lighter (the object's faces are at most 161, its outline dark)
+_BLUE = 30       # how much bluer than grey (B − mean of R, G) the object's blurred edge is, at least
+_MIN_RIM = .25   # share of the blob's outline that must be rim for the fit to be trusted
+_SETTLED = .5    # feature pixels: a rim this close to where it belongs (place and width) is left alone
 
 def _level_ellipse(points:np.ndarray)->tuple|None: # (n, 2) pixel positions
     "((x, y) centre, width, height) of the level ellipse A x² + C y² + D x + E y = 1 nearest `points` (least squares)."
@@ -197,7 +194,7 @@ def _off_ellipse(points:np.ndarray, ellipse:tuple)->np.ndarray:
     r = np.hypot((points[:, 0] - x)/(w/2), (points[:, 1] - y)/(h/2))
     return np.abs(r - 1)*min(w, h)/2
 
-def rim_ellipse(small:np.ndarray)->tuple|None: # an RGB canvas picture at 1/SHRINK
+def rim_ellipse(small:np.ndarray)->tuple|None: # an RGB canvas picture at 1/_SHRINK
     "((x, y) centre, width, height) of the turntable's rim; None when too little of it shows."
     import cv2
     grey = cv2.transform(small.astype(np.float32), np.full((1, 3), 1/3, np.float32))
@@ -209,14 +206,14 @@ def rim_ellipse(small:np.ndarray)->tuple|None: # an RGB canvas picture at 1/SHRI
     biggest = (labels == 1 + np.argmax(stats[1:, cv2.CC_STAT_AREA])).astype(np.uint8)
     outline = max(cv2.findContours(biggest, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)[0], key=len)[:, 0]
     near = np.ones((3, 3), np.uint8)
-    light = cv2.erode(grey, near) > k*RIM_SIDE
-    grey_not_blue = cv2.dilate(small[..., 2].astype(np.float32) - small[..., :2].mean(-1), near) < BLUE
+    light = cv2.erode(grey, near) > k*_RIM_SIDE
+    grey_not_blue = cv2.dilate(small[..., 2].astype(np.float32) - small[..., :2].mean(-1), near) < _BLUE
     rim = outline[(light & grey_not_blue)[outline[:, 1], outline[:, 0]]].astype(np.float32)
-    if len(rim) < max(8, MIN_RIM*len(outline)): return None
+    if len(rim) < max(8, _MIN_RIM*len(outline)): return None
     fitted = _level_ellipse(rim.astype(np.float64))
     if fitted is None: return None
     off = _off_ellipse(rim, fitted)
-    if (off <= 1).sum() >= max(8, MIN_RIM*len(outline)):  # once more without what a blurred object edge let through
+    if (off <= 1).sum() >= max(8, _MIN_RIM*len(outline)):  # once more without what a blurred object edge let through
         fitted = _level_ellipse(rim[off <= 1].astype(np.float64))
     return fitted
 
@@ -231,41 +228,41 @@ def empty_stage(elev:float, layout:dict)->np.ndarray:
 def rims(self:ViewBank)->list:
     "(height-to-width ratio, `rim_ellipse`) of the empty turntable at each of the bank's camera heights, drawn as the task draws them."
     if not hasattr(self, '_rims'):
-        found = [rim_ellipse(to_canvas(empty_stage(e, self.layout), SHRINK)) for e in self.elevs]
+        found = [rim_ellipse(to_canvas(empty_stage(e, self.layout), _SHRINK)) for e in self.elevs]
         self._rims = [(rim[2]/rim[1], rim) for rim in found if rim is not None]
     return self._rims
 
 @patch
 def recentred(self:ViewBank, small:np.ndarray)->np.ndarray:
-    "A registered RGB frame at 1/SHRINK of the canvas, moved and scaled so that its turntable's rim lies where the question drew it."
+    "A registered RGB frame at 1/_SHRINK of the canvas, moved and scaled so that its turntable's rim lies where the question drew it."
     import cv2
     found, rims = rim_ellipse(small), self.rims()
     if found is None or len(rims) < 2: return small
     (x, y), w, h = found
     at = lambda pick: float(np.interp(h/w, [r for r, _ in rims], [pick(rim) for _, rim in rims]))  # at the frame's height
     gx, gy, scale = at(lambda r: r[0][0]), at(lambda r: r[0][1]), at(lambda r: r[1])/w
-    if max(abs(gx - x), abs(gy - y), abs(scale - 1)*w) <= SETTLED: return small
+    if max(abs(gx - x), abs(gy - y), abs(scale - 1)*w) <= _SETTLED: return small
     m = np.float32([[scale, 0, gx - scale*x], [0, scale, gy - scale*y]])
     return cv2.warpAffine(small, m, small.shape[1::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
-def centred_views(frame:np.ndarray, pair:TaskPair)->tuple: # a registered RGB canvas frame (full size, or 1/SHRINK)
+def centred_views(frame:np.ndarray, pair:TaskPair)->tuple: # a registered RGB canvas frame (full size, or 1/_SHRINK)
     "`best_views` of `frame` as registered or once `recentred`, whichever matches its best view better."
     # the rim is found to a pixel or so where the object hides most of it: a move it suggests is only a candidate
-    bank, small = view_bank(pair), to_canvas(frame, SHRINK)
+    bank, small = view_bank(pair), to_canvas(frame, _SHRINK)
     moved = bank.recentred(small)
     return max((best_views(bank, frame_features(f)) for f in ([small] if moved is small else [small, moved])),
                key=lambda views: views[0][1])
 
 # %% ../../nbs/44_rotation_check.ipynb #0023
-MIN_SCORE, MIN_MARGIN = 0.7, 0.05
+_MIN_SCORE, _MIN_MARGIN = 0.7, 0.05
 
 class RotationChecker(Checker):
     "Reads the view of the object (azimuth, camera height) and judges the turn."
-    domain, scale = 'rotation', SHRINK  # reads frames registered straight at the small size
+    domain, scale = 'rotation', _SHRINK  # reads frames registered straight at the small size
     def read(self, frame:np.ndarray, pair:TaskPair)->dict|None:
         "The view `frame` shows, `{azim, elev, score}`, or None when no view clearly fits."
         (view, score), (_, rival) = centred_views(frame, pair)
-        if score < MIN_SCORE or score - rival < MIN_MARGIN: return None
+        if score < _MIN_SCORE or score - rival < _MIN_MARGIN: return None
         return dict(azim=view[0], elev=view[1], score=round(score, 3))
     def puzzle(self, pair:TaskPair)->list:
         "The box around the circle every view of the object and its turntable is drawn in."
@@ -273,14 +270,14 @@ class RotationChecker(Checker):
         return [CANVAS[0]/2 - r, CANVAS[1]/2 - r, CANVAS[0]/2 + r, CANVAS[1]/2 + r]
 
 # %% ../../nbs/44_rotation_check.ipynb #0027
-SOLVED_WITHIN = 10  # degrees
+_SOLVED_WITHIN = 10  # degrees
 
 @patch
 def solved(self:RotationChecker, state:dict, pair:TaskPair)->bool:
     "Whether `state` shows the final view."
     goal = pair.metadata['final_view']
-    return (_azim_gap(state['azim'], goal['azim']) <= SOLVED_WITHIN
-            and abs(state['elev'] - goal['elev']) <= SOLVED_WITHIN)
+    return (_azim_gap(state['azim'], goal['azim']) <= _SOLVED_WITHIN
+            and abs(state['elev'] - goal['elev']) <= _SOLVED_WITHIN)
 
 @patch
 def describe(self:RotationChecker, state:dict|None, pair:TaskPair)->str:
@@ -289,8 +286,8 @@ def describe(self:RotationChecker, state:dict|None, pair:TaskPair)->str:
     return f"azimuth {state['azim']}°, camera {state['elev']}° up (match {state['score']:.2f})"
 
 # %% ../../nbs/44_rotation_check.ipynb #0030
-MAX_STEP, TURN_BACK, TURN_SLACK, ELEV_SLACK = 30, 15, 20, 7.5  # degrees
-PACE_SLACK, STILL, JITTER = 2, 2.5, 15  # a step may be twice the video's typical turn per frame (or 15°, reading
+_MAX_STEP, _TURN_BACK, _TURN_SLACK, _ELEV_SLACK = 30, 15, 20, 7.5  # degrees
+_PACE_SLACK, _STILL, _JITTER = 2, 2.5, 15  # a step may be twice the video's typical turn per frame (or 15°, reading
                                          # jitter); steps under 2.5° are not turning
 
 def _signed(a, b)->float: return (b - a + 180) % 360 - 180
@@ -307,11 +304,11 @@ def _median3(x:np.ndarray)->np.ndarray:
     return np.concatenate([x[:1], np.median(np.stack([x[:-2], x[1:-1], x[2:]]), 0), x[-1:]])
 
 def step_limits(track:list)->list:
-    "Per step of `track`, the most degrees it may turn: `PACE_SLACK` × the other steps' pace, else `MAX_STEP`."
+    "Per step of `track`, the most degrees it may turn: `_PACE_SLACK` × the other steps' pace, else `_MAX_STEP`."
     # paces are per readable step, not per frame: unreadable frames in between earn no extra turn
     steps = [abs(b - a) for (_, a, _), (_, b, _) in zip(track, track[1:])]
-    paces = iter(others_median([d for d in steps if d > STILL]))
-    return [max(JITTER, PACE_SLACK*pace) if d > STILL and (pace := next(paces)) is not None else MAX_STEP
+    paces = iter(others_median([d for d in steps if d > _STILL]))
+    return [max(_JITTER, _PACE_SLACK*pace) if d > _STILL and (pace := next(paces)) is not None else _MAX_STEP
             for d in steps]
 
 def _turn_problems(track:list, q:dict)->list:
@@ -323,10 +320,10 @@ def _turn_problems(track:list, q:dict)->list:
             continue
         turned += b - a
         ahead = max(ahead, sign*turned)
-        if ahead - sign*turned > TURN_BACK and not any('back' in p for p in out):
+        if ahead - sign*turned > _TURN_BACK and not any('back' in p for p in out):
             out.append(f"the object turned back against the stated direction ({q['direction']}) at frame {j}")
-    if abs(turned - q['angle']) > TURN_SLACK:
-        done = 'did not turn' if abs(turned) < TURN_SLACK else f"turned {abs(turned):.0f}° " + (
+    if abs(turned - q['angle']) > _TURN_SLACK:
+        done = 'did not turn' if abs(turned) < _TURN_SLACK else f"turned {abs(turned):.0f}° " + (
             'counter-clockwise' if turned > 0 else 'clockwise')
         out.append(f"the object {done}; the prompt asked for {abs(q['angle'])}° {q['direction']}")
     return out
@@ -335,13 +332,13 @@ def _height_problems(track:list, q:dict)->list:
     "The camera height moving away from the final height."
     way, start = np.sign(q['elev_change']), q['first_view']['elev']
     if way == 0:
-        moved = [(i, e) for i, _, e in track if abs(e - start) > ELEV_SLACK]
+        moved = [(i, e) for i, _, e in track if abs(e - start) > _ELEV_SLACK]
         if not moved: return []
         return [f"the camera height changed to {moved[0][1]:.0f}° at frame {moved[0][0]}; it should stay at {start}°"]
     highest = way*start
     for i, _, e in track:
         highest = max(highest, way*e)
-        if highest - way*e > ELEV_SLACK:
+        if highest - way*e > _ELEV_SLACK:
             return [f"the camera moved away from its final height ({q['final_view']['elev']}°) at frame {i}"]
     return []
 

@@ -16,10 +16,8 @@ from ..tasks import get_task
 from ..tasks.sudoku import flat
 
 # %% auto #0
-__all__ = ['WORK', 'INSET', 'SLACK', 'INSIDE', 'BLANK', 'FULL', 'MIN_MATCH', 'MIN_SPLIT', 'WRITTEN_CHROMA', 'MAX_UNSURE',
-           'MAX_AT_ONCE', 'PACE_SLACK', 'MAX_FAINT', 'grid_edges', 'work_grid', 'cell_insides', 'cell_ink',
-           'digit_templates', 'match_digits', 'read_cells', 'SudokuChecker', 'steady_grids', 'cell_problems',
-           'burst_problems']
+__all__ = ['grid_edges', 'work_grid', 'cell_insides', 'cell_ink', 'digit_templates', 'match_digits', 'read_cells',
+           'SudokuChecker', 'steady_grids', 'cell_problems', 'burst_problems']
 
 # %% ../../nbs/45_sudoku_check.ipynb #0005
 def _line_near(profile:np.ndarray, start:int, expect:int, reach:int)->float:
@@ -43,23 +41,23 @@ def grid_edges(frame:np.ndarray, # a registered RGB canvas frame
             _line_near(cols, left, x1, reach), _line_near(rows, top, y1, reach)]
 
 # %% ../../nbs/45_sudoku_check.ipynb #0009
-WORK, INSET, SLACK = 48, 4, 1  # working cell side; pixels skipped at each side (lines); template slide each way
-INSIDE = WORK - 2*INSET
+_WORK, _INSET, _SLACK = 48, 4, 1  # working cell side; pixels skipped at each side (lines); template slide each way
+_INSIDE = _WORK - 2*_INSET
 
 def work_grid(frame:np.ndarray, geo:dict)->np.ndarray:
-    "The grid found in `frame`, resampled to `WORK` pixels per cell."
+    "The grid found in `frame`, resampled to `_WORK` pixels per cell."
     import cv2
     x0, y0, x1, y1 = (round(v) for v in grid_edges(frame, geo))
-    side = WORK*geo['size']
+    side = _WORK*geo['size']
     # shrunk by under 2× (a 9×9 grid), linear sampling already averages every pixel, at a fraction of the cost of
     # area averaging at such a fractional ratio
     how = cv2.INTER_LINEAR if x1 - x0 < 2.1*side else cv2.INTER_AREA
     return cv2.resize(frame[y0:y1, x0:x1], (side, side), interpolation=how)
 
 def cell_insides(grid:np.ndarray, n:int)->np.ndarray:
-    "The insides of the `n`×`n` cells of a working grid, in reading order: (n*n, INSIDE, INSIDE, …)."
-    a = grid.reshape(n, WORK, n, WORK, *grid.shape[2:]).swapaxes(1, 2)[:, :, INSET:WORK-INSET, INSET:WORK-INSET]
-    return a.reshape(n*n, INSIDE, INSIDE, *grid.shape[2:])
+    "The insides of the `n`×`n` cells of a working grid, in reading order: (n*n, _INSIDE, _INSIDE, …)."
+    a = grid.reshape(n, _WORK, n, _WORK, *grid.shape[2:]).swapaxes(1, 2)[:, :, _INSET:_WORK-_INSET, _INSET:_WORK-_INSET]
+    return a.reshape(n*n, _INSIDE, _INSIDE, *grid.shape[2:])
 
 def cell_ink(grid:np.ndarray, n:int)->np.ndarray:
     "Ink in [0, 1] of every pixel of every cell inside: the darkest channel against the cell's median."
@@ -77,16 +75,16 @@ def _normed(x:np.ndarray)->np.ndarray:
 def digit_templates(n:int)->np.ndarray:
     "Normalised ink templates of digits 1..`n` as drawn by the sudoku task, one row each."
     state = dict(size=n, box=[3, 3] if n == 9 else [2, 2] if n == 4 else None, puzzle=[[0]*n for _ in range(n)])
-    task, cut = get_task('sudoku'), slice(SLACK, INSIDE - SLACK)
+    task, cut = get_task('sudoku'), slice(_SLACK, _INSIDE - _SLACK)
     cells = [cell_ink(work_grid(np.asarray(task.render(state, [[d]*n]*n)), task.geometry(state)), n)[0][cut, cut]
              for d in range(1, n + 1)]
     return _normed(np.stack(cells).reshape(n, -1))
 
 # %% ../../nbs/45_sudoku_check.ipynb #0016
 def match_digits(ink:np.ndarray, n:int)->tuple:
-    "For cell inks (k, INSIDE, INSIDE): (best digit, its correlation, split against the runner-up) per cell."
+    "For cell inks (k, _INSIDE, _INSIDE): (best digit, its correlation, split against the runner-up) per cell."
     from numpy.lib.stride_tricks import sliding_window_view
-    side = INSIDE - 2*SLACK
+    side = _INSIDE - 2*_SLACK
     T = digit_templates(n)
     win = sliding_window_view(ink, (side, side), axis=(1, 2)).reshape(len(ink), -1, side*side)
     sq = np.einsum('...i,...i->...', win, win) - win.sum(-1)**2/(side*side)  # squared norm once centred
@@ -100,26 +98,26 @@ def match_digits(ink:np.ndarray, n:int)->tuple:
     return best + 1, corr[k, :, best].max(1), split
 
 # %% ../../nbs/45_sudoku_check.ipynb #0019
-BLANK, FULL = 0.3, 0.6          # peak ink: below BLANK a cell is blank, from FULL up it holds a digit, between faint
-MIN_MATCH, MIN_SPLIT = 0.6, 0.6   # a digit's least correlation, and least split against the runner-up
-WRITTEN_CHROMA = 0.25           # ink more coloured than this is written, not printed
-MAX_UNSURE = 0.1                # a frame with more unsure cells than this share is unreadable
+_BLANK, _FULL = 0.3, 0.6          # peak ink: below _BLANK a cell is blank, from _FULL up it holds a digit, between faint
+_MIN_MATCH, _MIN_SPLIT = 0.6, 0.6   # a digit's least correlation, and least split against the runner-up
+_WRITTEN_CHROMA = 0.25           # ink more coloured than this is written, not printed
+_MAX_UNSURE = 0.1                # a frame with more unsure cells than this share is unreadable
 
 def read_cells(frame:np.ndarray, n:int, geo:dict)->dict:
     "Per cell (reading order): 'value' (0 blank, digit, -1 faint, -2 unsure) and 'written' (coloured ink)."
     grid = work_grid(frame, geo)
     ink = cell_ink(grid, n)
     peak = -np.partition(-ink.reshape(n*n, -1), 8, axis=1)[:, :8].mean(1)
-    value = np.where(peak < BLANK, 0, np.where(peak < FULL, -1, -2))
-    full = np.flatnonzero(peak >= FULL)
+    value = np.where(peak < _BLANK, 0, np.where(peak < _FULL, -1, -2))
+    full = np.flatnonzero(peak >= _FULL)
     if len(full):
         digit, corr, split = match_digits(ink[full], n)
-        value[full] = np.where((corr >= MIN_MATCH) & (split >= MIN_SPLIT), digit, -2)
+        value[full] = np.where((corr >= _MIN_MATCH) & (split >= _MIN_SPLIT), digit, -2)
     r, g, b = (grid[..., k] for k in range(3))
     spread = cell_insides(np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b), n)/np.float32(255)
-    mask = ink > np.maximum(peak, BLANK)[:, None, None]/2
+    mask = ink > np.maximum(peak, _BLANK)[:, None, None]/2
     chroma = (spread*mask).sum((1, 2))/np.maximum(mask.sum((1, 2)), 1)
-    return dict(value=value, written=(chroma > WRITTEN_CHROMA) & (value > 0))
+    return dict(value=value, written=(chroma > _WRITTEN_CHROMA) & (value > 0))
 
 # %% ../../nbs/45_sudoku_check.ipynb #0022
 class SudokuChecker(Checker):
@@ -134,11 +132,11 @@ class SudokuChecker(Checker):
         cells = read_cells(frame, n, geo)
         v, w = cells['value'].tolist(), cells['written'].tolist()
         unsure = [divmod(i, n) for i, x in enumerate(v) if x == -2]
-        if len(unsure) > max(2, MAX_UNSURE*n*n): return None
+        if len(unsure) > max(2, _MAX_UNSURE*n*n): return None
         # printed digits stay crisp through any honest video (a fade only touches the blanks): when they read faint
         # or unsure, or most of them vanish at once, the frame is too blurred to read at all
         given = [v[i] for i, x in enumerate(flat(pair.metadata['puzzle'])) if x]
-        if sum(x < 0 for x in given) > max(2, MAX_UNSURE*len(given)) or sum(x == 0 for x in given) > len(given)/2:
+        if sum(x < 0 for x in given) > max(2, _MAX_UNSURE*len(given)) or sum(x == 0 for x in given) > len(given)/2:
             return None
         rows = lambda xs: [xs[r*n:(r + 1)*n] for r in range(n)]
         return dict(grid=rows([x if x >= 0 else None for x in v]), written=rows(w),
@@ -182,9 +180,9 @@ def describe(self:SudokuChecker, state:dict|None, pair:TaskPair)->str:
     return f"{n_shown - n_written} printed, {n_written} written, {cells.count(0)} blank{extra}: {rows}"
 
 # %% ../../nbs/45_sudoku_check.ipynb #0027
-MAX_AT_ONCE = 3  # digits that may always appear in one frame gap; more must be the video's own pace
-PACE_SLACK = 1.5 # a burst of digits may be this many times the video's typical digits per frame
-MAX_FAINT = 3    # more faint cells than this in one frame is a crossfade
+_MAX_AT_ONCE = 3  # digits that may always appear in one frame gap; more must be the video's own pace
+_PACE_SLACK = 1.5 # a burst of digits may be this many times the video's typical digits per frame
+_MAX_FAINT = 3    # more faint cells than this in one frame is a crossfade
 
 def steady_grids(states:list)->list:
     "(frame, flat grid) per readable frame, a cell kept only when the next readable frame agrees (else None)."
@@ -217,8 +215,8 @@ def burst_problems(grids:list, appeared:dict, blanks:int,
     bursts = [(frame, len(cells), gap.get(frame, 1)) for frame, cells in sorted(appeared.items())]
     out = []
     for (frame, k, gap), pace in zip(bursts, others_median([k/gap for _, k, gap in bursts])):
-        limit = MAX_AT_ONCE if pace is None else max(MAX_AT_ONCE, PACE_SLACK*pace*gap)
-        if k == blanks and blanks > MAX_AT_ONCE:
+        limit = _MAX_AT_ONCE if pace is None else max(_MAX_AT_ONCE, _PACE_SLACK*pace*gap)
+        if k == blanks and blanks > _MAX_AT_ONCE:
             out.append(f"all {blanks} blank cells filled at once in frame {frame}: a cut to the answer")
         elif k > limit: out.append(f"{k} digits appeared at once in frame {frame}")
     return out
@@ -233,7 +231,7 @@ def process_problems(self:SudokuChecker, states:list, pair:TaskPair)->list:
     read = [(i, flat(s['grid'])) for i, s in enumerate(states) if s is not None]  # as read: a hold repeats a grid
     gap = dict(zip([i for i, _ in read][1:], hold_gaps([i for i, _ in read], [g for _, g in read])))
     problems += burst_problems(grids, appeared, sum(v == 0 for v in flat(puzzle)), gap)
-    faded = [(i, len(s['faint'])) for i, s in enumerate(states) if s is not None and len(s['faint']) > MAX_FAINT]
+    faded = [(i, len(s['faint'])) for i, s in enumerate(states) if s is not None and len(s['faint']) > _MAX_FAINT]
     if faded:
         problems.append(f"up to {max(k for _, k in faded)} cells showed faint digits at once (frames {faded[0][0]}–"
                         f"{faded[-1][0]}): the answer faded in instead of being written")
@@ -248,6 +246,6 @@ def clarity(self:SudokuChecker, frame:np.ndarray, pair:TaskPair)->float:
     if frame.shape[:2] != tuple(geo['canvas'][::-1]): return 0.
     ink = cell_ink(work_grid(frame, geo), n)
     peak = -np.partition(-ink.reshape(n*n, -1), 8, axis=1)[:, :8].mean(1)
-    split, inked = np.zeros(n*n, np.float32), np.flatnonzero(peak >= BLANK)
+    split, inked = np.zeros(n*n, np.float32), np.flatnonzero(peak >= _BLANK)
     if len(inked): split[inked] = np.clip(match_digits(ink[inked], n)[2], 0, 1)
     return float(np.percentile(split, 5)*np.percentile(peak, 5))

@@ -21,7 +21,7 @@ from . import IGNORE_PATTERNS, file_digest, ignored, local_files, safe_join
 __all__ = ['TOKEN_HELP', 'HUB_ONLY', 'FOLDER_TYPES', 'hub_endpoint', 'hf_api', 'HubError', 'hub_error', 'hub_errors', 'hf_whoami',
            'git_blob_id', 'same_file', 'remote_tree', 'hf_list_files', 'upload_plan', 'commit_batches', 'HubUpload',
            'hf_upload', 'hf_tag', 'download_plan', 'fetch_file', 'HubDownload', 'hf_download', 'standard_folder',
-           'cmd_hf_upload', 'cmd_hf_download', 'cmd_hf_ls', 'cmd_hf_whoami', 'repo_id_arg', 'add_commands']
+           'cmd_hf_upload', 'cmd_hf_download', 'cmd_hf_ls', 'cmd_hf_whoami', 'repo_id_arg', 'add_hub_commands']
 
 # %% ../../nbs/52_hub.ipynb #0005
 def hub_endpoint()->str:
@@ -313,7 +313,7 @@ def _repo_flags(p, folder_flag:str|None=None):
     p.add_argument('--experiment', type=name_arg('experiment'), help='with --type outputs: only this experiment')
     p.add_argument('--data-dir', help='data root for --type (default: $VMEVAL_DATA_DIR or data)')
 
-def add_commands(subparsers):
+def add_hub_commands(subparsers):
     "Add `vmevalkit hf upload|download|ls|whoami`; returns the `hf` actions, where the dataset chapter adds its own."
     hf = subparsers.add_parser('hf', help='mirror data folders to and from the Hugging Face Hub')
     sub = hf.add_subparsers(dest='hf_command', required=True, metavar='ACTION')

@@ -25,7 +25,7 @@ __all__ = ['NO_CREDENTIALS', 'MiB', 'LATEST_KEY', 'UPLOAD_MANIFEST', 'VERSIONS_K
            'upload_prefix', 'plan_upload', 'SyncResult', 'domain_counts', 'sync_to_s3', 'download_from_s3',
            'list_uploads', 'uploads_table', 'next_version', 'log_version', 'read_versions', 'versions_table',
            'stale_experiments', 'archive_experiments', 'prune_uploads', 'S3ImageUploader', 'cmd_upload', 'cmd_download',
-           'cmd_ls', 'cmd_versions', 'cmd_archive', 'cmd_prune', 'add_commands']
+           'cmd_ls', 'cmd_versions', 'cmd_archive', 'cmd_prune', 'add_s3_commands']
 
 # %% ../../nbs/51_s3.ipynb #0007
 class S3Error(VMEvalError):
@@ -597,7 +597,7 @@ def cmd_prune(args)->int:
     return 0
 
 # %% ../../nbs/51_s3.ipynb #0079
-def add_commands(subparsers):
+def add_s3_commands(subparsers):
     "Add `vmevalkit s3 …` to the command line."
     sub = subparsers.add_parser('s3', help='upload, download and list versions of the data tree in S3').add_subparsers(
         dest='s3_command', required=True, metavar='ACTION')

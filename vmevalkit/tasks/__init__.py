@@ -309,7 +309,7 @@ def read_dataset_from_folders(questions:str|Path|None=None)->dict: # default: `d
     pairs = [read_question(f.parent) for f in sorted(questions.glob(f"*_task/*/{QUESTION_METADATA}"))]
     return make_manifest(pairs, {'source': 'folders'})
 
-# %% ../../nbs/10_tasks.ipynb #0005
+# %% ../../nbs/10_tasks.ipynb #526dcf2e
 def dataset_summary(manifest:dict)->str:
     "A text table of questions per domain and difficulty."
     counts, levels = {}, []

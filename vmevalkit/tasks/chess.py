@@ -16,10 +16,9 @@ from ..core import CANVAS, VMEvalError, svg_to_image
 from . import Task
 
 # %% auto #0
-__all__ = ['LEVELS', 'ATTACKER_WEIGHTS', 'GUARD_WEIGHTS', 'WHITE_SHARE', 'ARMY', 'MAX_DRAWS', 'BOARD_PX', 'MARGIN_PX',
-           'SQUARE_PX', 'BOARD_XY', 'BOARD_BOX', 'COLORS', 'position_stats', 'checking_moves', 'playable',
-           'level_problems', 'random_position', 'draw_puzzle', 'ChessTask', 'puzzle_state', 'square_box', 'piece_image',
-           'paste_piece', 'draw_position']
+__all__ = ['SQUARE_PX', 'BOARD_BOX', 'COLORS', 'position_stats', 'checking_moves', 'playable', 'level_problems',
+           'random_position', 'draw_puzzle', 'ChessTask', 'puzzle_state', 'square_box', 'piece_image', 'paste_piece',
+           'draw_position']
 
 # %% ../../nbs/11_chess.ipynb #0005
 def position_stats(board:chess.Board, # the position, side to move = the attacker
@@ -56,7 +55,7 @@ def playable(board:chess.Board)->bool:
     return board.is_valid() and not board.is_check() and not board.is_game_over()
 
 # %% ../../nbs/11_chess.ipynb #0014
-LEVELS = {
+_LEVELS = {
     'easy':   dict(pieces=(4, 6),   min_legal=0,  max_mates=None, quiet=True,  min_checks=1),
     'medium': dict(pieces=(7, 10),  min_legal=15, max_mates=2,    quiet=False, min_checks=1),
     'hard':   dict(pieces=(11, 32), min_legal=25, max_mates=1,    quiet=True,  min_checks=3),
@@ -66,8 +65,8 @@ def level_problems(stats:dict, # `position_stats` of the initial position
                    solution:str, # the SAN of the solution
                    difficulty:str)->list:
     "The `difficulty` criteria that `stats` and `solution` break (empty when the level fits)."
-    if difficulty not in LEVELS: return [f"unknown difficulty {difficulty!r}"]
-    lv, (lo, hi), out = LEVELS[difficulty], LEVELS[difficulty]['pieces'], []
+    if difficulty not in _LEVELS: return [f"unknown difficulty {difficulty!r}"]
+    lv, (lo, hi), out = _LEVELS[difficulty], _LEVELS[difficulty]['pieces'], []
     pieces, legal, checks = stats['piece_count'], stats['legal_move_count'], stats['checking_move_count']
     mates = len(stats['mating_moves'])
     if not lo <= pieces <= hi: out.append(f"{pieces} pieces, {difficulty} needs {lo}–{hi}")
@@ -84,9 +83,9 @@ _RECIPES = {  # (min, max) pieces placed: the attacker's, the defender's guards 
     'medium': dict(attackers=(3, 5), guards=(1, 3), defenders=(0, 2)),
     'hard':   dict(attackers=(4, 8), guards=(2, 5), defenders=(1, 4)),
 }
-ATTACKER_WEIGHTS = {chess.QUEEN: 2, chess.ROOK: 4, chess.BISHOP: 3, chess.KNIGHT: 3, chess.PAWN: 3}
-GUARD_WEIGHTS = {chess.PAWN: 6, chess.ROOK: 1, chess.BISHOP: 1, chess.KNIGHT: 1, chess.QUEEN: 1}
-WHITE_SHARE = 0.75  # most puzzles are White to move, as in puzzle books; the rest are Black to move
+_ATTACKER_WEIGHTS = {chess.QUEEN: 2, chess.ROOK: 4, chess.BISHOP: 3, chess.KNIGHT: 3, chess.PAWN: 3}
+_GUARD_WEIGHTS = {chess.PAWN: 6, chess.ROOK: 1, chess.BISHOP: 1, chess.KNIGHT: 1, chess.QUEEN: 1}
+_WHITE_SHARE = 0.75  # most puzzles are White to move, as in puzzle books; the rest are Black to move
 
 def _weighted(rng:random.Random, weights:dict):
     "A key of `weights`, drawn with probability proportional to its weight."
@@ -107,13 +106,13 @@ def _king_in_danger(rng:random.Random, color:bool)->int:
     return rng.randrange(64)
 
 # %% ../../nbs/11_chess.ipynb #0020
-ARMY = {chess.QUEEN: 1, chess.ROOK: 2, chess.BISHOP: 2, chess.KNIGHT: 2, chess.PAWN: 8}
+_ARMY = {chess.QUEEN: 1, chess.ROOK: 2, chess.BISHOP: 2, chess.KNIGHT: 2, chess.PAWN: 8}
 
 def _fits(board:chess.Board, piece:chess.Piece, square:int)->bool:
     "Whether `piece` may join `board` on `square` (empty, no pawn on an end rank, within a normal army, no check)."
     if board.piece_at(square) or (piece.piece_type == chess.PAWN and chess.square_rank(square) in (0, 7)): return False
     same = board.pieces(piece.piece_type, piece.color)
-    if len(same) >= ARMY[piece.piece_type]: return False
+    if len(same) >= _ARMY[piece.piece_type]: return False
     if piece.piece_type == chess.BISHOP and same & chess.SquareSet(_same_colour_squares(square)): return False
     return not _would_check(board, piece, square)
 
@@ -139,16 +138,16 @@ def _scatter(board:chess.Board, rng:random.Random, n:int, color:bool, weights:di
 def random_position(rng:random.Random, # the only source of randomness
                     difficulty:str)->chess.Board: # picks the recipe
     "A random sparse position with a king in danger; not yet checked for legality or a mate."
-    recipe, attacker = _RECIPES[difficulty], (chess.WHITE if rng.random() < WHITE_SHARE else chess.BLACK)
+    recipe, attacker = _RECIPES[difficulty], (chess.WHITE if rng.random() < _WHITE_SHARE else chess.BLACK)
     board = chess.Board(None)
     board.turn = attacker
     king = _king_in_danger(rng, not attacker)
     board.set_piece_at(king, chess.Piece(chess.KING, not attacker))
     board.set_piece_at(_far_square(rng, king), chess.Piece(chess.KING, attacker))
-    _scatter(board, rng, rng.randint(*recipe['guards']), not attacker, GUARD_WEIGHTS, lambda r: _near(r, king, 1))
+    _scatter(board, rng, rng.randint(*recipe['guards']), not attacker, _GUARD_WEIGHTS, lambda r: _near(r, king, 1))
     near_or_anywhere = lambda r: _near(r, king, 3) if r.random() < .6 else r.randrange(64)
-    _scatter(board, rng, rng.randint(*recipe['attackers']), attacker, ATTACKER_WEIGHTS, near_or_anywhere)
-    _scatter(board, rng, rng.randint(*recipe['defenders']), not attacker, ATTACKER_WEIGHTS, lambda r: r.randrange(64))
+    _scatter(board, rng, rng.randint(*recipe['attackers']), attacker, _ATTACKER_WEIGHTS, near_or_anywhere)
+    _scatter(board, rng, rng.randint(*recipe['defenders']), not attacker, _ATTACKER_WEIGHTS, lambda r: r.randrange(64))
     return board
 
 def _far_square(rng:random.Random, king:int)->int:
@@ -158,21 +157,21 @@ def _far_square(rng:random.Random, king:int)->int:
         if chess.square_distance(square, king) > 1: return square
 
 # %% ../../nbs/11_chess.ipynb #0027
-MAX_DRAWS = 20_000
+_MAX_DRAWS = 20_000
 
 def draw_puzzle(rng:random.Random, difficulty:str)->tuple: # (board, solution SAN)
     "A random playable position of `difficulty` with a mate in one, and the mate to show."
-    lo, hi = LEVELS[difficulty]['pieces']
-    for _ in range(MAX_DRAWS):
+    lo, hi = _LEVELS[difficulty]['pieces']
+    for _ in range(_MAX_DRAWS):
         board = random_position(rng, difficulty)
         if not lo <= len(board.piece_map()) <= hi or not playable(board): continue
         stats = position_stats(board)
-        choices = stats['quiet_mates'] if LEVELS[difficulty]['quiet'] else stats['mating_moves']
+        choices = stats['quiet_mates'] if _LEVELS[difficulty]['quiet'] else stats['mating_moves']
         if not choices: continue
         solution = rng.choice(choices)
         if not level_problems(stats, solution, difficulty): return board, solution
-    raise VMEvalError(f"chess: no {difficulty} mate-in-one found in {MAX_DRAWS} random positions; "
-                      f"the level's criteria (LEVELS) and recipe (_RECIPES) do not match.")
+    raise VMEvalError(f"chess: no {difficulty} mate-in-one found in {_MAX_DRAWS} random positions; "
+                      f"the level's criteria (_LEVELS) and recipe (_RECIPES) do not match.")
 
 # %% ../../nbs/11_chess.ipynb #0030
 class ChessTask(Task):
@@ -215,10 +214,10 @@ def puzzle_key(self:ChessTask, state:dict)->str:
     return ' '.join(state['fen_initial'].split()[:2])
 
 # %% ../../nbs/11_chess.ipynb #0036
-BOARD_PX, MARGIN_PX, SQUARE_PX = 702, 27, 81
-BOARD_XY = ((CANVAS[0] - BOARD_PX) // 2, (CANVAS[1] - BOARD_PX) // 2)  # top-left of the board image, margin included
-BOARD_BOX = [BOARD_XY[0] + MARGIN_PX, BOARD_XY[1] + MARGIN_PX,
-             BOARD_XY[0] + MARGIN_PX + 8*SQUARE_PX, BOARD_XY[1] + MARGIN_PX + 8*SQUARE_PX]  # the 64 squares
+_BOARD_PX, _MARGIN_PX, SQUARE_PX = 702, 27, 81
+_BOARD_XY = ((CANVAS[0] - _BOARD_PX) // 2, (CANVAS[1] - _BOARD_PX) // 2)  # top-left of the board image, margin included
+BOARD_BOX = [_BOARD_XY[0] + _MARGIN_PX, _BOARD_XY[1] + _MARGIN_PX,
+             _BOARD_XY[0] + _MARGIN_PX + 8*SQUARE_PX, _BOARD_XY[1] + _MARGIN_PX + 8*SQUARE_PX]  # the 64 squares
 
 def _rgb(name:str)->list:
     "python-chess's default colour `name` as [r, g, b]."
@@ -241,8 +240,8 @@ def square_box(square:int, # a python-chess square, e.g. `chess.E4`
 def _empty_board(orientation:bool)->Image.Image:
     "The canvas with python-chess's empty board (coordinates on) at its place."
     canvas = Image.new('RGB', CANVAS, tuple(COLORS['background']))
-    board = svg_to_image(chess.svg.board(None, orientation=orientation, coordinates=True), BOARD_PX, BOARD_PX)
-    canvas.paste(board, BOARD_XY)
+    board = svg_to_image(chess.svg.board(None, orientation=orientation, coordinates=True), _BOARD_PX, _BOARD_PX)
+    canvas.paste(board, _BOARD_XY)
     return canvas
 
 @lru_cache(maxsize=12)
@@ -283,7 +282,7 @@ def final_frame(self:ChessTask, state:dict)->Image.Image:
 def geometry(self:ChessTask, state:dict)->dict:
     "Board box, square rectangles (canvas pixels, x1/y1 exclusive), orientation and colours."
     o = _orientation(state)
-    return dict(canvas=list(CANVAS), image_box=[*BOARD_XY, BOARD_XY[0] + BOARD_PX, BOARD_XY[1] + BOARD_PX],
+    return dict(canvas=list(CANVAS), image_box=[*_BOARD_XY, _BOARD_XY[0] + _BOARD_PX, _BOARD_XY[1] + _BOARD_PX],
                 board_box=BOARD_BOX, square_size=SQUARE_PX, orientation=chess.COLOR_NAMES[o],
                 squares={name: square_box(sq, o) for sq, name in enumerate(chess.SQUARE_NAMES)}, colors=COLORS)
 

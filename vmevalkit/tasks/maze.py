@@ -16,12 +16,11 @@ from ..core import CANVAS
 from . import Task
 
 # %% auto #0
-__all__ = ['STEPS', 'LEVELS', 'COLORS', 'MARGIN', 'MAX_FRAMES', 'cell_square', 'open_neighbours', 'carve_maze', 'bfs',
-           'shortest_path', 'cell_distances', 'pick_ends', 'MazeTask', 'find_agent', 'grid_problems',
-           'perfect_problems', 'path_problems']
+__all__ = ['cell_square', 'open_neighbours', 'carve_maze', 'bfs', 'shortest_path', 'cell_distances', 'pick_ends', 'MazeTask',
+           'find_agent', 'wall_problems', 'perfect_problems', 'path_problems']
 
 # %% ../../nbs/12_maze.ipynb #0005
-STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1))  # up, down, left, right
+_STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1))  # up, down, left, right
 
 def cell_square(cell:tuple)->list:
     "The grid square `[r, c]` of maze cell `(i, j)`."
@@ -31,13 +30,13 @@ def open_neighbours(walls:list, # grid rows as strings
                     square)->list: # a grid square [r, c]
     "The open grid squares next to `square`, in the order up, down, left, right."
     r, c = square
-    return [(r+dr, c+dc) for dr, dc in STEPS
+    return [(r+dr, c+dc) for dr, dc in _STEPS
             if 0 <= r+dr < len(walls) and 0 <= c+dc < len(walls[0]) and walls[r+dr][c+dc] == '.']
 
 # %% ../../nbs/12_maze.ipynb #0009
 def _cell_neighbours(cell, rows, cols)->list:
     i, j = cell
-    return [(i+di, j+dj) for di, dj in STEPS if 0 <= i+di < rows and 0 <= j+dj < cols]
+    return [(i+di, j+dj) for di, dj in _STEPS if 0 <= i+di < rows and 0 <= j+dj < cols]
 
 def _loop_erased_walk(rng:random.Random, start, in_tree:set, rows:int, cols:int)->list:
     "A random walk from `start` until it meets `in_tree`, with its loops erased: the cells in order."
@@ -83,7 +82,7 @@ def shortest_path(walls:list, start, goal)->list|None:
     return path[::-1]
 
 # %% ../../nbs/12_maze.ipynb #0016
-LEVELS = dict(easy=dict(sides=(3, 5), min_moves=4),
+_LEVELS = dict(easy=dict(sides=(3, 5), min_moves=4),
               medium=dict(sides=(6, 10), min_moves=12),
               hard=dict(sides=(11, 15), min_moves=24))
 
@@ -118,7 +117,7 @@ class MazeTask(Task):
 
     def sample(self, rng:random.Random, difficulty:str)->dict:
         "A random maze of `difficulty` with its start, goal and unique solution."
-        level = LEVELS[difficulty]
+        level = _LEVELS[difficulty]
         rows, cols = rng.randint(*level['sides']), rng.randint(*level['sides'])
         ends = None
         while ends is None:  # a maze too small for the level's walk is carved again
@@ -146,19 +145,19 @@ def prompt(self:MazeTask, state:dict)->str:
             "until it stands on the red square. Show the whole walk from start to goal and keep the maze unchanged.")
 
 # %% ../../nbs/12_maze.ipynb #0030
-COLORS = dict(wall=(34, 34, 48), floor=(255, 255, 255), agent=(20, 170, 60), goal=(220, 30, 30),
+_COLORS = dict(wall=(34, 34, 48), floor=(255, 255, 255), agent=(20, 170, 60), goal=(220, 30, 30),
               trail=(150, 200, 255), background=(255, 255, 255))
-MARGIN = 30
+_MARGIN = 30
 
 @patch
 def geometry(self:MazeTask, state:dict)->dict:
     "Maze box, grid origin and square size in pixels, marker sizes and colours (RGB lists)."
     h, w = len(state['walls']), len(state['walls'][0])
-    square = min((CANVAS[0] - 2*MARGIN)//w, (CANVAS[1] - 2*MARGIN)//h)
+    square = min((CANVAS[0] - 2*_MARGIN)//w, (CANVAS[1] - 2*_MARGIN)//h)
     x0, y0 = (CANVAS[0] - w*square)//2, (CANVAS[1] - h*square)//2
     return dict(box=[x0, y0, x0 + w*square, y0 + h*square], origin=[x0, y0], square=square, grid_shape=[h, w],
                 agent_radius=round(0.38*square), goal_half=round(0.45*square), trail_half=max(1, round(0.15*square)),
-                colors={k: list(v) for k, v in COLORS.items()}, coordinates='[row, col] of the grid, row 0 at the top')
+                colors={k: list(v) for k, v in _COLORS.items()}, coordinates='[row, col] of the grid, row 0 at the top')
 
 # %% ../../nbs/12_maze.ipynb #0033
 def _centre(g:dict, sq)->tuple:
@@ -168,9 +167,9 @@ def _centre(g:dict, sq)->tuple:
 def _maze_image(walls:list, g:dict)->Image.Image:
     "The empty maze on the canvas."
     grid = np.array([[ch == '#' for ch in row] for row in walls])
-    tile = np.where(grid[..., None], COLORS['wall'], COLORS['floor']).astype(np.uint8)
+    tile = np.where(grid[..., None], _COLORS['wall'], _COLORS['floor']).astype(np.uint8)
     tile = tile.repeat(g['square'], 0).repeat(g['square'], 1)
-    canvas = Image.new('RGB', CANVAS, COLORS['background'])
+    canvas = Image.new('RGB', CANVAS, _COLORS['background'])
     canvas.paste(Image.fromarray(tile), tuple(g['origin']))
     return canvas
 
@@ -182,11 +181,11 @@ def draw(self:MazeTask, state:dict, step:int=0)->Image.Image:
     d = ImageDraw.Draw(im)
     for a, b in zip(path[:step], path[1:step+1]):
         (xa, ya), (xb, yb), t = _centre(g, a), _centre(g, b), g['trail_half']
-        d.rectangle((min(xa, xb) - t, min(ya, yb) - t, max(xa, xb) + t, max(ya, yb) + t), fill=COLORS['trail'])
+        d.rectangle((min(xa, xb) - t, min(ya, yb) - t, max(xa, xb) + t, max(ya, yb) + t), fill=_COLORS['trail'])
     (x, y), s = _centre(g, state['goal']), g['goal_half']
-    d.rectangle((x - s, y - s, x + s, y + s), fill=COLORS['goal'])
+    d.rectangle((x - s, y - s, x + s, y + s), fill=_COLORS['goal'])
     (x, y), r = _centre(g, path[step]), g['agent_radius']
-    d.ellipse((x - r, y - r, x + r, y + r), fill=COLORS['agent'])
+    d.ellipse((x - r, y - r, x + r, y + r), fill=_COLORS['agent'])
     return im
 
 # %% ../../nbs/12_maze.ipynb #0035
@@ -213,13 +212,13 @@ def find_agent(frame, # a PIL image or H×W×3 uint8 array
     return [int(ys.mean()//g['square']), int(xs.mean()//g['square'])]
 
 # %% ../../nbs/12_maze.ipynb #0043
-MAX_FRAMES = 60
+_MAX_FRAMES = 60
 
 @patch
 def solution_steps(self:MazeTask, state:dict)->list:
     "The grid steps (indices into `solution_path`) shown by the solution frames, first and last included."
     n = len(state['solution_path']) - 1
-    k = min(n, MAX_FRAMES - 1)
+    k = min(n, _MAX_FRAMES - 1)
     return [round(i*n/k) for i in range(k+1)]
 
 @patch
@@ -228,7 +227,7 @@ def solution_frames(self:MazeTask, state:dict)->list:
     return [self.draw(state, i) for i in self.solution_steps(state)]
 
 # %% ../../nbs/12_maze.ipynb #0046
-def grid_problems(walls:list, size)->list:
+def wall_problems(walls:list, size)->list:
     "Problems with the shape and fixed squares of a maze grid of `size` = [rows, cols] cells."
     rows, cols = size
     h, w = 2*rows+1, 2*cols+1
@@ -272,7 +271,7 @@ def _is_cell(walls:list, sq)->bool:
 def verify(self:MazeTask, state:dict)->list:
     "Every problem with the maze and its solution, re-derived from the walls."
     walls, start, goal = state['walls'], state['start'], state['goal']
-    out = grid_problems(walls, state['maze_size'])
+    out = wall_problems(walls, state['maze_size'])
     if out: return out
     out += perfect_problems(walls)
     if not (_is_cell(walls, start) and _is_cell(walls, goal)):

@@ -15,11 +15,10 @@ from ..core import CANVAS
 from . import Task
 
 # %% auto #0
-__all__ = ['VALUES', 'ATTRIBUTES', 'RULES', 'VARYING', 'PANEL', 'GRID_ORIGIN', 'LINE_WIDTH', 'BACKGROUND', 'PANEL_FILL', 'LINE',
-           'QUESTION_MARK', 'PALETTE', 'RADII', 'SIDES', 'SLOTS', 'constant_rows', 'progression_rows',
-           'distribute_rows', 'row_fits', 'predictions', 'forced', 'sample_attribute', 'choose_rules', 'RavenTask',
-           'build_panels', 'panel_box', 'panel_shapes', 'shape_points', 'draw_shape', 'draw_matrix',
-           'with_question_mark', 'index_rows', 'attribute_problems']
+__all__ = ['VALUES', 'QUESTION_MARK', 'PALETTE', 'RADII', 'SLOTS', 'constant_rows', 'progression_rows', 'distribute_rows',
+           'row_fits', 'predictions', 'forced', 'sample_attribute', 'choose_rules', 'RavenTask', 'build_panels',
+           'panel_box', 'panel_shapes', 'shape_points', 'draw_shape', 'draw_matrix', 'with_question_mark', 'index_rows',
+           'attribute_problems']
 
 # %% ../../nbs/13_raven.ipynb #0005
 VALUES = {
@@ -28,10 +27,10 @@ VALUES = {
     'color': ('pale_grey', 'light_grey', 'grey', 'dark_grey', 'black'),
     'count': (1, 2, 3, 4),
 }
-ATTRIBUTES = tuple(VALUES)
+_ATTRIBUTES = tuple(VALUES)
 
 # %% ../../nbs/13_raven.ipynb #0008
-RULES = ('constant', 'progression', 'distribute_three')
+_RULES = ('constant', 'progression', 'distribute_three')
 
 def constant_rows(rng:random.Random, n:int, # the attribute has values 0 … n-1
                   per_row:bool=False)->list: # a value per row, rather than one for the matrix
@@ -83,7 +82,7 @@ def forced(rows:list, n:int)->bool:
 
 # %% ../../nbs/13_raven.ipynb #0017
 def sample_attribute(rng:random.Random, attr:str, # an attribute name
-                     rule:str, # one of `RULES`
+                     rule:str, # one of `_RULES`
                      per_row:bool=False)->tuple: # constants vary from row to row
     "`(stored rule, 3×3 value indices)` for `attr`, with a forced missing value."
     n = len(VALUES[attr])
@@ -98,12 +97,12 @@ def sample_attribute(rng:random.Random, attr:str, # an attribute name
         if forced(rows, n): return stored, rows
 
 # %% ../../nbs/13_raven.ipynb #0020
-VARYING = {'easy': (1,), 'medium': (2,), 'hard': (3, 4)}
+_VARYING = {'easy': (1,), 'medium': (2,), 'hard': (3, 4)}
 
 def choose_rules(rng:random.Random, difficulty:str)->dict:
     "Attribute → rule name for a puzzle of `difficulty`."
-    varying = rng.sample(ATTRIBUTES, rng.choice(VARYING[difficulty]))
-    rules = {a: rng.choice(RULES[1:]) if a in varying else 'constant' for a in ATTRIBUTES}
+    varying = rng.sample(_ATTRIBUTES, rng.choice(_VARYING[difficulty]))
+    rules = {a: rng.choice(_RULES[1:]) if a in varying else 'constant' for a in _ATTRIBUTES}
     if difficulty == 'hard' and 'distribute_three' not in rules.values():
         rules[rng.choice(varying)] = 'distribute_three'
     return rules
@@ -119,15 +118,15 @@ class RavenTask(Task):
 # %% ../../nbs/13_raven.ipynb #0025
 def build_panels(indices:dict)->list: # attribute → 3×3 value indices
     "The 3×3 panels as attribute dicts of value names."
-    return [[{a: VALUES[a][indices[a][r][c]] for a in ATTRIBUTES} for c in range(3)] for r in range(3)]
+    return [[{a: VALUES[a][indices[a][r][c]] for a in _ATTRIBUTES} for c in range(3)] for r in range(3)]
 
 @patch
 def sample(self:RavenTask, rng:random.Random, difficulty:str)->dict:
     "A random matrix of `difficulty`."
     names, rules, indices = choose_rules(rng, difficulty), {}, {}
-    for a in ATTRIBUTES: rules[a], indices[a] = sample_attribute(rng, a, names[a], per_row=difficulty == 'hard')
+    for a in _ATTRIBUTES: rules[a], indices[a] = sample_attribute(rng, a, names[a], per_row=difficulty == 'hard')
     panels = build_panels(indices)
-    varying = [a for a in ATTRIBUTES if names[a] != 'constant']
+    varying = [a for a in _ATTRIBUTES if names[a] != 'constant']
     return dict(panels=panels, rules=rules, answer=dict(panels[2][2]), varying=varying)
 
 # %% ../../nbs/13_raven.ipynb #0028
@@ -143,18 +142,18 @@ def prompt(self:RavenTask, state:dict)->str:
             "eight panels unchanged.")
 
 # %% ../../nbs/13_raven.ipynb #0031
-PANEL, GRID_ORIGIN, LINE_WIDTH = 220, (310, 30), 2
-BACKGROUND, PANEL_FILL, LINE, QUESTION_MARK = (235, 235, 235), (255, 255, 255), (0, 0, 0), (40, 90, 200)
+_PANEL, _GRID_ORIGIN, _LINE_WIDTH = 220, (310, 30), 2
+_BACKGROUND, _PANEL_FILL, _LINE, QUESTION_MARK = (235, 235, 235), (255, 255, 255), (0, 0, 0), (40, 90, 200)
 PALETTE = dict(zip(VALUES['color'], [(215, 215, 215), (170, 170, 170), (125, 125, 125), (80, 80, 80), (35, 35, 35)]))
 RADII = dict(zip(VALUES['size'], (18, 24, 31, 37, 44)))
-SIDES = dict(zip(VALUES['shape'], (3, 4, 5, 6, 0)))
+_SIDES = dict(zip(VALUES['shape'], (3, 4, 5, 6, 0)))
 SLOTS = {1: [(0, 0)], 2: [(-55, 0), (55, 0)], 3: [(0, -55), (-55, 55), (55, 55)],
          4: [(-55, -55), (55, -55), (-55, 55), (55, 55)]}
 
 def panel_box(r:int, c:int)->list:
     "`[x0, y0, x1, y1]` of the panel in row `r`, column `c`."
-    x0, y0 = GRID_ORIGIN[0] + c*PANEL, GRID_ORIGIN[1] + r*PANEL
-    return [x0, y0, x0 + PANEL, y0 + PANEL]
+    x0, y0 = _GRID_ORIGIN[0] + c*_PANEL, _GRID_ORIGIN[1] + r*_PANEL
+    return [x0, y0, x0 + _PANEL, y0 + _PANEL]
 
 # %% ../../nbs/13_raven.ipynb #0034
 def panel_shapes(panel:dict, # an attribute dict
@@ -174,17 +173,17 @@ def shape_points(sides:int, # 3 … 6
 def draw_shape(draw:ImageDraw.ImageDraw, shape:dict): # one of `panel_shapes`
     "Draw one filled, outlined shape."
     (x, y), r, fill = shape['center'], shape['radius'], tuple(shape['fill'])
-    if SIDES[shape['shape']] == 0: draw.ellipse([x - r, y - r, x + r, y + r], fill=fill, outline=LINE, width=LINE_WIDTH)
-    else: draw.polygon(shape_points(SIDES[shape['shape']], [x, y], r), fill=fill, outline=LINE, width=LINE_WIDTH)
+    if _SIDES[shape['shape']] == 0: draw.ellipse([x - r, y - r, x + r, y + r], fill=fill, outline=_LINE, width=_LINE_WIDTH)
+    else: draw.polygon(shape_points(_SIDES[shape['shape']], [x, y], r), fill=fill, outline=_LINE, width=_LINE_WIDTH)
 
 # %% ../../nbs/13_raven.ipynb #0037
 def draw_matrix(state:dict, shown:int=0)->Image.Image: # how many of the answer's shapes to draw
     "The grid with panels 0–7, and the first `shown` shapes of the answer."
-    im = Image.new('RGB', CANVAS, BACKGROUND)
+    im = Image.new('RGB', CANVAS, _BACKGROUND)
     draw = ImageDraw.Draw(im)
     for r in range(3):
         for c in range(3):
-            draw.rectangle(panel_box(r, c), fill=PANEL_FILL, outline=LINE, width=LINE_WIDTH)
+            draw.rectangle(panel_box(r, c), fill=_PANEL_FILL, outline=_LINE, width=_LINE_WIDTH)
             shapes = panel_shapes(state['panels'][r][c], panel_box(r, c))
             for s in shapes[:shown] if (r, c) == (2, 2) else shapes: draw_shape(draw, s)
     return im
@@ -213,11 +212,11 @@ def final_frame(self:RavenTask, state:dict)->Image.Image:
 @patch
 def geometry(self:RavenTask, state:dict)->dict:
     "The drawing geometry of `state`'s frames."
-    return dict(canvas=list(CANVAS), grid_box=[*GRID_ORIGIN, GRID_ORIGIN[0] + 3*PANEL, GRID_ORIGIN[1] + 3*PANEL],
-                panel_size=PANEL, panels=[[panel_box(r, c) for c in range(3)] for r in range(3)],
-                answer_cell=[2, 2], answer_box=panel_box(2, 2), line_width=LINE_WIDTH, line_color=list(LINE),
-                background=list(BACKGROUND), panel_fill=list(PANEL_FILL), question_mark_color=list(QUESTION_MARK),
-                palette={k: list(v) for k, v in PALETTE.items()}, shapes=list(VALUES['shape']), sides=dict(SIDES),
+    return dict(canvas=list(CANVAS), grid_box=[*_GRID_ORIGIN, _GRID_ORIGIN[0] + 3*_PANEL, _GRID_ORIGIN[1] + 3*_PANEL],
+                panel_size=_PANEL, panels=[[panel_box(r, c) for c in range(3)] for r in range(3)],
+                answer_cell=[2, 2], answer_box=panel_box(2, 2), line_width=_LINE_WIDTH, line_color=list(_LINE),
+                background=list(_BACKGROUND), panel_fill=list(_PANEL_FILL), question_mark_color=list(QUESTION_MARK),
+                palette={k: list(v) for k, v in PALETTE.items()}, shapes=list(VALUES['shape']), sides=dict(_SIDES),
                 sizes=dict(RADII), slots={str(k): [list(o) for o in v] for k, v in SLOTS.items()},
                 answer_shapes=panel_shapes(state['answer'], panel_box(2, 2)))
 
@@ -243,14 +242,14 @@ def attribute_problems(attr:str, rule:dict, rows:list)->list:
 def verify(self:RavenTask, state:dict)->list:
     "Problems with `state`'s ground truth; empty when every rule holds and the answer is forced."
     panels, rules = state['panels'], state['rules']
-    try: indices = {a: index_rows(panels, a) for a in ATTRIBUTES}
+    try: indices = {a: index_rows(panels, a) for a in _ATTRIBUTES}
     except (KeyError, TypeError, ValueError) as e: return [f"panels are malformed or out of range ({e})"]
     out = [f"panel {r},{c} has attributes {sorted(p)}" for r, row in enumerate(panels) for c, p in enumerate(row)
-           if sorted(p) != sorted(ATTRIBUTES)]
+           if sorted(p) != sorted(_ATTRIBUTES)]
     if state['answer'] != panels[2][2]: out.append("answer differs from the bottom-right panel")
-    if state['varying'] != [a for a in ATTRIBUTES if rules.get(a, {}).get('rule') != 'constant']:
+    if state['varying'] != [a for a in _ATTRIBUTES if rules.get(a, {}).get('rule') != 'constant']:
         out.append("varying does not list the attributes with non-constant rules")
-    for a in ATTRIBUTES: out += attribute_problems(a, rules.get(a, {}), indices[a])
+    for a in _ATTRIBUTES: out += attribute_problems(a, rules.get(a, {}), indices[a])
     return out
 
 # %% ../../nbs/13_raven.ipynb #0047

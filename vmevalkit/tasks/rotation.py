@@ -16,11 +16,10 @@ from ..core import CANVAS
 from . import Task
 
 # %% auto #0
-__all__ = ['ROTATIONS', 'DIRECTIONS', 'FILL', 'TURNTABLE_MARGIN', 'UNIT_FACES', 'BACKGROUND', 'OBJECT_COLOUR', 'OUTLINE',
-           'TURNTABLE', 'TURNTABLE_OUTLINE', 'LIGHT', 'AMBIENT', 'DIFFUSE', 'LEVELS', 'ELEV_RANGE', 'FIRST_ELEVS',
-           'AZIM_OFFSETS', 'VIEW_CONVENTION', 'normalise', 'is_connected', 'orientations', 'is_chiral',
-           'symmetry_order', 'random_chain', 'random_object', 'view_matrix', 'cube_corners', 'object_layout', 'project',
-           'exposed_faces', 'face_colour', 'draw_view', 'RotationTask']
+__all__ = ['FILL', 'BACKGROUND', 'OBJECT_COLOUR', 'OUTLINE', 'TURNTABLE', 'TURNTABLE_OUTLINE', 'LIGHT', 'AMBIENT', 'DIFFUSE',
+           'normalise', 'is_connected', 'orientations', 'is_chiral', 'symmetry_order', 'random_chain', 'random_object',
+           'view_matrix', 'cube_corners', 'object_layout', 'project', 'exposed_faces', 'face_colour', 'draw_view',
+           'RotationTask']
 
 # %% ../../nbs/14_rotation.ipynb #0005
 def normalise(voxels)->list: # cube positions [x, y, z]
@@ -42,13 +41,13 @@ def is_connected(voxels)->bool:
 def _parity(perm)->int:
     return (-1)**sum(perm[i] > perm[j] for i in range(3) for j in range(i+1, 3))
 
-ROTATIONS = [tuple(tuple(signs[i] if j == perm[i] else 0 for j in range(3)) for i in range(3))
+_ROTATIONS = [tuple(tuple(signs[i] if j == perm[i] else 0 for j in range(3)) for i in range(3))
              for perm in itertools.permutations(range(3)) for signs in itertools.product((1, -1), repeat=3)
              if _parity(perm)*signs[0]*signs[1]*signs[2] == 1]
 
 def orientations(voxels)->list:
-    "The normal forms of `voxels` under each of the 24 `ROTATIONS`, in order."
-    return [normalise([[sum(m[i][j]*v[j] for j in range(3)) for i in range(3)] for v in voxels]) for m in ROTATIONS]
+    "The normal forms of `voxels` under each of the 24 `_ROTATIONS`, in order."
+    return [normalise([[sum(m[i][j]*v[j] for j in range(3)) for i in range(3)] for v in voxels]) for m in _ROTATIONS]
 
 # %% ../../nbs/14_rotation.ipynb #0011
 def is_chiral(voxels)->bool:
@@ -60,7 +59,7 @@ def symmetry_order(voxels)->int:
     return orientations(voxels).count(normalise(voxels))
 
 # %% ../../nbs/14_rotation.ipynb #0014
-DIRECTIONS = ((1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1))
+_DIRECTIONS = ((1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1))
 
 def _touches(cube, chain)->bool:
     "Whether `cube` is inside or face-adjacent to any cube of `chain`."
@@ -71,7 +70,7 @@ def random_chain(rng:random.Random, # the only source of randomness
     "A chain of `n` cubes in straight arms with right-angle bends (normal form), or None if the draw failed."
     chain, arm = [(0, 0, 0)], None
     while len(chain) < n:
-        arm = rng.choice([d for d in DIRECTIONS if arm is None or sum(a*b for a, b in zip(d, arm)) == 0])
+        arm = rng.choice([d for d in _DIRECTIONS if arm is None or sum(a*b for a, b in zip(d, arm)) == 0])
         for _ in range(min(rng.randint(1, 3), n - len(chain))):
             cube = tuple(a+b for a, b in zip(chain[-1], arm))
             if _touches(cube, chain[:-1]): return None
@@ -95,7 +94,7 @@ def view_matrix(view:dict)->np.ndarray: # {elev, azim} in degrees
 
 # %% ../../nbs/14_rotation.ipynb #0020
 FILL = 0.86            # the bounding sphere's diameter as a fraction of the canvas height
-TURNTABLE_MARGIN = 0.4  # how far the turntable reaches beyond the object, in cube edges
+_TURNTABLE_MARGIN = 0.4  # how far the turntable reaches beyond the object, in cube edges
 
 def cube_corners(voxels)->np.ndarray:
     "The 8 corners of every cube, shape (8·n, 3)."
@@ -106,7 +105,7 @@ def object_layout(voxels)->dict:
     corners = cube_corners(voxels)
     pivot = (corners.min(0) + corners.max(0))/2
     rel = corners - pivot
-    disc_r = float(np.hypot(rel[:, 0], rel[:, 1]).max()) + TURNTABLE_MARGIN
+    disc_r = float(np.hypot(rel[:, 0], rel[:, 1]).max()) + _TURNTABLE_MARGIN
     radius = max(float(np.linalg.norm(rel, axis=1).max()), math.hypot(disc_r, pivot[2]))
     return dict(pivot=pivot.tolist(), scale=FILL*CANVAS[1]/2/radius, centre=[CANVAS[0]//2, CANVAS[1]//2],
                 turntable_radius=disc_r, turntable_z=-float(pivot[2]))
@@ -132,12 +131,12 @@ def _unit_faces()->list:
         faces.append(([(2*side-1) if j == k else 0 for j in range(3)], corners))
     return faces
 
-UNIT_FACES = _unit_faces()
+_UNIT_FACES = _unit_faces()
 
 def exposed_faces(voxels, pivot)->tuple:
     "(corners (F, 4, 3) relative to `pivot`, normals (F, 3), owner cube index (F,)) of the faces no cube covers."
     cubes = set(map(tuple, voxels))
-    found = [(np.add(v, corners) - pivot, normal, i) for i, v in enumerate(voxels) for normal, corners in UNIT_FACES
+    found = [(np.add(v, corners) - pivot, normal, i) for i, v in enumerate(voxels) for normal, corners in _UNIT_FACES
              if tuple(a+b for a, b in zip(v, normal)) not in cubes]
     corners, normals, owners = zip(*found)
     return np.array(corners, float), np.array(normals, float), np.array(owners)
@@ -186,15 +185,15 @@ def draw_view(voxels, # cube positions
     return im
 
 # %% ../../nbs/14_rotation.ipynb #0032
-LEVELS = {
+_LEVELS = {
     'easy':   dict(cubes=(6, 7), angles=(-90, 90), elev_changes=(0,)),
     'medium': dict(cubes=(8, 9), angles=(-180, -135, -90, 90, 135, 180), elev_changes=(-10, 10)),
     'hard':   dict(cubes=(10, 12), angles=(-180, -135, -90, -45, 45, 90, 135, 180),
                    elev_changes=(-25, -20, -15, 15, 20, 25)),
 }
-ELEV_RANGE = (10, 55)            # allowed camera heights, degrees
-FIRST_ELEVS = range(15, 50, 5)   # where the camera may start
-AZIM_OFFSETS = (15, 20, 25, 30)  # starting azimuth past a multiple of 45°
+_ELEV_RANGE = (10, 55)            # allowed camera heights, degrees
+_FIRST_ELEVS = range(15, 50, 5)   # where the camera may start
+_AZIM_OFFSETS = (15, 20, 25, 30)  # starting azimuth past a multiple of 45°
 
 class RotationTask(Task):
     "3-D mental rotation: show a chiral chain of cubes turning about the vertical axis to a stated new view."
@@ -207,11 +206,11 @@ class RotationTask(Task):
 @patch
 def sample(self:RotationTask, rng:random.Random, difficulty:str)->dict:
     "A random rotation question of `difficulty`."
-    level = LEVELS[difficulty]
+    level = _LEVELS[difficulty]
     voxels = random_object(rng, rng.randint(*level['cubes']))
     angle, rise = rng.choice(level['angles']), rng.choice(level['elev_changes'])
-    elev = rng.choice([e for e in FIRST_ELEVS if ELEV_RANGE[0] <= e + rise <= ELEV_RANGE[1]])
-    azim = 45*rng.randrange(8) + rng.choice(AZIM_OFFSETS)
+    elev = rng.choice([e for e in _FIRST_ELEVS if _ELEV_RANGE[0] <= e + rise <= _ELEV_RANGE[1]])
+    azim = 45*rng.randrange(8) + rng.choice(_AZIM_OFFSETS)
     return dict(voxels=voxels, n_cubes=len(voxels), first_view=dict(elev=elev, azim=azim),
                 final_view=dict(elev=elev + rise, azim=(azim + angle) % 360), angle=angle, axis='vertical',
                 direction='counter-clockwise' if angle > 0 else 'clockwise', elev_change=rise, difficulty=difficulty)
@@ -245,7 +244,7 @@ def final_frame(self:RotationTask, state:dict)->Image.Image:
     return draw_view(state['voxels'], state['final_view'])
 
 # %% ../../nbs/14_rotation.ipynb #0042
-VIEW_CONVENTION = ("orthographic; the object is turned `azim` degrees counter-clockwise seen from above about the "
+_VIEW_CONVENTION = ("orthographic; the object is turned `azim` degrees counter-clockwise seen from above about the "
                    "vertical (z) axis through `pivot`, then seen from `elev` degrees above the horizontal looking "
                    "along +y, +x to the right; pixel = centre + scale·(right, −up)")
 
@@ -264,7 +263,7 @@ def geometry(self:RotationTask, state:dict)->dict:
     layout = object_layout(state['voxels'])
     faces = exposed_faces(state['voxels'], layout['pivot'])
     first, final = (_frame_geometry(state['voxels'], state[k], layout, faces) for k in ('first_view', 'final_view'))
-    return dict(projection='orthographic', view_convention=VIEW_CONVENTION, canvas=list(CANVAS),
+    return dict(projection='orthographic', view_convention=_VIEW_CONVENTION, canvas=list(CANVAS),
                 centre=layout['centre'], scale=layout['scale'], pivot=layout['pivot'],
                 turntable=dict(radius=layout['turntable_radius'], z=layout['turntable_z'], colour=list(TURNTABLE),
                                outline=list(TURNTABLE_OUTLINE)),
@@ -294,7 +293,7 @@ def _object_problems(voxels, level)->list:
     if not is_connected(voxels): out.append("cubes are not all joined face to face")
     if not is_chiral(voxels): out.append("object is achiral: a turn could be mistaken for a reflection")
     if symmetry_order(voxels) != 1: out.append("object has rotational symmetry")
-    lo, hi = LEVELS[level]['cubes']
+    lo, hi = _LEVELS[level]['cubes']
     if not lo <= len(voxels) <= hi: out.append(f"{len(voxels)} cubes, {level} needs {lo}–{hi}")
     return out
 
@@ -302,12 +301,12 @@ def _view_problems(state, level)->list:
     "Problems with the views, the turn and the change of height."
     v0, v1, out = state['first_view'], state['final_view'], []
     for name, v in (('first_view', v0), ('final_view', v1)):
-        if not (ELEV_RANGE[0] <= v['elev'] <= ELEV_RANGE[1] and 0 <= v['azim'] < 360):
+        if not (_ELEV_RANGE[0] <= v['elev'] <= _ELEV_RANGE[1] and 0 <= v['azim'] < 360):
             out.append(f"{name} out of range")
-    if state['angle'] not in LEVELS[level]['angles']: out.append(f"angle {state['angle']} not allowed at {level}")
+    if state['angle'] not in _LEVELS[level]['angles']: out.append(f"angle {state['angle']} not allowed at {level}")
     if (v1['azim'] - v0['azim'] - state['angle']) % 360: out.append("final azim ≠ first azim + angle (mod 360)")
     if state['direction'] != ('counter-clockwise' if state['angle'] > 0 else 'clockwise'): out.append("wrong direction")
-    if state['elev_change'] not in LEVELS[level]['elev_changes']: out.append(f"elev_change not allowed at {level}")
+    if state['elev_change'] not in _LEVELS[level]['elev_changes']: out.append(f"elev_change not allowed at {level}")
     if v1['elev'] - v0['elev'] != state['elev_change']: out.append("final elev ≠ first elev + elev_change")
     return out
 
@@ -315,7 +314,7 @@ def _view_problems(state, level)->list:
 def verify(self:RotationTask, state:dict)->list:
     "Every problem with the ground truth of `state` (empty when sound)."
     level = state.get('difficulty')
-    if level not in LEVELS: return [f"unknown difficulty {level!r}"]
+    if level not in _LEVELS: return [f"unknown difficulty {level!r}"]
     out = _object_problems(state['voxels'], level)
     if state['n_cubes'] != len(state['voxels']): out.append("n_cubes differs from the number of voxels")
     if state['axis'] != 'vertical': out.append("axis must be 'vertical'")

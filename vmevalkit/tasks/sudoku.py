@@ -15,17 +15,16 @@ from ..core import CANVAS, VMEvalError
 from . import Task
 
 # %% auto #0
-__all__ = ['BOXES', 'GIVENS', 'COLORS', 'LINE_WIDTHS', 'cell_units', 'unit_cells', 'flat', 'rows_of', 'solutions',
-           'grid_problems', 'random_grid', 'count_givens', 'dig_holes', 'SudokuTask', 'sudoku_state', 'box_of',
-           'thick_lines', 'solving_order']
+__all__ = ['cell_units', 'unit_cells', 'flat', 'rows_of', 'solutions', 'sudoku_problems', 'random_grid', 'count_givens',
+           'dig_holes', 'SudokuTask', 'sudoku_state', 'box_of', 'thick_lines', 'solving_order']
 
 # %% ../../nbs/15_sudoku.ipynb #0005
-BOXES = {3: None, 4: (2, 2), 9: (3, 3)}  # grid size -> box shape (rows, cols); None: a Latin square, no boxes
+_BOXES = {3: None, 4: (2, 2), 9: (3, 3)}  # grid size -> box shape (rows, cols); None: a Latin square, no boxes
 
 @lru_cache(maxsize=None)
 def cell_units(n:int)->tuple:
     "For each cell of an `n`×`n` grid, in reading order: its row, its column and its box slot."
-    box = BOXES[n]
+    box = _BOXES[n]
     if box is None: return tuple((i//n, i%n, i) for i in range(n*n))  # a slot per cell: boxes constrain nothing
     br, bc = box
     return tuple((i//n, i%n, i//n//br*(n//bc) + i%n//bc) for i in range(n*n))
@@ -56,7 +55,7 @@ class _Search:
 @lru_cache(maxsize=None)
 def unit_cells(n:int)->tuple:
     "The cells (reading-order indices) of each row, column and box of an `n`×`n` grid; no boxes for a Latin square."
-    kinds = 3 if BOXES[n] else 2
+    kinds = 3 if _BOXES[n] else 2
     return tuple(tuple(i for i, u in enumerate(cell_units(n)) if u[k] == j) for k in range(kinds) for j in range(n))
 
 def _hidden_single(units:tuple, cand:list)->tuple:
@@ -114,12 +113,12 @@ def solutions(puzzle:list, # rows of ints, 0 = blank; size 3, 4 or 9
     return [rows_of(f, s.n) for f in s.found]
 
 # %% ../../nbs/15_sudoku.ipynb #0018
-def grid_problems(grid:list)->list:
+def sudoku_problems(grid:list)->list:
     "Every row, column or box of the full `grid` that does not hold each digit once."
     n, out = len(grid), []
     groups = {}
     for i, (r, c, b) in enumerate(cell_units(n)):
-        for key in (('row', r), ('column', c)) + ((('box', b),) if BOXES[n] else ()):
+        for key in (('row', r), ('column', c)) + ((('box', b),) if _BOXES[n] else ()):
             groups.setdefault(key, []).append(grid[r][c])
     want = list(range(1, n+1))
     return [f"{kind} {k} holds {sorted(v)}, not 1..{n} once each"
@@ -146,7 +145,7 @@ def dig_holes(rng:random.Random, solution:list, # a solved grid
     return puzzle
 
 # %% ../../nbs/15_sudoku.ipynb #0024
-GIVENS = {'easy': {3: (3, 4), 4: (6, 8)},  # difficulty -> {grid size: (fewest, most) givens}
+_GIVENS = {'easy': {3: (3, 4), 4: (6, 8)},  # difficulty -> {grid size: (fewest, most) givens}
           'medium': {9: (36, 40)},
           'hard': {9: (24, 28)}}
 
@@ -165,19 +164,19 @@ def sudoku_state(puzzle:list, solution:list, difficulty:str)->dict:
 
 def box_of(n:int)->list|None:
     "The box shape of an `n`×`n` grid as stored in a state: [rows, cols], or None for a Latin square."
-    return list(BOXES[n]) if BOXES[n] else None
+    return list(_BOXES[n]) if _BOXES[n] else None
 
 @patch
 def sample(self:SudokuTask, rng:random.Random, difficulty:str)->dict:
     "A random puzzle of `difficulty`, drawn with `rng` only."
-    size = rng.choice(sorted(GIVENS[difficulty]))
-    fewest, most = GIVENS[difficulty][size]
+    size = rng.choice(sorted(_GIVENS[difficulty]))
+    fewest, most = _GIVENS[difficulty][size]
     for _ in range(50):
         solution = random_grid(rng, size)
         puzzle = dig_holes(rng, solution, rng.randint(fewest, most))
         if count_givens(puzzle) <= most: return sudoku_state(puzzle, solution, difficulty)
     raise VMEvalError(f"sudoku: no {difficulty} puzzle with at most {most} givens in 50 draws; "
-                      f"raise its bound in GIVENS.")
+                      f"raise its bound in _GIVENS.")
 
 # %% ../../nbs/15_sudoku.ipynb #0031
 @patch
@@ -192,13 +191,13 @@ def prompt(self:SudokuTask, state:dict)->str:
             f"one solution.")
 
 # %% ../../nbs/15_sudoku.ipynb #0034
-COLORS = dict(background=(255, 255, 255), given=(0, 0, 0), filled=(25, 90, 220),
+_COLORS = dict(background=(255, 255, 255), given=(0, 0, 0), filled=(25, 90, 220),
               thin_line=(150, 150, 150), thick_line=(0, 0, 0))
-LINE_WIDTHS = dict(thin=2, thick=4)
+_LINE_WIDTHS = dict(thin=2, thick=4)
 
 def thick_lines(n:int)->dict:
     "The grid lines (0 = top/left border … `n` = bottom/right) drawn thick: box edges and the border."
-    br, bc = BOXES[n] or (n, n)
+    br, bc = _BOXES[n] or (n, n)
     return dict(rows=[k for k in range(n+1) if k % br == 0], cols=[k for k in range(n+1) if k % bc == 0])
 
 @patch
@@ -210,8 +209,8 @@ def geometry(self:SudokuTask, state:dict)->dict:
     cells = [[[x0 + c*cell, y0 + r*cell, x0 + (c+1)*cell, y0 + (r+1)*cell] for c in range(n)] for r in range(n)]
     return dict(canvas=list(CANVAS), size=n, box=state['box'], grid_box=[x0, y0, x0 + n*cell, y0 + n*cell],
                 cell_size=cell, cells=cells, orientation='row 0 at the top, column 0 at the left',
-                thick_lines=thick_lines(n), line_widths=LINE_WIDTHS, font_size=round(cell*.6),
-                digit_anchor='centre of the cell', colors={k: list(v) for k, v in COLORS.items()})
+                thick_lines=thick_lines(n), line_widths=_LINE_WIDTHS, font_size=round(cell*.6),
+                digit_anchor='centre of the cell', colors={k: list(v) for k, v in _COLORS.items()})
 
 # %% ../../nbs/15_sudoku.ipynb #0037
 @lru_cache(maxsize=None)
@@ -220,9 +219,9 @@ def _font(size:int): return ImageFont.load_default(size=size)
 def _draw_lines(draw:ImageDraw.ImageDraw, geo:dict):
     "Thin lines, then thick ones over them, each a rectangle centred on its grid line."
     x0, y0, x1, y1 = geo['grid_box']
-    ext = LINE_WIDTHS['thick'] // 2  # lines run past the grid so the border's corners are square
+    ext = _LINE_WIDTHS['thick'] // 2  # lines run past the grid so the border's corners are square
     for kind in ('thin', 'thick'):
-        w, color = LINE_WIDTHS[kind], COLORS[f'{kind}_line']
+        w, color = _LINE_WIDTHS[kind], _COLORS[f'{kind}_line']
         for k in range(geo['size']+1):
             if kind == 'thin' or k in geo['thick_lines']['cols']:
                 x = x0 + k*geo['cell_size'] - w//2
@@ -235,13 +234,13 @@ def _draw_lines(draw:ImageDraw.ImageDraw, geo:dict):
 def render(self:SudokuTask, state:dict, grid:list)->Image.Image:
     "The puzzle with the digits of `grid` written in (0 = still blank)."
     geo = self.geometry(state)
-    im = Image.new('RGB', CANVAS, COLORS['background'])
+    im = Image.new('RGB', CANVAS, _COLORS['background'])
     draw = ImageDraw.Draw(im)
     _draw_lines(draw, geo)
     for (r, c), v in zip([(r, c) for r in range(geo['size']) for c in range(geo['size'])], flat(grid)):
         if not v: continue
         x0, y0, x1, y1 = geo['cells'][r][c]
-        color = COLORS['given'] if state['puzzle'][r][c] else COLORS['filled']
+        color = _COLORS['given'] if state['puzzle'][r][c] else _COLORS['filled']
         draw.text(((x0+x1)/2, (y0+y1)/2), str(v), fill=color, font=_font(geo['font_size']), anchor='mm')
     return im
 
@@ -278,9 +277,9 @@ def solution_frames(self:SudokuTask, state:dict)->list:
 def _shape_problems(state:dict)->list:
     "Problems with the size, box, difficulty and grid shapes; the other checks need these right."
     n, level = state.get('size'), state.get('difficulty')
-    if n not in BOXES: return [f"size {n!r} is not one of {sorted(BOXES)}"]
+    if n not in _BOXES: return [f"size {n!r} is not one of {sorted(_BOXES)}"]
     out = [] if state.get('box') == box_of(n) else [f"box is {state.get('box')!r}, a {n}×{n} grid has {box_of(n)}"]
-    if n not in GIVENS.get(level, {}): out.append(f"no {n}×{n} grids at difficulty {level!r}")
+    if n not in _GIVENS.get(level, {}): out.append(f"no {n}×{n} grids at difficulty {level!r}")
     for key, low in (('puzzle', 0), ('solution', 1)):
         g = state.get(key)
         if not (isinstance(g, list) and len(g) == n and all(isinstance(row, list) and len(row) == n for row in g)):
@@ -295,7 +294,7 @@ def _givens_problems(state:dict)->list:
     out = [f"given at ({r}, {c}) is {puzzle[r][c]} but the solution has {solution[r][c]}"
            for r in range(n) for c in range(n) if puzzle[r][c] and puzzle[r][c] != solution[r][c]]
     if state.get('givens') != k: out.append(f"givens is {state.get('givens')!r}, the puzzle has {k}")
-    fewest, most = GIVENS[state['difficulty']][n]
+    fewest, most = _GIVENS[state['difficulty']][n]
     if not fewest <= k <= most: out.append(f"{k} givens, but {state['difficulty']} needs {fewest}–{most}")
     return out
 
@@ -309,7 +308,7 @@ def _uniqueness_problems(state:dict)->list:
 def verify(self:SudokuTask, state:dict)->list:
     "Every problem with the ground truth of `state`; empty when it is sound."
     if out := _shape_problems(state): return out
-    return (_givens_problems(state) + [f"solution: {p}" for p in grid_problems(state['solution'])]
+    return (_givens_problems(state) + [f"solution: {p}" for p in sudoku_problems(state['solution'])]
             + _uniqueness_problems(state))
 
 # %% ../../nbs/15_sudoku.ipynb #0052
