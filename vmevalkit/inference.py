@@ -180,12 +180,17 @@ class RunSummary:
     results: list = field(default_factory=list)
     @property
     def total(self)->int: return self.done + self.skipped + self.busy + len(self.failed)
-    def __str__(self):
+    def account(self, timed:bool=True)->str:
+        "What happened, in words; `timed` adds the wall time (which differs from run to run)."
         busy = f", {self.busy} left to another process (re-run after it ends for any it did not finish)" if self.busy else ''
-        s = f"{self.total} runs: {self.done} done, {self.skipped} skipped, {len(self.failed)} failed{busy} in {self.seconds:.1f} s"
+        s = f"{self.total} runs: {self.done} done, {self.skipped} skipped, {len(self.failed)} failed{busy}"
         spend = ', '.join(f"{m} ${v:.2f}" for m, v in self.spend.items())
-        return s + (f", estimated cost ${self.cost:.2f} ({spend})" if self.cost else '') + ''.join(f"\n  failed {k}: {v}" for k, v in self.failed.items())
-    def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
+        return (s + (f" in {self.seconds:.1f} s" if timed else '') + (f", estimated cost ${self.cost:.2f} ({spend})" if self.cost else '')
+                + ''.join(f"\n  failed {k}: {v}" for k, v in self.failed.items()))
+    def __str__(self): return self.account()
+    # a notebook shows the account without the wall time, so that saved outputs are the same on every run
+    def __repr__(self): return f"RunSummary({self.account(timed=False)!r})"
+    def _repr_markdown_(self): return '```\n' + self.account(timed=False) + '\n```'
 
 # %% ../nbs/30_inference.ipynb #a419c41e
 @dataclass

@@ -851,6 +851,7 @@ class ScoreSummary:
                 f"mean {r['mean_score'] if r['mean_score'] is not None else '-':>4}  skipped {r['skipped']}  failed {r['failed']}"
                 for r in self.table()]
         return '\n'.join([head, *rows])
+    def __repr__(self): return f"{type(self).__name__}({len(self.records)} records, already={self.already}, elsewhere={self.elsewhere})"
     def _repr_markdown_(self): return '```\n' + str(self) + '\n```'
 
 # %% ../../nbs/40_scoring.ipynb #0041

@@ -395,7 +395,7 @@ def judge_runs(runs:list, # run folders
     return outcomes
 
 # %% ../../nbs/46_vlm_judge.ipynb #0049
-@dataclass
+@dataclass(repr=False)  # ScoreSummary's repr: no clock times
 class JudgeSummary(ScoreSummary):
     "A judge's scoring pass: the per-model table, the tokens spent, and why runs failed."
     @property
