@@ -24,7 +24,8 @@ def cmd_create(args)->int:
     from vmevalkit.tasks import create_dataset, dataset_summary, read_dataset_from_folders
     where = Path(args.output_dir or DataLayout(args.data_dir).questions)
     if args.read_only: manifest = read_dataset_from_folders(where)
-    else: manifest = create_dataset(args.pairs_per_domain, args.domains, args.seed, args.difficulty, where, args.workers)
+    else: manifest = create_dataset(args.pairs_per_domain, args.domains, seed=args.seed, difficulty=args.difficulty,
+                                    output_dir=where, workers=args.workers)
     print(f"{manifest['total_pairs']} questions in {where}\n\n{dataset_summary(manifest)}")
     return 0
 
@@ -99,9 +100,9 @@ def cmd_infer(args)->int:
     layout = DataLayout(args.data_dir) if args.data_dir else None
     questions = args.questions_dir or (layout and layout.questions)
     outputs = args.output_dir or (layout and layout.outputs)
-    summary = run_experiment(questions, args.model, args.experiment, args.samples, args.domains,
-                             args.concurrency, args.shard, args.seed, outputs, args.quiet,
-                             confirm=lambda est: confirm_cost(est, args.yes))
+    summary = run_experiment(questions, args.model, args.experiment, samples=args.samples, domains=args.domains,
+                             concurrency=args.concurrency, shard=args.shard, seed=args.seed, output_dir=outputs,
+                             quiet=args.quiet, confirm=lambda est: confirm_cost(est, args.yes))
     print(summary)
     return 1 if summary.failed else 0
 
@@ -152,7 +153,8 @@ def _check_score_filters(args):
 def cmd_pipeline(args)->int:
     "The main job on the built-in default: create and validate a small dataset, run the reference models, score, analyse."
     from vmevalkit.pipeline import run_pipeline
-    ok = run_pipeline(args.data_dir, args.pairs_per_domain, args.domains, args.seed, args.workers, args.quiet)
+    ok = run_pipeline(args.data_dir, args.pairs_per_domain, args.domains, seed=args.seed, workers=args.workers,
+                      quiet=args.quiet)
     return 0 if ok else 1
 
 # %% ../nbs/01_cli.ipynb #0016

@@ -77,11 +77,12 @@ def run_config(path:str|Path, data_dir:str|Path|None=None, shard:str|None=None, 
     "Create the questions a config names, run its experiment, then score it and write its report."
     cfg, layout = read_config(path), DataLayout(data_dir)
     tasks = cfg.get('tasks') or {}
-    create_dataset(tasks.get('pairs_per_domain', 3), tasks.get('domains'), tasks.get('seed', 42), tasks.get('difficulty'),
-                   layout.questions)
+    create_dataset(tasks.get('pairs_per_domain', 3), tasks.get('domains'), seed=tasks.get('seed', 42),
+                   difficulty=tasks.get('difficulty'), output_dir=layout.questions)
     summary = run_experiment(layout.questions, cfg['models'], cfg.get('experiment', 'pilot_experiment'),
-                             cfg.get('samples', 1), tasks.get('domains'), cfg.get('concurrency', 4), shard,
-                             cfg.get('seed', 42), layout.outputs, quiet, confirm, **(cfg.get('options') or {}))
+                             samples=cfg.get('samples', 1), domains=tasks.get('domains'),
+                             concurrency=cfg.get('concurrency', 4), shard=shard, seed=cfg.get('seed', 42),
+                             output_dir=layout.outputs, quiet=quiet, confirm=confirm, **(cfg.get('options') or {}))
     if say: say(summary)
     if shard is None: score_and_analyze(cfg, layout, quiet)
     return summary

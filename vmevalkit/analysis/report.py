@@ -383,7 +383,8 @@ def analyze(experiment:str, # the experiment to report on
 # %% ../../nbs/63_report.ipynb #0040
 def cmd_analyze(args)->int:
     "Write an experiment's report and print its headline."
-    report = analyze(args.experiment, args.data_dir, args.scorer, args.out, args.formats, None if args.quiet else _say)
+    report = analyze(args.experiment, args.data_dir, scorer=args.scorer, out=args.out, formats=args.formats,
+                     say=None if args.quiet else _say)
     print(report)
     return 0
 

@@ -562,7 +562,8 @@ def _store_args(args)->dict: return dict(workers=args.workers, quiet=getattr(arg
 
 def cmd_upload(args)->int:
     "Upload the data tree."
-    res = sync_to_s3(args.data_dir, args.date, args.bucket, args.log, args.version, args.note, **_store_args(args))
+    res = sync_to_s3(args.data_dir, date_prefix=args.date, bucket=args.bucket, log=args.log, version=args.version, note=args.note,
+                     **_store_args(args))
     logged = args.log and not res.unchanged
     print(repr(res) + (f"\nlogged as a new version in s3://{res.uri.split('/')[2]}/{VERSIONS_KEY}" if logged else ''))
     return 0
