@@ -10,8 +10,10 @@ import argparse, logging, os, signal, sys, threading
 from pathlib import Path
 
 from . import __version__
-from .core import (DataLayout, Interrupted, VMEvalError, int_arg, load_env, load_ref, name_arg, request_stop,
-                            unknown_name)
+from .core import (DataLayout, Interrupted, VMEvalError, function_args, function_flags, int_arg, load_env,
+                            load_ref, name_arg, request_stop, unknown_name)
+from .tasks import create_dataset
+from .pipeline import run_pipeline
 
 # %% auto #0
 __all__ = ['CONFIRM_ABOVE_USD', 'SCORER_FLAGS', 'COMMAND_ADDERS', 'cmd_create', 'cmd_domains', 'cmd_validate', 'check_names',
@@ -21,11 +23,10 @@ __all__ = ['CONFIRM_ABOVE_USD', 'SCORER_FLAGS', 'COMMAND_ADDERS', 'cmd_create', 
 # %% ../nbs/01_cli.ipynb #0008
 def cmd_create(args)->int:
     "Create (or resume, or extend) a dataset; with `--read-only`, summarise the one on disk."
-    from vmevalkit.tasks import create_dataset, dataset_summary, read_dataset_from_folders
+    from vmevalkit.tasks import dataset_summary, read_dataset_from_folders
     where = Path(args.output_dir or DataLayout(args.data_dir).questions)
     if args.read_only: manifest = read_dataset_from_folders(where)
-    else: manifest = create_dataset(args.pairs_per_domain, args.domains, seed=args.seed, difficulty=args.difficulty,
-                                    output_dir=where, workers=args.workers)
+    else: manifest = create_dataset(**function_args(args, create_dataset) | dict(output_dir=where))
     print(f"{manifest['total_pairs']} questions in {where}\n\n{dataset_summary(manifest)}")
     return 0
 
@@ -152,17 +153,12 @@ def _check_score_filters(args):
 # %% ../nbs/01_cli.ipynb #0014
 def cmd_pipeline(args)->int:
     "The main job on the built-in default: create and validate a small dataset, run the reference models, score, analyse."
-    from vmevalkit.pipeline import run_pipeline
-    ok = run_pipeline(args.data_dir, args.pairs_per_domain, args.domains, seed=args.seed, workers=args.workers,
-                      quiet=args.quiet)
+    ok = run_pipeline(**function_args(args, run_pipeline, skip=('say',)))
     return 0 if ok else 1
 
 # %% ../nbs/01_cli.ipynb #0016
-def _add_create_flags(p, pairs_default:int):
-    p.add_argument('--pairs-per-domain', type=int_arg(1), default=pairs_default, help='questions per domain')
-    p.add_argument('--domains', nargs='+', metavar='DOMAIN', help='domains to create (default: all)')
-    p.add_argument('--seed', '--random-seed', dest='seed', type=int, default=42, help='random seed (same seed, same bytes)')
-    p.add_argument('--workers', type=int_arg(1), help='worker processes (default: one per core)')
+# the commands that run one documented function take their flags from it (`function_flags`)
+_CREATE_TYPES = dict(types=dict(pairs_per_domain=int_arg(1), workers=int_arg(1)), names=dict(seed=['--seed', '--random-seed']))
 
 def build_parser()->argparse.ArgumentParser:
     "The `vmevalkit` argument parser."
@@ -170,10 +166,8 @@ def build_parser()->argparse.ArgumentParser:
     parser.add_argument('--version', action='version', version=f"vmevalkit {__version__}")
     sub = parser.add_subparsers(dest='command', required=True, metavar='COMMAND')
     p = sub.add_parser('create', help='create, extend or resume a dataset of questions')
-    _add_create_flags(p, 15)
-    p.add_argument('--difficulty', help='easy, medium or hard for every question (default: levels take turns)')
+    function_flags(p, create_dataset, **_CREATE_TYPES)
     _add_data_dir(p)
-    p.add_argument('--output-dir', help='questions folder (default: DATA_DIR/questions)')
     p.add_argument('--read-only', action='store_true', help='summarise the dataset on disk; write nothing')
     p.set_defaults(func=cmd_create)
     sub.add_parser('domains', help='list the task domains').set_defaults(func=cmd_domains)
@@ -182,8 +176,7 @@ def build_parser()->argparse.ArgumentParser:
     _add_data_dir(p)
     p.set_defaults(func=cmd_validate)
     p = sub.add_parser('pipeline', help='the main job on the built-in default (no keys, no GPU)')
-    _add_create_flags(p, 3)
-    _add_data_dir(p)
+    function_flags(p, run_pipeline, skip=('say',), **_CREATE_TYPES)
     p.set_defaults(func=cmd_pipeline)
     p = sub.add_parser('models', help='list the models and what each needs to run here')
     p.add_argument('--family', help='only this family (e.g. veo)')

@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #0002
 from __future__ import annotations
-import difflib, functools, hashlib, importlib, io, json, logging, os, re, shutil, socket, tempfile, threading
+import difflib, functools, hashlib, importlib, inspect, io, json, logging, os, re, shutil, socket, tempfile, threading
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -22,10 +22,10 @@ __all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTI
            'UnsafeNameError', 'Busy', 'Interrupted', 'unknown_name', 'load_env', 'data_dir', 'DataLayout', 'safe_name',
            'load_ref', 'plugins', 'add_plugins', 'question_dir', 'domain_of', 'Run', 'is_success', 'atomic_path',
            'write_bytes', 'write_text', 'write_json', 'read_json', 'remove_tree', 'atomic_dir', 'file_digest', 'claim',
-           'request_stop', 'reset_stop', 'stop_requested', 'pause', 'int_arg', 'name_arg', 'TaskPair', 'utc_now',
-           'make_manifest', 'read_manifest', 'write_manifest', 'fit_to_canvas', 'svg_to_image', 'load_image',
-           'save_png', 'write_video', 'iter_frames', 'read_frames', 'sample_frames', 'last_frame', 'read_ahead',
-           'video_info']
+           'request_stop', 'reset_stop', 'stop_requested', 'pause', 'int_arg', 'name_arg', 'function_flags',
+           'function_args', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest', 'write_manifest', 'fit_to_canvas',
+           'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames', 'read_frames', 'sample_frames',
+           'last_frame', 'read_ahead', 'video_info']
 
 # %% ../nbs/00_core.ipynb #0005
 class VMEvalError(Exception):
@@ -370,6 +370,40 @@ def name_arg(kind:str): # what the name is, e.g. "experiment"
         try: return safe_name(text, kind)
         except UnsafeNameError as e: raise argparse.ArgumentTypeError(str(e)) from None
     return name
+
+# %% ../nbs/00_core.ipynb #ebd67ead
+def function_flags(p, # an argparse parser
+                   func, # the function the command runs
+                   skip:tuple=(), # parameters that get no flag
+                   types:dict|None=None, # parameter → argparse `type`, or a list of the allowed values
+                   names:dict|None=None, # parameter → its flag's spellings (default: `--name-with-dashes`)
+                  ):
+    "Add a flag to `p` for each parameter of `func` but `skip`, with its default and its documentation as help."
+    from fastcore.docments import docments
+    docs, types, names = docments(func), types or {}, names or {}
+    for name, param in inspect.signature(func).parameters.items():
+        if name in skip or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD): continue
+        kind, default = str(param.annotation), param.default
+        kw = dict(dest=name, help=_flag_help(docs.get(name), default))
+        if kind == 'bool': kw.update(action='store_true')
+        else:
+            checked = types.get(name, int if kind.startswith('int') else None)
+            kw.update(choices=checked) if isinstance(checked, (list, tuple)) else kw.update(type=checked)
+            if kind.startswith(('list', 'tuple')): kw.update(nargs='+', metavar=name.upper().rstrip('S'))
+            kw.update(required=True) if default is param.empty else kw.update(default=default)
+        p.add_argument(*names.get(name, ['--' + name.replace('_', '-')]), **kw)
+
+def _flag_help(doc:str|None, default)->str:
+    "A flag's help: the parameter's documentation without Markdown, and its default where the text names none."
+    text = (doc or '').replace('`', '')
+    if default not in (None, False, inspect.Parameter.empty) and 'default' not in text:
+        text += f" (default: {' '.join(map(str, default)) if isinstance(default, (list, tuple)) else default})"
+    return text.strip()
+
+def function_args(args, # the parsed arguments
+                  func, skip:tuple=())->dict:
+    "The values of `func`'s parameters in `args` (as `function_flags` added them), to call `func(**…)` with."
+    return {n: getattr(args, n) for n in inspect.signature(func).parameters if n not in skip and hasattr(args, n)}
 
 # %% ../nbs/00_core.ipynb #0032
 @dataclass

@@ -106,10 +106,13 @@ PIPELINE_STAGES = {'create': 'creating questions', 'validate': 'validating them'
                    'score': 'scoring with the automatic checkers', 'analyze': 'writing the report'}
 
 def run_pipeline(data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
-                 pairs_per_domain:int=3, domains:list|None=None, seed:int=42,
-                 workers:int|None=None, # processes for creating and scoring (default: one per core)
-                 quiet:bool=False, # no progress bar and no report details
-                 say=print)->bool: # called with each line of the account of what was done
+                 pairs_per_domain:int=3, # questions per domain
+                 domains:list|None=None, # domains to create (default: all)
+                 seed:int=42, # random seed (same seed, same bytes)
+                 workers:int|None=None, # worker processes for creating and scoring (default: one per core)
+                 quiet:bool=False, # no progress bar, no report details
+                 say=print, # called with each line of the account of what was done
+                )->bool:
     "Create and validate a dataset, run the reference models on it, score them automatically, write the report; True when every stage succeeded."
     layout, times = DataLayout(data_dir), {}
     stage = lambda name, f, *a, **kw: _stage(times, name, f, say, *a, **kw)

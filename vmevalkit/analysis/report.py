@@ -10,7 +10,8 @@ import base64, html, os, re, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import (ConflictError, DataError, DataLayout, Run, atomic_dir, name_arg, read_json, safe_name,
+from ..core import (ConflictError, DataError, DataLayout, Run, atomic_dir, function_args, function_flags, name_arg,
+                            read_json, safe_name,
                             utc_now, write_text)
 from . import load_scores, rates_table, success_rates
 from .agreement import consensus_scores, matched_scores, scorer_pairs, write_statistics
@@ -344,8 +345,9 @@ def analyze(experiment:str, # the experiment to report on
             data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
             scorer:str|None=None, # the headline scorer (default: the one that scored the most runs)
             out:str|Path|None=None, # the report folder (default: `data/analysis/{experiment}`)
-            formats=('png', 'pdf'), # figure formats (png, pdf, svg); png is always written, the pages embed it
-            say=None)->Report: # called with a line of progress, e.g. `print`
+            formats:tuple=('png', 'pdf'), # figure formats; png is always written, the pages embed it
+            say=None, # called with a line of progress, e.g. `print`
+           )->Report:
     "Write an experiment's figures, tables, statistics and report into one folder; returns what was written."
     say, formats = say or (lambda line: None), ('png', *[f for f in formats if f != 'png'])
     layout, experiment = DataLayout(data_dir), safe_name(experiment, 'experiment')
@@ -383,8 +385,7 @@ def analyze(experiment:str, # the experiment to report on
 # %% ../../nbs/63_report.ipynb #0040
 def cmd_analyze(args)->int:
     "Write an experiment's report and print its headline."
-    report = analyze(args.experiment, args.data_dir, scorer=args.scorer, out=args.out, formats=args.formats,
-                     say=None if args.quiet else _say)
+    report = analyze(**function_args(args, analyze, skip=('say',)), say=None if args.quiet else _say)
     print(report)
     return 0
 
@@ -393,11 +394,6 @@ def _say(line:str): print(line, flush=True)
 def add_analyze_command(subparsers):
     "Add `analyze` to the `vmevalkit` command."
     p = subparsers.add_parser('analyze', help="an experiment's figures, tables, statistics and report")
-    p.add_argument('--experiment', type=name_arg('experiment'), required=True, help='the experiment to analyse')
-    p.add_argument('--scorer', help='the headline scorer (default: the one that scored the most runs)')
-    p.add_argument('--out', help='report folder (default: data/analysis/EXPERIMENT)')
-    p.add_argument('--formats', nargs='+', default=['png', 'pdf'], choices=['png', 'pdf', 'svg'],
-                   help='figure formats (default: png pdf; png is always written, the pages need it)')
-    p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
+    function_flags(p, analyze, skip=('say',), types=dict(experiment=name_arg('experiment'), formats=['png', 'pdf', 'svg']))
     p.add_argument('--quiet', action='store_true', help='no progress lines')
     p.set_defaults(func=cmd_analyze)

@@ -264,11 +264,12 @@ def _make_domain(domain, n, seed, difficulty, questions, workers)->list:
 
 # %% ../../nbs/10_tasks.ipynb #0045
 def create_dataset(pairs_per_domain:int=15, # questions per domain
-                   domains:list|None=None, # domain names; None = every registered domain
+                   domains:list|None=None, # domain names (default: every registered domain)
                    seed:int=42, # same seed, same questions, byte for byte
-                   difficulty:str|None=None, # one level for all; None = levels take turns
+                   difficulty:str|None=None, # one level for every question (default: levels take turns)
                    output_dir:str|Path|None=None, # the questions folder (default: `data/questions`)
-                   workers:int|None=None)->dict: # processes (default: one per core)
+                   workers:int|None=None, # worker processes (default: one per core)
+                  )->dict:
     "Generate (or resume, or extend) a dataset and write its manifest; returns the manifest."
     questions = Path(output_dir or DataLayout().questions)
     domains = _check_request(pairs_per_domain, domains, difficulty)
