@@ -12,8 +12,12 @@ from pathlib import Path
 from . import __version__
 from .core import (DataLayout, Interrupted, VMEvalError, function_args, function_flags, int_arg, load_env,
                             load_ref, name_arg, request_stop, unknown_name)
-from .tasks import create_dataset
-from .pipeline import run_pipeline
+from .tasks import DOMAIN_REGISTRY, create_dataset, dataset_summary, read_dataset_from_folders, validate_dataset
+from .models import MODEL_CATALOG, models_by_family, models_table
+from .models.api import check_providers
+from .inference import run_experiment
+from .scoring import SCORERS, get_scorer
+from .pipeline import run_config, run_pipeline
 
 # %% auto #0
 __all__ = ['CONFIRM_ABOVE_USD', 'SCORER_FLAGS', 'COMMAND_ADDERS', 'cmd_create', 'cmd_domains', 'cmd_validate', 'check_names',
@@ -23,7 +27,6 @@ __all__ = ['CONFIRM_ABOVE_USD', 'SCORER_FLAGS', 'COMMAND_ADDERS', 'cmd_create', 
 # %% ../nbs/01_cli.ipynb #0008
 def cmd_create(args)->int:
     "Create (or resume, or extend) a dataset; with `--read-only`, summarise the one on disk."
-    from vmevalkit.tasks import dataset_summary, read_dataset_from_folders
     where = Path(args.output_dir or DataLayout(args.data_dir).questions)
     if args.read_only: manifest = read_dataset_from_folders(where)
     else: manifest = create_dataset(**function_args(args, create_dataset) | dict(output_dir=where))
@@ -32,13 +35,11 @@ def cmd_create(args)->int:
 
 def cmd_domains(args)->int:
     "List the registered domains."
-    from vmevalkit.tasks import DOMAIN_REGISTRY
     for key, entry in DOMAIN_REGISTRY.items(): print(f"{key:<10} {entry['description']}")
     return 0
 
 def cmd_validate(args)->int:
     "Validate a dataset; exit 1 if anything is wrong."
-    from vmevalkit.tasks import validate_dataset
     report = validate_dataset(args.dir or DataLayout(args.data_dir).questions)
     for p in report: print(p)
     print(f"{'OK' if report.ok else 'FAILED'}: {report.checked} questions, {len(report)} problems")
@@ -56,7 +57,6 @@ def check_names(kind:str, # what the names are, e.g. "domain"
 # %% ../nbs/01_cli.ipynb #0010
 def cmd_models(args)->int:
     "List the models: name, family, kind, catalog status (and the day checked), price, and ready or what is missing."
-    from vmevalkit.models import models_by_family, models_table
     if getattr(args, 'check', False): return cmd_models_check()
     family = set(models_by_family(args.family)) if args.family else None  # an unknown family is an error, not silence
     rows = [r for r in models_table() if family is None or r['name'] in family]
@@ -68,7 +68,6 @@ def cmd_models(args)->int:
 
 def cmd_models_check()->int:
     "One free, authenticated call per provider whose key is set: does the key work, which catalog models are offered."
-    from vmevalkit.models.api import check_providers
     rows = check_providers()
     table = [['PROVIDER', 'KEY', 'RESULT', 'DETAIL']] + [[r['provider'], r['key'], r['state'], r['detail']] for r in rows]
     widths = [max(len(t[i]) for t in table) for i in range(3)]
@@ -92,9 +91,6 @@ def confirm_cost(estimate, # a `CostEstimate`
 
 def cmd_infer(args)->int:
     "Run models over the questions of a dataset."
-    from vmevalkit.inference import run_experiment
-    from vmevalkit.models import MODEL_CATALOG
-    from vmevalkit.tasks import DOMAIN_REGISTRY
     check_names('model', args.model, MODEL_CATALOG)
     check_names('domain', args.domains, DOMAIN_REGISTRY)
     # with --data-dir the tree's own folders; without it, the outputs sit beside the questions folder
@@ -109,7 +105,6 @@ def cmd_infer(args)->int:
 
 def cmd_run(args)->int:
     "Run the experiment a YAML config describes."
-    from vmevalkit.pipeline import run_config
     summary = run_config(args.config, args.data_dir, args.shard, args.quiet, say=print,  # before the scoring output
                          confirm=lambda est: confirm_cost(est, args.yes))
     return 1 if summary.failed else 0
@@ -117,7 +112,6 @@ def cmd_run(args)->int:
 # %% ../nbs/01_cli.ipynb #0012
 def cmd_score(args)->int:
     "Score the runs of an experiment with the scorer that `SCORERS` registers under `args.scorer`."
-    from vmevalkit.scoring import get_scorer
     scorer = get_scorer(args.scorer)
     options = _scorer_options(scorer, args)
     _check_score_filters(args)
@@ -131,7 +125,6 @@ def _flag(option:str)->str: return '--' + option.replace('_', '-')
 
 def _scorer_options(scorer, args)->dict:
     "The scorer flags given, as `scorer`'s options; a flag it would not take is an error that names who takes it."
-    from vmevalkit.scoring import SCORERS
     given = [f for f in SCORER_FLAGS if getattr(args, f, None) is not None]
     if stray := [f for f in given if f not in scorer.options]:
         takers = '; '.join(f"{_flag(f)}: {', '.join(n for n, s in SCORERS.items() if f in s.options)}" for f in stray)
@@ -143,8 +136,6 @@ def _scorer_options(scorer, args)->dict:
 
 def _check_score_filters(args):
     "Refuse `--domains` and `--model` names that no run of the experiment can have."
-    from vmevalkit.models import MODEL_CATALOG
-    from vmevalkit.tasks import DOMAIN_REGISTRY
     check_names('domain', args.domains, DOMAIN_REGISTRY)
     ran = DataLayout(args.data_dir).outputs/args.experiment
     # runs synced from elsewhere may name models this catalog lacks
