@@ -91,15 +91,14 @@ def confirm_cost(estimate, # a `CostEstimate`
 
 def cmd_infer(args)->int:
     "Run models over the questions of a dataset."
-    check_names('model', args.model, MODEL_CATALOG)
+    check_names('model', args.models, MODEL_CATALOG)
     check_names('domain', args.domains, DOMAIN_REGISTRY)
     # with --data-dir the tree's own folders; without it, the outputs sit beside the questions folder
     layout = DataLayout(args.data_dir) if args.data_dir else None
-    questions = args.questions_dir or (layout and layout.questions)
+    questions = args.questions or (layout and layout.questions)
     outputs = args.output_dir or (layout and layout.outputs)
-    summary = run_experiment(questions, args.model, args.experiment, samples=args.samples, domains=args.domains,
-                             concurrency=args.concurrency, shard=args.shard, seed=args.seed, output_dir=outputs,
-                             quiet=args.quiet, confirm=lambda est: confirm_cost(est, args.yes))
+    chosen = function_args(args, run_experiment, skip=('confirm',)) | dict(questions=questions, output_dir=outputs)
+    summary = run_experiment(**chosen, confirm=lambda est: confirm_cost(est, args.yes))
     print(summary)
     return 1 if summary.failed else 0
 
@@ -175,16 +174,11 @@ def build_parser()->argparse.ArgumentParser:
                    help='ask each provider whose key is set, at no cost, whether the key works (never submits a job)')
     p.set_defaults(func=cmd_models)
     p = sub.add_parser('infer', help='run models over the questions of a dataset')
-    p.add_argument('--model', nargs='+', required=True, help='catalog names (see `vmevalkit models`)')
-    p.add_argument('--experiment', type=name_arg('experiment'), default='pilot_experiment',
-                   help='experiment name (the outputs subfolder)')
-    p.add_argument('--domains', nargs='+', metavar='DOMAIN', help='only these domains')
-    p.add_argument('--samples', type=int_arg(1), default=1, help='answers per question and model (distinct seeds)')
-    _add_run_flags(p)
-    p.add_argument('--seed', type=int, default=42, help='experiment seed (sample seeds derive from it)')
-    _add_data_dir(p)
-    p.add_argument('--questions-dir', help='questions folder (default: DATA_DIR/questions)')
-    p.add_argument('--output-dir', help='outputs folder (default: DATA_DIR/outputs with --data-dir, else beside the questions folder)')
+    function_flags(p, run_experiment, skip=('confirm',), required=('models',),
+                   types=dict(experiment=name_arg('experiment'), samples=int_arg(1), concurrency=int_arg(1)),
+                   names=dict(questions=['--questions-dir'], models=['--model']))
+    _add_data_dir(p)  # DATA_DIR/questions and DATA_DIR/outputs unless --questions-dir or --output-dir say otherwise
+    _add_yes(p)
     p.set_defaults(func=cmd_infer)
     p = sub.add_parser('score', help="score an experiment's runs (auto checkers, a VLM judge, or humans)")
     p.add_argument('scorer', help="auto, gpt4o, internvl, vlm, human, or a plug-in's scorer")
@@ -238,6 +232,9 @@ def _log_level(args)->int:
 def _add_run_flags(p):
     p.add_argument('--concurrency', type=int_arg(1), default=4, help='jobs in flight per API provider')
     p.add_argument('--shard', help="I/N: run this machine's share of the jobs (0 ≤ I < N)")
+    _add_yes(p)
+
+def _add_yes(p):
     p.add_argument('--yes', action='store_true',
                    help='accept an estimated cost above $VMEVAL_CONFIRM_ABOVE_USD (default 5) without asking')
 

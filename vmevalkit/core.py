@@ -377,6 +377,7 @@ def function_flags(p, # an argparse parser
                    skip:tuple=(), # parameters that get no flag
                    types:dict|None=None, # parameter → argparse `type`, or a list of the allowed values
                    names:dict|None=None, # parameter → its flag's spellings (default: `--name-with-dashes`)
+                   required:tuple=(), # parameters whose flag must be given although the function has a default
                   ):
     "Add a flag to `p` for each parameter of `func` but `skip`, with its default and its documentation as help."
     from fastcore.docments import docments
@@ -384,13 +385,13 @@ def function_flags(p, # an argparse parser
     for name, param in inspect.signature(func).parameters.items():
         if name in skip or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD): continue
         kind, default = str(param.annotation), param.default
-        kw = dict(dest=name, help=_flag_help(docs.get(name), default))
+        kw = dict(dest=name, help=_flag_help(docs.get(name), param.empty if name in required else default))
         if kind == 'bool': kw.update(action='store_true')
         else:
             checked = types.get(name, int if kind.startswith('int') else None)
             kw.update(choices=checked) if isinstance(checked, (list, tuple)) else kw.update(type=checked)
             if kind.startswith(('list', 'tuple')): kw.update(nargs='+', metavar=name.upper().rstrip('S'))
-            kw.update(required=True) if default is param.empty else kw.update(default=default)
+            kw.update(required=True) if default is param.empty or name in required else kw.update(default=default)
         p.add_argument(*names.get(name, ['--' + name.replace('_', '-')]), **kw)
 
 def _flag_help(doc:str|None, default)->str:

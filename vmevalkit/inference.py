@@ -256,15 +256,15 @@ def _account(summary:RunSummary, job:Job, res:dict):
     summary.results.append(res)
 
 def run_experiment(questions:str|Path|None=None, # the questions folder (default: `data/questions`)
-                   models:list=('oracle',), # catalog names
-                   experiment:str='pilot_experiment',
+                   models:list=('oracle',), # catalog names (see `vmevalkit models`)
+                   experiment:str='pilot_experiment', # experiment name (the outputs subfolder)
                    samples:int=1, # answers per question and model (distinct seeds, for pass@k)
-                   domains:list|None=None, # restrict to these domains
+                   domains:list|None=None, # only these domains
                    concurrency:int=4, # jobs in flight per API provider
-                   shard:str|None=None, # 'I/N': this machine's share
-                   seed:int=42,
+                   shard:str|None=None, # 'I/N': this machine's share of the jobs (0 ≤ I < N)
+                   seed:int=42, # experiment seed (sample seeds derive from it)
                    output_dir:str|Path|None=None, # the outputs folder (default: beside `questions`)
-                   quiet:bool=False,
+                   quiet:bool=False, # no progress bar
                    confirm=None, # called with the `CostEstimate` before any job starts; False stops the batch
                    **options)->RunSummary:
     "Run `models` on the questions under `questions`; returns a `RunSummary`."
