@@ -42,6 +42,7 @@ def cmd_validate(args)->int:
     "Validate a dataset; exit 1 if anything is wrong."
     report = validate_dataset(args.dir or DataLayout(args.data_dir).questions)
     for p in report: print(p)
+    for n in report.notes: print(f"note: {n}")
     print(f"{'OK' if report.ok else 'FAILED'}: {report.checked} questions, {len(report)} problems")
     return 0 if report.ok else 1
 

@@ -19,7 +19,7 @@ from .core import (FIRST_FRAME, FINAL_FRAME, METADATA_NAME, PROMPT_FILE, QUESTIO
 from .models import estimate_cost, fit_request, load_model, model_entry, redact, say_dropped
 
 _log = logging.getLogger('vmevalkit.inference')
-from .tasks import DOMAIN_REGISTRY
+from .tasks import DOMAIN_REGISTRY, read_question
 
 # %% auto #0
 __all__ = ['InferenceRunner', 'completed_result', 'Job', 'sample_seed', 'parse_shard', 'plan_jobs', 'lane', 'RunSummary',
@@ -58,9 +58,10 @@ def completed_result(run_dir:Path)->dict|None:
 
 # %% ../nbs/30_inference.ipynb #0009
 def _question(image_path:Path, text_prompt:str, question_data:dict|None)->TaskPair:
-    "The question being answered (from `question_data`, else the image's folder)."
+    "The question being answered: `question_data`, else the question folder around the image (its metadata file)."
     if not Path(image_path).is_file(): raise DataError(f"Image not found: {image_path}. Check the questions folder.")
     if question_data: return TaskPair.from_dict(question_data)
+    if (Path(image_path).parent/QUESTION_METADATA).is_file(): return read_question(Path(image_path).parent)
     task_id = Path(image_path).parent.name
     domain_of(task_id)  # a question folder is named {domain}_{NNNN}; anything else cannot be filed
     return TaskPair(task_id, domain_of(task_id), text_prompt)

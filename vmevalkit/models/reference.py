@@ -10,12 +10,12 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from ..core import QUESTION_METADATA, DataError, TaskPair, load_image, read_json, write_video
+from ..core import FINAL_FRAME, QUESTION_METADATA, DataError, TaskPair, load_image, read_json, write_video
 from . import FinalError, ModelWrapper
-from ..tasks import get_task
+from ..tasks import get_task, original_format
 
 # %% auto #0
-__all__ = ['question_for', 'ReferenceModel', 'OracleModel', 'StillModel', 'CutToFinalModel', 'CrossfadeModel']
+__all__ = ['question_for', 'question_frame', 'ReferenceModel', 'OracleModel', 'StillModel', 'CutToFinalModel', 'CrossfadeModel']
 
 # %% ../../nbs/24_reference.ipynb #0005
 def question_for(image_path:Path, question_data:dict|None=None)->TaskPair:
@@ -27,23 +27,34 @@ def question_for(image_path:Path, question_data:dict|None=None)->TaskPair:
                          f"{QUESTION_METADATA} beside {image_path}.")
     return TaskPair.from_dict(read_json(meta, 'question metadata'))
 
+def question_frame(task, pair:TaskPair, image_path=None, # the question's first frame on disk, if any
+                   final:bool=False)->Image.Image: # the final frame (the file beside the first) instead
+    "A frame of the question: its image file when there (drawn by whichever generator), else drawn from its state."
+    path = None if image_path is None else Path(image_path).parent/FINAL_FRAME if final else Path(image_path)
+    if path is not None and path.is_file(): return load_image(path)
+    if gap := original_format(pair):
+        raise FinalError(f"{pair.id}: {gap}, and its {'final' if final else 'first'} frame is not at {path}.")
+    return (task.final_frame if final else task.first_frame)(pair.metadata)
+
 # %% ../../nbs/24_reference.ipynb #0008
 class ReferenceModel(ModelWrapper):
     "A built-in model: frames computed from the question's state."
-    def frames(self, task, pair:TaskPair, n:int)->list:
-        "The video's frames (`n` is the frame count the duration asks for)."
+    def frames(self, task, pair:TaskPair, n:int, # the frame count the duration asks for
+               image_path=None)->list: # the question's first frame (its final frame beside it), when on disk
+        "The video's frames."
         raise NotImplementedError
 
     def _generate(self, image_path, text_prompt, output_path, fps=8, duration=4, question_data=None, **_):
         pair = question_for(image_path, question_data)
-        frames = self.frames(get_task(pair.domain), pair, max(2, round(float(duration)*fps)))
+        frames = self.frames(get_task(pair.domain), pair, max(2, round(float(duration)*fps)), image_path)
         write_video(frames, output_path, fps=fps)
         return dict(generation_id=f"{self.name}:{pair.id}", metadata=dict(frames=len(frames), fps=fps, question_id=pair.id))
 
 # %% ../../nbs/24_reference.ipynb #0010
 class OracleModel(ReferenceModel):
     "The correct solving process: the question's own solution trajectory."
-    def frames(self, task, pair, n):
+    def frames(self, task, pair, n, image_path=None):
+        if gap := original_format(pair): raise FinalError(f"The oracle cannot answer {pair.id}: {gap}, so its solution cannot be drawn.")
         steps = task.solution_frames(pair.metadata)
         fps = self.options.get('fps', 8)
         return [steps[0]]*(fps//2) + steps + [steps[-1]]*fps
@@ -51,15 +62,16 @@ class OracleModel(ReferenceModel):
 # %% ../../nbs/24_reference.ipynb #0012
 class StillModel(ReferenceModel):
     "The first frame, unchanged for the whole video: the lower bound."
-    def frames(self, task, pair, n): return [task.first_frame(pair.metadata)]*n
+    def frames(self, task, pair, n, image_path=None): return [question_frame(task, pair, image_path)]*n
 
 class CutToFinalModel(ReferenceModel):
     "The first frame, then a hard cut to the solved state: right end, no process."
-    def frames(self, task, pair, n):
-        return [task.first_frame(pair.metadata)]*(n//2) + [task.final_frame(pair.metadata)]*(n - n//2)
+    def frames(self, task, pair, n, image_path=None):
+        first, final = question_frame(task, pair, image_path), question_frame(task, pair, image_path, final=True)
+        return [first]*(n//2) + [final]*(n - n//2)
 
 class CrossfadeModel(ReferenceModel):
     "The first frame dissolving into the solved state: right end, no process."
-    def frames(self, task, pair, n):
-        a, b = (np.asarray(f(pair.metadata), np.float32) for f in (task.first_frame, task.final_frame))
+    def frames(self, task, pair, n, image_path=None):
+        a, b = (np.asarray(question_frame(task, pair, image_path, final), np.float32) for final in (False, True))
         return [((1 - t)*a + t*b).round().astype(np.uint8) for t in np.linspace(0, 1, n)]

@@ -18,7 +18,7 @@ from ..core import (CANVAS, METADATA_NAME, PLUGIN_GROUPS, Busy, DataError, DataL
                             read_ahead, read_json, request_stop, reset_stop, safe_name, unknown_name, utc_now, write_json)
 from ..inference import completed_result
 from ..models import MODEL_CATALOG
-from ..tasks import DOMAIN_REGISTRY, get_task
+from ..tasks import DOMAIN_REGISTRY, get_task, original_format
 
 # %% auto #0
 __all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 'FOLLOW', 'REFIT', 'ITERATIONS', 'GAMMAS',
@@ -704,7 +704,8 @@ SKIP_CAUSES = {
     'puzzle not found': "nothing in the video looks like the question's puzzle",
     'no alignment': "the puzzle is there but the video does not line up with the question",
     'scene cut': "the video cuts to another scene: frames after the cut do not show the puzzle",
-    'end unreadable': "the last frame cannot be read as clearly as the question's own final frame"}
+    'end unreadable': "the last frame cannot be read as clearly as the question's own final frame",
+    'original format': "the question was written by the original toolkit, which kept no record of where it drew the puzzle"}
 
 @dataclass
 class Verdict:
@@ -809,6 +810,7 @@ def score_run(run_dir:str|Path, scorer:str='auto')->ScoreRecord:
     if not meta.get('question_data'): return _skipped(rec, 'no question', "the run's metadata.json has no question_data")
     pair = TaskPair.from_dict(meta['question_data'])
     if pair.domain not in CHECKERS: return _skipped(rec, 'no checker', f"no automatic checker for domain {pair.domain!r}")
+    if gap := original_format(pair): return _skipped(rec, 'original format', f"{gap}: the checker has nothing to read the frames against")
     return _verdict_record(rec, video, pair)
 
 def _skipped(rec:ScoreRecord, cause:str, why:str)->ScoreRecord:

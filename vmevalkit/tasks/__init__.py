@@ -20,7 +20,8 @@ from ..core import (CANVAS, FINAL_FRAME, FIRST_FRAME, MANIFEST_NAME, PROMPT_FILE
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'DOMAIN_REGISTRY', 'MAX_NEW_PER_DOMAIN', 'Task', 'question_rng', 'generator_info',
            'write_question', 'get_task', 'register_domain', 'create_dataset', 'read_question',
-           'read_dataset_from_folders', 'dataset_summary', 'Problem', 'ValidationReport', 'validate_dataset']
+           'read_dataset_from_folders', 'dataset_summary', 'original_format', 'Problem', 'ValidationReport',
+           'validate_dataset']
 
 # %% ../../nbs/10_tasks.ipynb #0005
 class Task:
@@ -49,6 +50,12 @@ class Task:
     def verify(self, state:dict)->list:
         "Problems with the ground truth of `state` (re-solve, re-prove, re-walk); empty when it is sound."
         return []
+    # Questions written by the original VMEvalKit generator keep only part of the state (see "Questions from the
+    # original toolkit" below); a domain says what they lack and checks what they carry.
+    original_gap = 'its state is not recorded'   # what an original question of this domain lacks
+    def verify_original(self, fields:dict)->list|None:
+        "Problems with the ground truth an original question carries in `fields` (its metadata file); None: nothing to check."
+        return None
 
 # %% ../../nbs/10_tasks.ipynb #0007
 from fastcore.basics import patch
@@ -325,6 +332,15 @@ def dataset_summary(manifest:dict)->str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return '\n'.join('  '.join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))) for r in rows)
 
+# %% ../../nbs/10_tasks.ipynb #a17b0001
+def original_format(pair:TaskPair)->str:
+    "Why `pair` cannot be drawn or read (a question written by the original toolkit); '' when it holds its domain's state."
+    if pair.domain not in DOMAIN_REGISTRY: return ''
+    task = get_task(pair.domain)
+    if not task.metadata_keys or any(k in pair.metadata for k in task.metadata_keys): return ''
+    return f"original format: {task.original_gap}"
+
+
 # %% ../../nbs/10_tasks.ipynb #0054
 @dataclass(frozen=True)
 class Problem:
@@ -334,31 +350,36 @@ class Problem:
     def __str__(self): return f"{self.path}: {self.message}"
 
 class ValidationReport(list):
-    "The problems found in a dataset; empty means valid."
-    def __init__(self, problems=(), checked:int=0): super().__init__(problems); self.checked = checked
+    "The problems found in a dataset; empty means valid. `notes` say what could not be checked, without failing it."
+    def __init__(self, problems=(), checked:int=0, notes=()):
+        super().__init__(problems); self.checked, self.notes = checked, list(notes)
     @property
     def ok(self)->bool: return not self
     def _repr_markdown_(self):
-        if self.ok: return f"✅ {self.checked} questions, no problems."
-        return f"❌ {len(self)} problems in {self.checked} questions:\n\n" + '\n'.join(f"- `{p.path}`: {p.message}" for p in self)
+        notes = ''.join(f"\n\nNote: {n}" for n in self.notes)
+        if self.ok: return f"✅ {self.checked} questions, no problems." + notes
+        return (f"❌ {len(self)} problems in {self.checked} questions:\n\n" + '\n'.join(f"- `{p.path}`: {p.message}" for p in self)
+                + notes)
 
 # %% ../../nbs/10_tasks.ipynb #0056
-def _image_problems(path:Path)->list:
+def _image_problems(path:Path, any_size:bool=False)->list:
     try: im = load_image(path)
     except DataError as e: return [Problem(str(path), str(e))]
-    return [] if im.size == CANVAS else [Problem(str(path), f"size {im.size[0]}×{im.size[1]}, expected 1280×720")]
+    return [] if any_size or im.size == CANVAS else [Problem(str(path), f"size {im.size[0]}×{im.size[1]}, expected 1280×720")]
 
 def _file_problems(pair:TaskPair, questions:Path)->list:
     "Problems with the files of `pair`'s folder."
     folder = question_dir(questions, pair.id)
     if not folder.is_dir(): return [Problem(str(folder), "listed in the manifest but missing")]
-    out = _image_problems(questions/pair.first_image_path) + _image_problems(questions/pair.final_image_path)
+    original = bool(original_format(pair))  # the original generator drew squares
+    out = _image_problems(questions/pair.first_image_path, original) + _image_problems(questions/pair.final_image_path, original)
     prompt = (folder/PROMPT_FILE).read_text().strip() if (folder/PROMPT_FILE).is_file() else ''
     if not prompt: out.append(Problem(str(folder/PROMPT_FILE), "missing or empty prompt"))
     elif prompt != pair.prompt.strip(): out.append(Problem(str(folder/PROMPT_FILE), "differs from the manifest's prompt"))
     try: stored = read_question(folder)
     except DataError as e: return out + [Problem(str(folder/QUESTION_METADATA), str(e))]
-    if stored.metadata != pair.metadata: out.append(Problem(str(folder/QUESTION_METADATA), "metadata differs from the manifest"))
+    if (stored.metadata, stored.extra) != (pair.metadata, pair.extra):  # an original question keeps its fields in `extra`
+        out.append(Problem(str(folder/QUESTION_METADATA), "metadata differs from the manifest"))
     return out
 
 # %% ../../nbs/10_tasks.ipynb #0058
@@ -366,6 +387,10 @@ def _truth_problems(pair:TaskPair, path:str)->list:
     "Problems with `pair`'s metadata and ground truth."
     if pair.domain not in DOMAIN_REGISTRY: return [Problem(path, f"unknown domain {pair.domain!r}")]
     task = get_task(pair.domain)
+    if original_format(pair):
+        try: found = task.verify_original(pair.extra) or []
+        except Exception as e: found = [f"original ground truth cannot be checked ({type(e).__name__}: {e})"]
+        return [Problem(path, msg) for msg in found]
     missing = [k for k in task.metadata_keys if k not in pair.metadata]
     if missing: return [Problem(path, f"metadata lacks {', '.join(missing)}")]
     try: return [Problem(path, msg) for msg in task.verify(pair.metadata)]
@@ -383,7 +408,8 @@ def _listing_problems(pairs:list, questions:Path, manifest:dict)->list:
         out.append(Problem(str(questions/MANIFEST_NAME), f"total_pairs is {manifest['total_pairs']} but {len(pairs)} pairs are listed"))
     keys = {}
     for p in pairs:
-        if p.domain in DOMAIN_REGISTRY: keys.setdefault((p.domain, get_task(p.domain).puzzle_key(p.metadata)), []).append(p.id)
+        if p.domain in DOMAIN_REGISTRY and not original_format(p):
+            keys.setdefault((p.domain, get_task(p.domain).puzzle_key(p.metadata)), []).append(p.id)
     return out + [Problem(str(questions/MANIFEST_NAME), f"the same puzzle appears as {', '.join(v)}") for v in keys.values() if len(v) > 1]
 
 def validate_dataset(questions:str|Path|None=None)->ValidationReport: # default: `data/questions`
@@ -393,4 +419,20 @@ def validate_dataset(questions:str|Path|None=None)->ValidationReport: # default:
     except DataError as e: return ValidationReport([Problem(str(questions/MANIFEST_NAME), str(e))])
     pairs, out = manifest['pairs'], []
     for p in pairs: out += _file_problems(p, questions) + _truth_problems(p, str(question_dir(questions, p.id)))
-    return ValidationReport(out + _listing_problems(pairs, questions, manifest), checked=len(pairs))
+    return ValidationReport(out + _listing_problems(pairs, questions, manifest), checked=len(pairs),
+                            notes=_original_notes(pairs))
+
+def _original_notes(pairs:list)->list:
+    "One note per domain with questions in the original toolkit's format: what was and was not checked."
+    by_domain = {}
+    for p in pairs:
+        if original_format(p): by_domain.setdefault(p.domain, []).append(p)
+    notes = []
+    for domain, found in sorted(by_domain.items()):
+        task = get_task(domain)
+        proved = task.verify_original(found[0].extra) is not None
+        notes.append(f"{len(found)} {domain} question{'s are' if len(found) > 1 else ' is'} in the original toolkit's "
+                     f"format: {task.original_gap}. Files, images and prompts checked; ground truth "
+                     + ("re-proved from the original fields" if proved else "not re-proved (not recorded)")
+                     + "; the oracle cannot answer and the automatic checkers cannot score them.")
+    return notes

@@ -181,6 +181,7 @@ class ChessTask(Task):
     metadata_keys = ('fen_initial', 'fen_final', 'solution', 'solution_uci', 'mating_moves', 'side_to_move',
                      'difficulty', 'moved_piece', 'captured_piece', 'piece_count', 'legal_move_count',
                      'checking_move_count')
+    original_gap = "the board's drawing geometry is not recorded, only its FEN and mating moves"
 
 def puzzle_state(board:chess.Board, solution:str, difficulty:str)->dict:
     "The metadata of the puzzle `board` whose shown mate is `solution` (SAN)."
@@ -326,3 +327,21 @@ def _count_problems(stats:dict, state:dict)->list:
     "Stored counts that differ from the position's."
     return [f"{k} is {state.get(k)!r}, the position has {stats[k]}"
             for k in ('piece_count', 'legal_move_count', 'checking_move_count') if state.get(k) != stats[k]]
+
+# %% ../../nbs/11_chess.ipynb #7c1149d2
+@patch
+def verify_original(self:ChessTask, fields:dict)->list:
+    "Problems with an original question's position and mating moves (`chess_data.initial_fen`, `mate_moves`)."
+    data = fields.get('chess_data') or {}
+    fen, moves = data.get('initial_fen') or fields.get('initial_fen'), data.get('mate_moves') or fields.get('mate_moves')
+    if not fen or not moves: return ["the original metadata has no initial_fen and mate_moves to check"]
+    try: board = chess.Board(fen)
+    except ValueError as e: return [f"initial_fen cannot be read ({e})"]
+    out = []
+    for san in moves:
+        try: move = board.parse_san(san)
+        except ValueError: out.append(f"{san} is not a legal move in {fen}"); continue
+        board.push(move)
+        if not board.is_checkmate(): out.append(f"{san} does not mate in {fen}")
+        board.pop()
+    return out

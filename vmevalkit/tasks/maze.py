@@ -114,6 +114,7 @@ class MazeTask(Task):
     task_category = 'maze_navigation'
     difficulties = ('easy', 'medium', 'hard')
     metadata_keys = ('maze_size', 'walls', 'start', 'goal', 'solution_path', 'solution_length')
+    original_gap = "the maze's walls are not recorded, only its size, start and end"
 
     def sample(self, rng:random.Random, difficulty:str)->dict:
         "A random maze of `difficulty` with its start, goal and unique solution."

@@ -114,6 +114,7 @@ class RavenTask(Task):
     description = "Abstract reasoning with Raven's progressive matrices"
     task_category = 'progressive_matrix'
     metadata_keys = ('panels', 'rules', 'answer', 'varying')
+    original_gap = "the panels are not recorded, only the rule's name"
 
 # %% ../../nbs/13_raven.ipynb #0025
 def build_panels(indices:dict)->list: # attribute → 3×3 value indices

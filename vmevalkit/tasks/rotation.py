@@ -201,6 +201,7 @@ class RotationTask(Task):
     description = '3-D mental rotation of voxel objects'
     metadata_keys = ('voxels', 'n_cubes', 'first_view', 'final_view', 'angle', 'axis', 'direction', 'elev_change',
                      'difficulty')
+    original_gap = "the voxels are not recorded, only the two views"
 
 # %% ../../nbs/14_rotation.ipynb #0033
 @patch

@@ -155,6 +155,7 @@ class SudokuTask(Task):
     description = 'Logical reasoning and constraint satisfaction: fill a sudoku grid'
     task_category = 'sudoku'
     metadata_keys = ('size', 'box', 'puzzle', 'solution', 'givens', 'difficulty')
+    original_gap = "the grid's drawing geometry is not recorded, only the puzzle and solution arrays"
 
 # %% ../../nbs/15_sudoku.ipynb #0026
 def sudoku_state(puzzle:list, solution:list, difficulty:str)->dict:
@@ -316,3 +317,19 @@ def verify(self:SudokuTask, state:dict)->list:
 def puzzle_key(self:SudokuTask, state:dict)->str:
     "The grid size and the printed digits."
     return json.dumps([state['size'], state['puzzle']])
+
+# %% ../../nbs/15_sudoku.ipynb #bc2f0f52
+@patch
+def verify_original(self:SudokuTask, fields:dict)->list:
+    "Problems with an original question's `puzzle_array` and `solution_array`."
+    data = fields.get('sudoku_data') or {}
+    puzzle, solution = fields.get('puzzle_array', data.get('puzzle')), fields.get('solution_array', data.get('solution'))
+    if not isinstance(puzzle, list) or not isinstance(solution, list):
+        return ["the original metadata has no puzzle_array and solution_array to check"]
+    n = round(len(solution) ** .5)
+    if n not in _BOXES or n*n != len(solution) or len(puzzle) != len(solution):
+        return [f"{len(puzzle)} puzzle cells and {len(solution)} solution cells are not one 3×3, 4×4 or 9×9 grid"]
+    if any(not isinstance(v, int) or not 1 <= v <= n for v in solution): return [f"the solution holds values other than 1–{n}"]
+    out = [f"solution: {p}" for p in sudoku_problems(rows_of(solution, n))]
+    changed = [i for i, (g, s) in enumerate(zip(puzzle, solution)) if g is not None and g != s]
+    return out + ([f"the solution changes the given cells {changed}"] if changed else [])

@@ -1,0 +1,100 @@
+"""Questions written by the original VMEvalKit generator (v0.0.5, ../shared/fixtures/upstream-v0.0.5, read from there):
+validated for what they carry, answered by models that need only the images, judged, and honestly skipped by what needs
+the state they lack."""
+import json, shutil
+from pathlib import Path
+import pytest
+from fastcore import test as fct
+from fastcore.basics import in_
+from conftest import vmevalkit
+from openai_server import OpenAIServer
+from vmevalkit.models.api import RetryPolicy
+from vmevalkit.scoring.vlm import score_vlm
+
+UPSTREAM = Path(__file__).resolve().parents[2]/'shared'/'fixtures'/'upstream-v0.0.5'
+pytestmark = pytest.mark.skipif(not UPSTREAM.is_dir(), reason=f"the original toolkit's fixture is not at {UPSTREAM}")
+DOMAINS = ['chess', 'maze', 'raven', 'rotation', 'sudoku']
+
+@pytest.fixture(scope='module')
+def answered(tmp_path_factory)->Path:
+    "A data root whose questions are the fixture (copied: runs write beside it), answered by three reference models."
+    root = tmp_path_factory.mktemp('upstream')
+    shutil.copytree(UPSTREAM, root/'questions')
+    res = vmevalkit('infer', '--model', 'still', 'cut-to-final', 'oracle', '--data-dir', root, '--experiment', 'e', '--quiet')
+    fct.test_eq(res.returncode, 1)  # the oracle's runs fail, with their reason
+    return root
+
+def test_validate_proves_what_the_original_carries():
+    res = vmevalkit('validate', UPSTREAM)
+    fct.test_eq((res.returncode, res.stderr), (0, ''))
+    fct.test_eq(res.stdout.splitlines()[-1], 'OK: 10 questions, 0 problems')
+    notes = [l for l in res.stdout.splitlines() if l.startswith('note: ')]
+    fct.test_eq([n.split()[2] for n in notes], DOMAINS)
+    proved = {n.split()[2]: 're-proved from the original fields' in n for n in notes}
+    fct.test_eq(proved, dict(chess=True, maze=False, raven=False, rotation=False, sudoku=True))
+    fct.test("the maze's walls are not recorded", notes[1], in_)
+
+def _tamper(q:Path, qid:str, change):
+    "Apply `change` to question `qid`'s metadata, in its folder and in the manifest alike."
+    folder = q/f"{qid.split('_')[0]}_task"/qid/'question_metadata.json'
+    meta = json.loads(folder.read_text()); change(meta); folder.write_text(json.dumps(meta))
+    manifest = json.loads((q/'vmeval_dataset.json').read_text())
+    manifest['pairs'] = [meta if p['id'] == qid else p for p in manifest['pairs']]
+    (q/'vmeval_dataset.json').write_text(json.dumps(manifest))
+
+def test_validate_finds_a_broken_original_question(tmp_path):
+    q = Path(shutil.copytree(UPSTREAM, tmp_path/'q'))
+    _tamper(q, 'chess_0000', lambda m: m['chess_data'].update(mate_moves=['Rh7']))
+    _tamper(q, 'sudoku_0000', lambda m: m['solution_array'].__setitem__(0, m['solution_array'][1]))
+    (q/'maze_task/maze_0001/question_metadata.json').write_text('{"id": "maze_0001", ')
+    raven = q/'raven_task/raven_0000/question_metadata.json'
+    raven.write_text(raven.read_text().replace('Combination pattern', 'Progression'))  # the folder only
+    res = vmevalkit('validate', q)
+    fct.test_eq((res.returncode, res.stderr), (1, ''))
+    problems = [l for l in res.stdout.splitlines() if not l.startswith(('note: ', 'FAILED'))]
+    fct.test("Rh7 does not mate in k7/ppp5/8/8/8/8/8/K6R w - - 0 1", problems, lambda s, ps: any(s in p for p in ps))
+    fct.test("the solution changes the given cells", problems, lambda s, ps: any(s in p for p in ps))
+    fct.test("maze_0001/question_metadata.json", problems, lambda s, ps: any(s in p for p in ps))
+    fct.test("raven_0000/question_metadata.json: metadata differs from the manifest", problems, lambda s, ps: any(s in p for p in ps))
+
+def test_models_that_need_only_the_images_answer_every_question(answered):
+    videos = sorted((answered/'outputs/e').glob('*/*_task/*/*/video/generated_video.mp4'))
+    fct.test_eq(sorted({p.parts[-6] for p in videos}), ['cut-to-final', 'still'])
+    fct.test_eq(len(videos), 20)
+    meta = json.loads((answered/'outputs/e/oracle/maze_task/maze_0000/oracle_maze_0000_s0/metadata.json').read_text())
+    fct.test_eq(meta['inference']['status'], 'failed')
+    fct.test("original format: the maze's walls are not recorded", meta['inference']['error'], in_)
+
+def test_auto_scoring_skips_with_the_reason(answered, tmp_path):
+    root = Path(shutil.copytree(answered, tmp_path/'data'))
+    res = vmevalkit('score', 'auto', '--experiment', 'e', '--data-dir', root, '--workers', 1)
+    fct.test_eq((res.returncode, res.stderr), (0, ''))
+    records = [json.loads(p.read_text()) for p in sorted((root/'scorings/auto-eval/e').rglob('*.json'))]
+    fct.test_eq(len(records), 30)
+    fct.test_eq({r['result']['status'] for r in records}, {'skipped'})
+    causes = {r['result']['details']['skip_cause'] for r in records}
+    fct.test_eq(causes, {'original format', 'no video'})
+
+def test_a_judge_scores_original_questions(answered, tmp_path, monkeypatch):
+    root = Path(shutil.copytree(answered, tmp_path/'data'))
+    monkeypatch.setenv('VMEVAL_JUDGE_API_KEY', 'sk-judge')
+    with OpenAIServer(key='sk-judge', models=['judge']) as srv:
+        summary = score_vlm('e', root, 'vlm', srv.url, 'judge', models=['still', 'cut-to-final'], quiet=True,
+                            policy=RetryPolicy(attempts=2, backoff=.01, timeout=5))
+        chats = len(srv.chats)
+    scores = {(r.model_name, r.status, r.score) for r in summary.records}
+    fct.test_eq(scores, {('still', 'completed', 1), ('cut-to-final', 'completed', 5)})
+    fct.test_eq((len(summary.records), chats), (20, 20))
+
+def test_the_documents_runner_call_picks_up_the_question_folder(tmp_path):
+    "Document 003's `InferenceRunner.run(model, image_path, prompt)`: the question comes from the folder around the image."
+    from vmevalkit.inference import InferenceRunner
+    from vmevalkit.scoring import score_run
+    q = Path(shutil.copytree(UPSTREAM, tmp_path/'questions'))
+    image = q/'sudoku_task/sudoku_0000/first_frame.png'
+    res = InferenceRunner(tmp_path/'outputs').run('still', image, (image.parent/'prompt.txt').read_text())
+    fct.test_eq(res['status'], 'success')
+    meta = json.loads((Path(res['inference_dir'])/'metadata.json').read_text())
+    fct.test_eq((meta['question_data']['difficulty'], meta['question_data']['sudoku_data']['num_given']), ('hard', 8))
+    rec = score_run(res['inference_dir'])
+    fct.test_eq((rec.status, rec.details['skip_cause']), ('skipped', 'original format'))
