@@ -231,3 +231,40 @@ for model, scores in [('oracle', [5, 5, 4]), ('still', [1, 2, 4])]:
     local, remote = json.loads(python(LEADERBOARD, env, tmp_path/'data').stdout)
     fct.test_eq(remote, local)
     fct.test_eq([(r['model'], r['domain'], r['n'], r['successes']) for r in local if r['domain'] == 'all'], [('oracle', 'all', 3, 3), ('still', 'all', 3, 1)])
+
+
+DOCUMENT_000 = """
+import json, sys
+from pathlib import Path
+from datasets import Dataset, DatasetDict, Features, Image, Value
+q = Path(sys.argv[1])
+pairs = json.loads((q/'vmeval_dataset.json').read_text())['pairs']
+rows = [dict(id=p['id'], domain=p['domain'], difficulty=p.get('difficulty', 'unknown'),
+             task_category=p.get('task_category', 'unknown'), prompt=p['prompt'],
+             first_frame=str(q/f"{p['domain']}_task"/p['id']/'first_frame.png'),
+             final_frame=str(q/f"{p['domain']}_task"/p['id']/'final_frame.png'),
+             metadata=json.dumps(p.get('metadata', {})), created_at=p.get('created_at', '')) for p in pairs]
+features = Features({'id': Value('string'), 'domain': Value('string'), 'difficulty': Value('string'),
+                     'task_category': Value('string'), 'prompt': Value('string'), 'first_frame': Image(),
+                     'final_frame': Image(), 'metadata': Value('string'), 'created_at': Value('string')})
+ds = Dataset.from_dict({k: [r[k] for r in rows] for k in rows[0]}, features=features)
+DatasetDict({'full': ds, 'maze': ds.filter(lambda x: x['domain'] == 'maze')}).push_to_hub(
+    'tester/doc000', commit_message='Upload VMEval questions dataset')
+"""
+
+UPSTREAM = Path(__file__).resolve().parents[2]/'shared'/'fixtures'/'upstream-v0.0.5'
+
+@pytest.mark.skipif(not UPSTREAM.is_dir(), reason=f"the original toolkit's fixture is not at {UPSTREAM}")
+def test_pull_a_dataset_built_as_document_000_shows(hub, env, tmp_path):
+    "Original questions pushed with document 000's features (no render, no extra) pull back as valid question folders."
+    res = python(DOCUMENT_000, env, UPSTREAM)
+    assert res.returncode == 0, res.stderr[-3000:]
+    target = tmp_path/'pulled'
+    res = vmevalkit('hf', 'pull-questions', '--repo-id', 'tester/doc000', '--target', target, env=env)
+    fct.test_eq((res.returncode, res.stderr), (0, ''))
+    pulled = sorted(p.parent.name for p in target.glob('*_task/*/question_metadata.json'))
+    fct.test_eq(pulled, sorted(p.parent.name for p in UPSTREAM.glob('*_task/*/question_metadata.json')))
+    for name in ('first_frame.png', 'final_frame.png', 'prompt.txt'):
+        fct.test_eq((target/'maze_task/maze_0001'/name).read_bytes(), (UPSTREAM/'maze_task/maze_0001'/name).read_bytes())
+    res = vmevalkit('validate', target)
+    fct.test_eq((res.returncode, res.stdout.splitlines()[-1]), (0, 'OK: 10 questions, 0 problems'))

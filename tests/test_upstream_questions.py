@@ -98,3 +98,23 @@ def test_the_documents_runner_call_picks_up_the_question_folder(tmp_path):
     fct.test_eq((meta['question_data']['difficulty'], meta['question_data']['sudoku_data']['num_given']), ('hard', 8))
     rec = score_run(res['inference_dir'])
     fct.test_eq((rec.status, rec.details['skip_cause']), ('skipped', 'original format'))
+
+def _as_document_002(run:Path):
+    "Rewrite a run the way document 002 lays it out: `video/model_output.mp4`, a question folder with prompt and first frame."
+    (run/'video/generated_video.mp4').rename(run/'video/model_output.mp4')
+    for name in ('final_frame.png', 'question_metadata.json'): (run/'question'/name).unlink()
+
+def test_document_002_runs_are_read(answered, tmp_path):
+    root = Path(shutil.copytree(answered, tmp_path/'data'))
+    run = root/'outputs/e/still/maze_task/maze_0000/still_maze_0000_s0'
+    _as_document_002(run)
+    res = vmevalkit('infer', '--model', 'still', '--domains', 'maze', '--data-dir', root, '--experiment', 'e', '--quiet')
+    fct.test_eq(res.returncode, 0)
+    fct.test("2 runs: 0 done, 2 skipped", res.stdout, in_)  # the 002 run counts as done: nothing redone, nothing overwritten
+    fct.test_eq(sorted(p.name for p in (run/'video').iterdir()), ['model_output.mp4'])
+    vmevalkit('score', 'auto', '--experiment', 'e', '--data-dir', root, '--workers', 1, '--model', 'still', '--domains', 'maze')
+    rec = json.loads((root/'scorings/auto-eval/e/still/maze_task/maze_0000/auto-eval.json').read_text())
+    fct.test_eq(rec['result']['details']['skip_cause'], 'original format')  # the video was found
+    from vmevalkit.dashboard import create_app
+    body = create_app(root).test_client().get('/api/results?model=still&task_id=maze_0000').get_json()
+    fct.test_eq([r['video_url'].split('?')[0].rsplit('/', 1)[-1] for r in body['results']], ['model_output.mp4'])

@@ -18,14 +18,14 @@ from fastcore.basics import patch_to
 
 # %% auto #0
 __all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTION_METADATA', 'PLUGIN_GROUPS', 'VIDEO_NAME',
-           'METADATA_NAME', 'SUCCESS_FROM', 'CANVAS', 'VMEvalError', 'DataError', 'ConflictError', 'UnknownNameError',
-           'UnsafeNameError', 'Busy', 'Interrupted', 'unknown_name', 'load_env', 'data_dir', 'DataLayout', 'safe_name',
-           'load_ref', 'plugins', 'add_plugins', 'question_dir', 'domain_of', 'Run', 'is_success', 'atomic_path',
-           'write_bytes', 'write_text', 'write_json', 'read_json', 'remove_tree', 'atomic_dir', 'file_digest', 'claim',
-           'request_stop', 'reset_stop', 'stop_requested', 'pause', 'int_arg', 'name_arg', 'function_flags',
-           'function_args', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest', 'write_manifest', 'fit_to_canvas',
-           'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames', 'read_frames', 'sample_frames',
-           'last_frame', 'read_ahead', 'video_info']
+           'METADATA_NAME', 'VIDEO_NAMES', 'SUCCESS_FROM', 'CANVAS', 'VMEvalError', 'DataError', 'ConflictError',
+           'UnknownNameError', 'UnsafeNameError', 'Busy', 'Interrupted', 'unknown_name', 'load_env', 'data_dir',
+           'DataLayout', 'safe_name', 'load_ref', 'plugins', 'add_plugins', 'question_dir', 'domain_of', 'run_video',
+           'Run', 'is_success', 'atomic_path', 'write_bytes', 'write_text', 'write_json', 'read_json', 'remove_tree',
+           'atomic_dir', 'file_digest', 'claim', 'request_stop', 'reset_stop', 'stop_requested', 'pause', 'int_arg',
+           'name_arg', 'function_flags', 'function_args', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest',
+           'write_manifest', 'fit_to_canvas', 'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames',
+           'read_frames', 'sample_frames', 'last_frame', 'read_ahead', 'video_info']
 
 # %% ../nbs/00_core.ipynb #0005
 class VMEvalError(Exception):
@@ -153,6 +153,12 @@ def domain_of(task_id:str)->str:
 
 # %% ../nbs/00_core.ipynb #532d8af6
 VIDEO_NAME, METADATA_NAME = 'generated_video.mp4', 'metadata.json'
+VIDEO_NAMES = (VIDEO_NAME, 'model_output.mp4')  # the second: runs written by the original toolkit (its document 002)
+
+def run_video(run_dir:str|Path)->Path:
+    "The video of the run in `run_dir`: `video/generated_video.mp4`, or the original `video/model_output.mp4` if only that exists."
+    folder = Path(run_dir)/'video'
+    return next((folder/n for n in VIDEO_NAMES if (folder/n).is_file()), folder/VIDEO_NAME)
 
 @dataclass(frozen=True)
 class Run:
@@ -174,7 +180,7 @@ class Run:
     @property
     def dir(self)->Path: return self.outputs/self.experiment/self.model/f"{self.domain}_task"/self.task_id/self.run_id
     @property
-    def video(self)->Path: return self.dir/'video'/VIDEO_NAME
+    def video(self)->Path: return run_video(self.dir)
     @property
     def metadata_file(self)->Path: return self.dir/METADATA_NAME
     def metadata(self)->dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastcore.basics import patch
-from .core import (FINAL_FRAME, FIRST_FRAME, METADATA_NAME, VIDEO_NAME, DataError, DataLayout, Run, VMEvalError,
+from .core import (FINAL_FRAME, FIRST_FRAME, METADATA_NAME, DataError, DataLayout, Run, VMEvalError, run_video,
                             int_arg, name_arg, read_json, safe_name)
 from .analysis import empty_scores, load_scores, score_files, success_rates
 
@@ -192,7 +192,7 @@ def media_urls(root:Path, run:dict)->dict:
     folder = Path(root)/run['path']
     names = [quote(run[k], safe='') for k in ('model', 'domain', 'task_id', 'run_id')]
     url = lambda kind, f: f"/media/{kind}/{'/'.join(names)}/{f}?experiment={quote(run['experiment'], safe='')}"
-    files = dict(video_url=('video', 'video', VIDEO_NAME), first_frame_url=('image', 'question', FIRST_FRAME),
+    files = dict(video_url=('video', 'video', run_video(folder).name), first_frame_url=('image', 'question', FIRST_FRAME),
                  final_frame_url=('image', 'question', FINAL_FRAME))
     return {k: url(kind, f) if (folder/sub/f).is_file() else None for k, (kind, sub, f) in files.items()}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fastcore.basics import patch
 from .core import (FIRST_FRAME, FINAL_FRAME, METADATA_NAME, PROMPT_FILE, QUESTION_METADATA, VIDEO_NAME, Busy,
-                            DataError, DataLayout, Interrupted, Run, TaskPair, VMEvalError, atomic_dir,
+                            DataError, DataLayout, Interrupted, Run, TaskPair, VMEvalError, atomic_dir, run_video,
                             claim, domain_of, pause, read_json, read_manifest, remove_tree, request_stop, reset_stop,
                             safe_name, stop_requested, unknown_name, utc_now, write_json)
 from .models import estimate_cost, fit_request, load_model, model_entry, redact, say_dropped
@@ -50,7 +50,7 @@ def completed_result(run_dir:Path)->dict|None:
     if not meta.is_file(): return None
     try: m = read_json(meta)
     except DataError: return None
-    video = Path(run_dir)/'video'/VIDEO_NAME
+    video = run_video(run_dir)
     if m.get('inference', {}).get('status') != 'success' or not video.is_file(): return None
     return dict(success=True, status='success', model=m['inference']['model'], run_id=m['inference']['run_id'],
                 video_path=str(video), inference_dir=str(run_dir), error=None, skipped=True,

@@ -70,12 +70,13 @@ def row_names(row:dict)->tuple:
     return task_id, domain
 
 def pair_from_row(row:dict)->TaskPair:
-    "The `TaskPair` a row stands for."
+    "The `TaskPair` a row stands for (a row in the original toolkit's shape has no `render` or `extra` column)."
     row_names(row)
     rel = f"{row['domain']}_task/{row['id']}"
-    return TaskPair(row['id'], row['domain'], row['prompt'], row['difficulty'], row['task_category'], f"{rel}/{FIRST_FRAME}",
-                    f"{rel}/{FINAL_FRAME}", row['created_at'], json.loads(row['metadata']), json.loads(row['render']),
-                    json.loads(row['extra']))
+    text = lambda col: json.loads(row.get(col) or '{}')
+    return TaskPair(row['id'], row['domain'], row['prompt'], row.get('difficulty') or '', row.get('task_category') or '',
+                    f"{rel}/{FIRST_FRAME}", f"{rel}/{FINAL_FRAME}", row.get('created_at') or '', text('metadata'),
+                    text('render'), text('extra'))
 
 def _same_question(folder:Path, pngs:dict, pair:TaskPair)->bool:
     if not all((folder/n).is_file() and (folder/n).read_bytes() == b for n, b in pngs.items()): return False

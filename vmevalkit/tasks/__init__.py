@@ -430,7 +430,7 @@ def _original_notes(pairs:list)->list:
     notes = []
     for domain, found in sorted(by_domain.items()):
         task = get_task(domain)
-        proved = task.verify_original(found[0].extra) is not None
+        proved = all(task.verify_original(p.extra) is not None for p in found)
         notes.append(f"{len(found)} {domain} question{'s are' if len(found) > 1 else ' is'} in the original toolkit's "
                      f"format: {task.original_gap}. Files, images and prompts checked; ground truth "
                      + ("re-proved from the original fields" if proved else "not re-proved (not recorded)")

@@ -330,11 +330,11 @@ def _count_problems(stats:dict, state:dict)->list:
 
 # %% ../../nbs/11_chess.ipynb #7c1149d2
 @patch
-def verify_original(self:ChessTask, fields:dict)->list:
-    "Problems with an original question's position and mating moves (`chess_data.initial_fen`, `mate_moves`)."
+def verify_original(self:ChessTask, fields:dict)->list|None:
+    "Problems with an original question's position and mating moves (`chess_data.initial_fen`, `mate_moves`); None without them."
     data = fields.get('chess_data') or {}
     fen, moves = data.get('initial_fen') or fields.get('initial_fen'), data.get('mate_moves') or fields.get('mate_moves')
-    if not fen or not moves: return ["the original metadata has no initial_fen and mate_moves to check"]
+    if not fen or not moves: return None
     try: board = chess.Board(fen)
     except ValueError as e: return [f"initial_fen cannot be read ({e})"]
     out = []

@@ -320,12 +320,13 @@ def puzzle_key(self:SudokuTask, state:dict)->str:
 
 # %% ../../nbs/15_sudoku.ipynb #bc2f0f52
 @patch
-def verify_original(self:SudokuTask, fields:dict)->list:
-    "Problems with an original question's `puzzle_array` and `solution_array`."
+def verify_original(self:SudokuTask, fields:dict)->list|None:
+    "Problems with an original question's `puzzle_array` and `solution_array`; None without them."
     data = fields.get('sudoku_data') or {}
     puzzle, solution = fields.get('puzzle_array', data.get('puzzle')), fields.get('solution_array', data.get('solution'))
+    if puzzle is None and solution is None: return None
     if not isinstance(puzzle, list) or not isinstance(solution, list):
-        return ["the original metadata has no puzzle_array and solution_array to check"]
+        return ["puzzle_array and solution_array must both be lists of cells"]
     n = round(len(solution) ** .5)
     if n not in _BOXES or n*n != len(solution) or len(puzzle) != len(solution):
         return [f"{len(puzzle)} puzzle cells and {len(solution)} solution cells are not one 3×3, 4×4 or 9×9 grid"]
