@@ -118,3 +118,30 @@ def test_document_002_runs_are_read(answered, tmp_path):
     from vmevalkit.dashboard import create_app
     body = create_app(root).test_client().get('/api/results?model=still&task_id=maze_0000').get_json()
     fct.test_eq([r['video_url'].split('?')[0].rsplit('/', 1)[-1] for r in body['results']], ['model_output.mp4'])
+
+def _original_record(path:Path, scorer:str, model:str, task_id:str, score:int, annotator=None):
+    "A record in the original toolkit's shape (document 004): no run id, no run state."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = dict(scorer=scorer, annotator=annotator, timestamp='2025-01-15T10:30:00', model_name=model,
+                task_type=f"{task_id.split('_')[0]}_task", task_id=task_id)
+    path.write_text(json.dumps(dict(metadata=meta, result=dict(solution_correctness_score=score, status='completed',
+                                                              comments='by hand' if annotator else None))))
+
+def test_original_score_records_count_once_and_are_not_scored_again(answered, tmp_path, monkeypatch):
+    root = Path(shutil.copytree(answered, tmp_path/'data'))
+    tail = 'e/still/maze_task/maze_0000'
+    _original_record(root/'evaluations'/tail/'GPT4OEvaluator.json', 'GPT4OEvaluator', 'still', 'maze_0000', 2)
+    _original_record(root/'scorings/gpt4o-eval'/tail/'GPT4OScorer.json', 'GPT4OScorer', 'still', 'maze_0000', 2)
+    _original_record(root/'evaluations'/tail/'human-eval.json', 'human-eval', 'still', 'maze_0000', 1, 'Ann')
+    (root/'scorings/gpt4o-eval/e/GPT4OScorer_all_models.json').write_text('{"summary": "aggregate"}')
+    monkeypatch.setenv('OPENAI_API_KEY', 'sk-judge')
+    with OpenAIServer(key='sk-judge', models=['judge']) as srv:
+        summary = score_vlm('e', root, 'gpt4o', srv.url, 'judge', models=['still'], domains=['maze'], quiet=True,
+                            policy=RetryPolicy(attempts=2, backoff=.01, timeout=5))
+        chats = len(srv.chats)
+    fct.test_eq((len(summary.records), summary.already, chats), (1, 1, 1))  # maze_0000 was judged already: not paid twice
+    from vmevalkit.analysis import load_scores
+    df = load_scores(root, 'e')
+    rows = df[(df.model == 'still') & (df.task_id == 'maze_0000')]
+    fct.test_eq(sorted(zip(rows.scorer, rows.score, rows.annotator)), [('gpt4o', 2.0, ''), ('human', 1.0, 'Ann')])
+    fct.test_eq(len(df[(df.scorer == 'gpt4o')]), 2)  # maze_0000 once (two original files), maze_0001 judged now

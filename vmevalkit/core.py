@@ -84,6 +84,8 @@ class DataLayout:
     @property
     def scorings(self)->Path: return self.root/'scorings'
     @property
+    def evaluations(self)->Path: return self.root/'evaluations'  # the original toolkit's score root (its document 002)
+    @property
     def analysis(self)->Path: return self.root/'analysis'
     @property
     def manifest(self)->Path: return self.questions/MANIFEST_NAME

@@ -12,7 +12,7 @@ from pathlib import Path
 from statistics import NormalDist
 
 from ..core import DataError, DataLayout, domain_of, is_success, read_json, write_json
-from ..scoring import scorer_folder, ScoreRecord, write_score
+from ..scoring import ORIGINAL_RECORDS, scorer_folder, ScoreRecord, write_score
 
 # %% auto #0
 __all__ = ['SYNTHETIC_SKILL', 'DIFFICULTIES', 'SCORE_COLUMNS', 'STATUSES', 'RATE_COLUMNS', 'write_synthetic_scores',
@@ -89,12 +89,15 @@ def _subdirs(path:str, name:str|None=None)->list:
     except FileNotFoundError: return []
 
 def score_files(layout:DataLayout, experiment:str|None=None, scorer:str|None=None)->list:
-    "The record files under `layout.scorings` (of one experiment and scorer, when given), sorted."
-    levels = [scorer_folder(scorer) if scorer else None, experiment, None, None, None]
-    folders = [str(layout.scorings)]
-    for name in levels: folders = [d for f in folders for d in _subdirs(f, name)]
-    return sorted(e.path for f in folders for e in os.scandir(f)
-                  if e.name.endswith('.json') and not e.name.startswith('.') and e.is_file())
+    "The record files under `layout.scorings`, and the original toolkit's under `layout.evaluations` (of one experiment and scorer, when given), sorted."
+    found = []
+    for root, levels, wanted in [(layout.scorings, [scorer_folder(scorer) if scorer else None], lambda n: True),
+                                 (layout.evaluations, [], lambda n: n in ORIGINAL_RECORDS and scorer in (None, ORIGINAL_RECORDS[n]))]:
+        folders = [str(root)]
+        for name in levels + [experiment, None, None, None]: folders = [d for f in folders for d in _subdirs(f, name)]
+        found += [e.path for f in folders for e in os.scandir(f)
+                  if e.name.endswith('.json') and not e.name.startswith('.') and e.is_file() and wanted(e.name)]
+    return sorted(found)
 
 # %% ../../nbs/60_analysis.ipynb #0015
 def _sample_of(run_id:str)->int:
@@ -117,7 +120,8 @@ def score_row(path:str, # a record file
     # slicing off the root is the common case (and far cheaper than os.path.relpath over 100,000 files)
     rel = path[len(root) + 1:] if path.startswith(root + os.sep) else os.path.relpath(path, root)
     rel = rel.replace(os.sep, '/')
-    scorer, experiment, model, domain, task_id, _ = rel.split('/')[-6:]
+    scorer, experiment, model, domain, task_id, name = rel.split('/')[-6:]
+    if rel.startswith('evaluations/'): experiment, model, domain, task_id, name = rel.split('/')[1:]; scorer = ORIGINAL_RECORDS[name]
     with open(path, 'rb') as f: d = json.loads(f.read())
     meta, result = d.get('metadata') or {}, d.get('result') or {}
     status, score = result.get('status', 'completed'), result.get('solution_correctness_score')
@@ -150,8 +154,9 @@ def _read_rows(files:list, root:str, workers:int)->list:
 # %% ../../nbs/60_analysis.ipynb #0020
 def _question_difficulty(layout:DataLayout, experiment:str, model:str, task_id:str, run_id:str)->str:
     "The difficulty of `task_id` as a run of `experiment` recorded it ('' when nothing says)."
-    candidates = [(layout.run(experiment, model, task_id, run_id).metadata_file, ('question_data', 'difficulty')),
-                  (layout.questions/f"{domain_of(task_id)}_task"/task_id/'question_metadata.json', ('difficulty',))]
+    candidates = [(layout.questions/f"{domain_of(task_id)}_task"/task_id/'question_metadata.json', ('difficulty',))]
+    if run_id:  # an original record names no run: the question folder says
+        candidates.insert(0, (layout.run(experiment, model, task_id, run_id).metadata_file, ('question_data', 'difficulty')))
     for path, keys in candidates:
         try: d = read_json(path)
         except DataError: continue
@@ -178,8 +183,18 @@ def load_scores(data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_
     files = score_files(layout, experiment, scorer)
     if not files: return empty_scores()
     df = pd.DataFrame.from_records(_read_rows(files, str(layout.root), workers), columns=list(SCORE_COLUMNS))
+    df = _count_once(df)
     df['success'] = is_success(df.score).astype('boolean').mask(df.status != 'completed')
     return _add_difficulty(df, layout).astype(SCORE_COLUMNS)
+
+def _count_once(df):
+    "`df` without the original toolkit's run-less records that another record of the same scorer, annotator and answer counts."
+    key, blank = ['experiment', 'scorer', 'annotator', 'model', 'task_id'], df.run_id == ''
+    if not blank.any(): return df
+    import pandas as pd
+    with_run = set(df.loc[~blank, key].itertuples(index=False, name=None))
+    covered = pd.Series([k in with_run for k in df[key].itertuples(index=False, name=None)], index=df.index)
+    return df[~(blank & (df.duplicated(key) | covered))].reset_index(drop=True)
 
 def _check_folders(layout:DataLayout, experiment:str|None):
     if not layout.root.is_dir():

@@ -24,11 +24,11 @@ from ..tasks import DOMAIN_REGISTRY, get_task, original_format
 __all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 'FOLLOW', 'REFIT', 'ITERATIONS', 'GAMMAS',
            'PERTURBATIONS', 'SAME_LINE', 'CHECKERS', 'HELD', 'BLOCK', 'CHANGED', 'MIN_REGISTRATION', 'SPREAD', 'STEP',
            'TRIES', 'CATCH_UP', 'CROPPED', 'INSET', 'JITTER', 'STILL', 'CUT', 'DRIFT', 'SKIP_CAUSES', 'LEGIBLE',
-           'MIN_FRAMES', 'SCORERS', 'ScoreRecord', 'scorer_folder', 'score_path', 'write_score', 'Registration',
-           'to_canvas', 'register_frame', 'refine', 'grown', 'perturb', 'seen_box', 'cut_off', 'Checker', 'get_checker',
-           'register_checker', 'others_median', 'hold_gaps', 'read_states', 'Follower', 'Verdict', 'judge',
-           'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs', 'is_current', 'claim_and_score',
-           'score_experiment', 'Scorer', 'get_scorer', 'register_scorer']
+           'MIN_FRAMES', 'ORIGINAL_RECORDS', 'SCORERS', 'ScoreRecord', 'scorer_folder', 'score_path', 'write_score',
+           'Registration', 'to_canvas', 'register_frame', 'refine', 'grown', 'perturb', 'seen_box', 'cut_off',
+           'Checker', 'get_checker', 'register_checker', 'others_median', 'hold_gaps', 'read_states', 'Follower',
+           'Verdict', 'judge', 'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs', 'is_current',
+           'original_records', 'claim_and_score', 'score_experiment', 'Scorer', 'get_scorer', 'register_scorer']
 
 # %% ../../nbs/40_scoring.ipynb #0005
 SCORE_MEANING = {1: 'wrong', 2: 'mostly wrong', 3: 'half right', 4: 'mostly right', 5: 'perfect'}
@@ -885,10 +885,25 @@ def is_current(rec:ScoreRecord, run_dir:Path)->bool:
 def _has_video(run_dir:Path)->bool: return completed_result(run_dir) is not None
 
 def _already_scored(layout, experiment, run_dir, scorer)->bool:
-    path = score_path(layout, experiment, ScoreRecord(scorer, *_run_identity(run_dir)))
-    if not path.is_file(): return False
-    try: return is_current(ScoreRecord.from_dict(read_json(path)), run_dir)
-    except (DataError, AttributeError, TypeError): return False
+    "Whether `run_dir` has a current record of `scorer`: its own file, or one the original toolkit wrote."
+    model, task_id, run_id = _run_identity(run_dir)
+    path = score_path(layout, experiment, ScoreRecord(scorer, model, task_id, run_id))
+    found = [path] if path.is_file() else original_records(layout, experiment, scorer, model, task_id)
+    for p in found:
+        try: rec = ScoreRecord.from_dict(read_json(p))
+        except (DataError, AttributeError, TypeError): continue
+        if rec.run_id in (run_id, '') and is_current(rec, run_dir): return True  # no run id: the original's one run
+    return False
+
+# the original toolkit's record file names, and the scorer each stands for (its documents 002 and 004)
+ORIGINAL_RECORDS = {'human-eval.json': 'human', 'GPT4OScorer.json': 'gpt4o', 'GPT4OEvaluator.json': 'gpt4o'}
+
+def original_records(layout:DataLayout, experiment:str, scorer:str, model:str, task_id:str)->list:
+    "The record files of `scorer` for `model` on `task_id` that the original toolkit wrote (under `scorings/` or `evaluations/`)."
+    names = [n for n, s in ORIGINAL_RECORDS.items() if s == scorer]
+    tail = Path(experiment, model, f"{domain_of(task_id)}_task", task_id)
+    folders = [layout.scorings/scorer_folder(scorer)/tail, layout.evaluations/tail]
+    return [f/n for f in folders for n in names if (f/n).is_file() and not (f == folders[0] and n == f"{scorer_folder(scorer)}.json")]
 
 def claim_and_score(layout:DataLayout, experiment:str, run_dir:Path, scorer:str, score)->tuple:
     "('scored', record) after `score(run_dir)` wrote its record; ('already', None) or ('elsewhere', None) when not needed."
