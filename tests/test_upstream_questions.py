@@ -145,3 +145,10 @@ def test_original_score_records_count_once_and_are_not_scored_again(answered, tm
     rows = df[(df.model == 'still') & (df.task_id == 'maze_0000')]
     fct.test_eq(sorted(zip(rows.scorer, rows.score, rows.annotator)), [('gpt4o', 2.0, ''), ('human', 1.0, 'Ann')])
     fct.test_eq(len(df[(df.scorer == 'gpt4o')]), 2)  # maze_0000 once (two original files), maze_0001 judged now
+    from vmevalkit.dashboard import create_app
+    body = create_app(root).test_client().get('/api/results?model=still&task_id=maze_0000').get_json()
+    fct.test_eq(sorted((s['scorer'], s['score']) for s in body['results'][0]['scores']), [('gpt4o', 2.0), ('human', 1.0)])
+    from vmevalkit.core import DataLayout
+    from vmevalkit.scoring.human import annotators_of, human_records, scoring_items
+    item = next(i for i in scoring_items(DataLayout(root), 'e', ['still'], ['maze']) if i.task_id == 'maze_0000')
+    fct.test_eq(annotators_of(human_records(DataLayout(root), 'e', item)), {'Ann'})  # the human queue knows Ann's score

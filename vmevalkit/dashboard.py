@@ -143,7 +143,9 @@ def query(self:Results, experiment:str|None=None, model:str|None=None,
     found = []
     for run in self.runs:
         if any(v is not None and run[k] != v for k, v in wanted.items()): continue
-        scores = [s for s in self.index.get((run['experiment'], run['model'], run['task_id'], run['run_id']), [])
+        key = (run['experiment'], run['model'], run['task_id'])
+        # a record the original toolkit wrote names no run: it judged the model's one answer to the question
+        scores = [s for s in self.index.get((*key, run['run_id']), []) + self.index.get((*key, ''), [])
                   if scorer is None or s['scorer'] == scorer]
         if (scorer is None or scores) and _outcome_matches(scores, outcome): found.append({**run, 'scores': scores})
     return found

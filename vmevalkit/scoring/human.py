@@ -14,8 +14,8 @@ from fastcore.basics import patch
 from ..core import (FINAL_FRAME, FIRST_FRAME, PROMPT_FILE, ConflictError, DataError, DataLayout, Run, VMEvalError,
                             domain_of, read_json, safe_name, write_json, write_text)
 from ..inference import completed_result
-from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, is_current, run_dirs, run_state,
-                               score_path)
+from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, is_current, original_records,
+                               run_dirs, run_state, score_path)
 
 _log = logging.getLogger('vmevalkit.scoring.human')
 
@@ -79,7 +79,8 @@ def write_human_record(layout:DataLayout, experiment:str, rec:ScoreRecord)->Path
 def human_records(layout:DataLayout, experiment:str, item:ScoringItem)->list:
     "Every annotator's record of `item`'s run."
     folder = score_path(layout, experiment, ScoreRecord('human', item.model, item.task_id, item.run_id)).parent
-    recs = [r for p in sorted(folder.glob('human-eval*.json')) if (r := _read_record(p))]
+    paths = sorted(folder.glob('human-eval*.json')) + original_records(layout, experiment, 'human', item.model, item.task_id)
+    recs = [r for p in paths if (r := _read_record(p))]
     return [r for r in recs if r.run_id in (item.run_id, '') and is_current(r, item.run_dir)]
 
 def annotators_of(records:list)->set:
