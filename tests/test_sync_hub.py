@@ -268,3 +268,19 @@ def test_pull_a_dataset_built_as_document_000_shows(hub, env, tmp_path):
         fct.test_eq((target/'maze_task/maze_0001'/name).read_bytes(), (UPSTREAM/'maze_task/maze_0001'/name).read_bytes())
     res = vmevalkit('validate', target)
     fct.test_eq((res.returncode, res.stdout.splitlines()[-1]), (0, 'OK: 10 questions, 0 problems'))
+
+
+def test_evaluations_round_trip(hub, env, tmp_path):
+    "`--type evaluations`: the original toolkit's score root goes up and comes back byte for byte."
+    root = tmp_path/'data'
+    records = {'pilot/luma-ray-2/chess_task/chess_0000/human-eval.json': b'{"metadata": {"scorer": "human-eval"}}',
+               'pilot/luma-ray-2/chess_task/chess_0000/GPT4OEvaluator.json': b'{"metadata": {"scorer": "GPT4OEvaluator"}}'}
+    for rel, data in records.items():
+        (root/'evaluations'/rel).parent.mkdir(parents=True, exist_ok=True)
+        (root/'evaluations'/rel).write_bytes(data)
+    res = vmevalkit('hf', 'upload', '--type', 'evaluations', '--data-dir', root, '--repo-id', 'tester/evals', env=env)
+    fct.test_eq(res.returncode, 0)
+    res = vmevalkit('hf', 'download', '--type', 'evaluations', '--data-dir', tmp_path/'other', '--repo-id', 'tester/evals',
+                    env=env)
+    fct.test_eq(res.returncode, 0)
+    fct.test_eq(tree_bytes(tmp_path/'other'/'evaluations'), records)

@@ -256,20 +256,20 @@ def _fetch_all(fetch, names:list, workers:int):
     finally: pool.shutdown(wait=False, cancel_futures=True)
 
 # %% ../../nbs/52_hub.ipynb #0046
-FOLDER_TYPES = ('questions', 'outputs', 'scorings')
+FOLDER_TYPES = ('questions', 'outputs', 'scorings', 'evaluations')  # the last: the original toolkit's score root
 
-def standard_folder(kind:str, # 'questions', 'outputs' or 'scorings'
+def standard_folder(kind:str, # one of `FOLDER_TYPES`
                     data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
-                    experiment:str|None=None)->Path: # narrows outputs to one experiment
+                    experiment:str|None=None)->Path: # narrows outputs (or evaluations) to one experiment
     "The folder of the data tree that `--type kind` stands for."
     if kind not in FOLDER_TYPES: raise VMEvalError(f"Unknown folder type {kind!r}; use one of {', '.join(FOLDER_TYPES)}.")
     folder = getattr(DataLayout(data_dir), kind)
-    return folder/safe_name(experiment, 'experiment') if experiment and kind == 'outputs' else folder
+    return folder/safe_name(experiment, 'experiment') if experiment and kind in ('outputs', 'evaluations') else folder
 
 # %% ../../nbs/52_hub.ipynb #0049
 def _folder(args, given)->Path:
     if given: return Path(given)
-    if not args.type: raise VMEvalError("Say which folder: --path/--target PATH or --type questions|outputs|scorings.")
+    if not args.type: raise VMEvalError(f"Say which folder: --path/--target PATH or --type {'|'.join(FOLDER_TYPES)}.")
     return standard_folder(args.type, args.data_dir, args.experiment)
 
 def cmd_hf_upload(args)->int:
@@ -310,7 +310,7 @@ def _repo_flags(p, folder_flag:str|None=None):
     if not folder_flag: return
     p.add_argument(folder_flag, help='the local folder (or use --type)')
     p.add_argument('--type', choices=FOLDER_TYPES, help='a standard folder of the data tree instead of a path')
-    p.add_argument('--experiment', type=name_arg('experiment'), help='with --type outputs: only this experiment')
+    p.add_argument('--experiment', type=name_arg('experiment'), help='with --type outputs or evaluations: only this experiment')
     p.add_argument('--data-dir', help='data root for --type (default: $VMEVAL_DATA_DIR or data)')
 
 def add_hub_commands(subparsers):
