@@ -135,7 +135,7 @@ def add_plugins(group:str, # a value of `PLUGIN_GROUPS`
     for name, ref in plugins(group).items():
         try:
             if name in registry: raise VMEvalError(f"{name!r} is already registered")
-            add(safe_name(name, group.split('.')[-1][:-1]), ref)
+            add(safe_name(name, f"plug-in name in {group}"), ref)
             added.append(name)
         except Exception as e: _log.warning("plug-in %s = %r (entry point group %s) skipped: %s. Fix or uninstall "
                                             "the package that declares it.", name, ref, group, e)
