@@ -152,3 +152,56 @@ def test_original_score_records_count_once_and_are_not_scored_again(answered, tm
     from vmevalkit.scoring.human import annotators_of, human_records, scoring_items
     item = next(i for i in scoring_items(DataLayout(root), 'e', ['still'], ['maze']) if i.task_id == 'maze_0000')
     fct.test_eq(annotators_of(human_records(DataLayout(root), 'e', item)), {'Ann'})  # the human queue knows Ann's score
+
+def _python_m(module:str, *args, env=None):
+    "Run `python -m module args` the way the documents show it, in a fresh process."
+    import os, subprocess, sys
+    base = {k: v for k, v in os.environ.items() if k not in ('VMEVAL_DATA_DIR', 'OPENAI_API_KEY', 'OPENAI_BASE_URL')}
+    return subprocess.run([sys.executable, '-m', module, *map(str, args)], capture_output=True, text=True,
+                          env={**base, **(env or {})}, timeout=600)
+
+def test_the_documents_commands_run(answered, tmp_path):
+    "Documents 002 and 004's `python -m vmevalkit.runner.create_dataset` and `python -m vmevalkit.runner.score gpt4o`."
+    res = _python_m('vmevalkit.runner.create_dataset', '--pairs-per-domain', 1, '--random-seed', 42,
+                    '--output-dir', tmp_path/'questions', '--workers', 1, '--quiet')
+    fct.test_eq((res.returncode, res.stderr), (0, ''))
+    fct.test_eq(sorted(p.name for p in (tmp_path/'questions').glob('*_task')), [f'{d}_task' for d in DOMAINS])
+    root = Path(shutil.copytree(answered, tmp_path/'data'))
+    with OpenAIServer(key='sk-judge', models=['gpt-4o']) as srv:
+        res = _python_m('vmevalkit.runner.score', 'gpt4o', '--experiment', 'e', '--output-dir', root/'scorings',
+                        '--model', 'still', '--port', 7860, '--share', env=dict(OPENAI_API_KEY='sk-judge', OPENAI_BASE_URL=srv.url))
+        chats = len(srv.chats)
+    fct.test_eq(res.returncode, 0)
+    fct.test("note: --port is not used", res.stderr, in_)
+    records = [json.loads(p.read_text()) for p in (root/'scorings/gpt4o-eval/e/still').rglob('*.json')]
+    fct.test_eq((len(records), chats), (10, 10))
+    fct.test_eq({r['result']['solution_correctness_score'] for r in records}, {1})  # a still video solves nothing
+
+def test_a_tree_in_the_original_layouts_is_analysed(answered, tmp_path):
+    "Runs in document 002's layout and scores only in the original's evaluations/ folders: counted once, reported."
+    root = Path(shutil.copytree(answered, tmp_path/'data'))
+    runs = sorted(p.parent.parent for p in (root/'outputs/e').glob('*/*_task/*/*/video/generated_video.mp4'))
+    for run in runs:
+        _as_document_002(run)
+        model, task_id = run.parts[-4], run.parts[-2]
+        tail = Path('e', model, f"{task_id.split('_')[0]}_task", task_id)
+        good = 5 if model == 'cut-to-final' else 1
+        _original_record(root/'evaluations/gpt4o-eval'/tail/'GPT4OEvaluator.json', 'GPT4OEvaluator', model, task_id, good)
+        _original_record(root/'evaluations'/tail/'GPT4OEvaluator.json', 'GPT4OEvaluator', model, task_id, good)
+        _original_record(root/'evaluations'/tail/'human-eval.json', 'human-eval', model, task_id, good, 'Ann')
+    (root/'evaluations/gpt4o-eval/e/GPT4OScorer_all_models.json').write_text('{"summary": "aggregate"}')
+    res = vmevalkit('analyze', '--experiment', 'e', '--data-dir', root, '--scorer', 'gpt4o', '--quiet')
+    fct.test_eq((res.returncode, res.stderr), (0, ''))
+    folder = root/'analysis/e'
+    import pandas as pd
+    scores = pd.read_csv(folder/'scores.csv')
+    fct.test_eq(len(runs), 20)
+    fct.test_eq(scores.groupby('scorer').size().to_dict(), dict(gpt4o=20, human=20))  # two gpt4o files per run: once
+    gpt4o = scores[scores.scorer == 'gpt4o']
+    fct.test_eq(gpt4o.groupby('model').score.mean().to_dict(), {'cut-to-final': 5.0, 'still': 1.0})
+    report = (folder/'report.md').read_text()
+    fct.test("Left out 1 summary file(s) of the original toolkit (evaluations/gpt4o-eval/e/GPT4OScorer_all_models.json)",
+             report, in_)
+    from vmevalkit.dashboard import create_app
+    body = create_app(root).test_client().get('/api/results?model=cut-to-final&task_id=chess_0000').get_json()
+    fct.test_eq(sorted((s['scorer'], s['score']) for s in body['results'][0]['scores']), [('gpt4o', 5.0), ('human', 5.0)])

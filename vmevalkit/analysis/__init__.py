@@ -16,8 +16,9 @@ from ..scoring import ORIGINAL_RECORDS, scorer_folder, ScoreRecord, write_score
 
 # %% auto #0
 __all__ = ['SYNTHETIC_SKILL', 'DIFFICULTIES', 'SCORE_COLUMNS', 'STATUSES', 'RATE_COLUMNS', 'write_synthetic_scores',
-           'empty_scores', 'score_files', 'skip_cause', 'score_row', 'load_scores', 'wilson_interval', 'success_rates',
-           'rates_table', 'score_distribution', 'pass_at_k', 'pass_at_k_table']
+           'empty_scores', 'score_files', 'aggregate_files', 'aggregate_notes', 'skip_cause', 'score_row',
+           'load_scores', 'known_experiments', 'wilson_interval', 'success_rates', 'rates_table', 'score_distribution',
+           'pass_at_k', 'pass_at_k_table']
 
 # %% ../../nbs/60_analysis.ipynb #0005
 SYNTHETIC_SKILL = {'oracle': 4.6, 'crossfade': 3.2, 'still': 1.4}  # mean true quality per model, on the 1–5 scale
@@ -88,16 +89,37 @@ def _subdirs(path:str, name:str|None=None)->list:
     try: return sorted(e.path for e in os.scandir(path) if e.is_dir() and not e.name.startswith('.'))
     except FileNotFoundError: return []
 
+def _record_roots(layout:DataLayout, scorer:str|None)->list:
+    "(folder, which file names are records) for each place records start: a scorer's folder in `scorings/`, and the original toolkit's `evaluations/`, with or without a scorer level."
+    original = lambda n: n in ORIGINAL_RECORDS and scorer in (None, ORIGINAL_RECORDS[n])
+    wanted = scorer_folder(scorer) if scorer else None
+    return ([(d, lambda n: True) for d in _subdirs(str(layout.scorings), wanted)] +
+            [(d, original) for d in _subdirs(str(layout.evaluations), wanted) if d.endswith('-eval')] +
+            [(str(layout.evaluations), original)])
+
 def score_files(layout:DataLayout, experiment:str|None=None, scorer:str|None=None)->list:
     "The record files under `layout.scorings`, and the original toolkit's under `layout.evaluations` (of one experiment and scorer, when given), sorted."
     found = []
-    for root, levels, wanted in [(layout.scorings, [scorer_folder(scorer) if scorer else None], lambda n: True),
-                                 (layout.evaluations, [], lambda n: n in ORIGINAL_RECORDS and scorer in (None, ORIGINAL_RECORDS[n]))]:
-        folders = [str(root)]
-        for name in levels + [experiment, None, None, None]: folders = [d for f in folders for d in _subdirs(f, name)]
+    for root, wanted in _record_roots(layout, scorer):
+        folders = _subdirs(root, experiment)
+        if root == str(layout.evaluations): folders = [d for d in folders if not d.endswith('-eval')]  # scorer folders
+        for _ in range(3): folders = [d for f in folders for d in _subdirs(f)]  # {model}/{domain}_task/{task_id}
         found += [e.path for f in folders for e in os.scandir(f)
                   if e.name.endswith('.json') and not e.name.startswith('.') and e.is_file() and wanted(e.name)]
     return sorted(found)
+
+# %% ../../nbs/60_analysis.ipynb #63507689
+def aggregate_files(layout:DataLayout, experiment:str|None=None)->list:
+    "The original toolkit's summary files (`*_all_models.json`) beside an experiment's model folders, sorted."
+    return sorted(e.path for root, _ in _record_roots(layout, None) for d in _subdirs(root, experiment)
+                  for e in os.scandir(d) if e.is_file() and e.name.endswith('_all_models.json'))
+
+def aggregate_notes(layout:DataLayout, experiment:str|None=None)->list:
+    "A note naming the summary files that were left out (none when there are none)."
+    files = [Path(p).relative_to(layout.root).as_posix() for p in aggregate_files(layout, experiment)]
+    if not files: return []
+    return [f"Left out {len(files)} summary file(s) of the original toolkit ({', '.join(files[:3])}"
+            f"{' …' if len(files) > 3 else ''}): their numbers come from records, which are read one by one."]
 
 # %% ../../nbs/60_analysis.ipynb #0015
 def _sample_of(run_id:str)->int:
@@ -121,7 +143,7 @@ def score_row(path:str, # a record file
     rel = path[len(root) + 1:] if path.startswith(root + os.sep) else os.path.relpath(path, root)
     rel = rel.replace(os.sep, '/')
     scorer, experiment, model, domain, task_id, name = rel.split('/')[-6:]
-    if rel.startswith('evaluations/'): experiment, model, domain, task_id, name = rel.split('/')[1:]; scorer = ORIGINAL_RECORDS[name]
+    if rel.startswith('evaluations/'): scorer = ORIGINAL_RECORDS[name]  # the original's file name says which scorer
     with open(path, 'rb') as f: d = json.loads(f.read())
     meta, result = d.get('metadata') or {}, d.get('result') or {}
     status, score = result.get('status', 'completed'), result.get('solution_correctness_score')
@@ -200,11 +222,18 @@ def _check_folders(layout:DataLayout, experiment:str|None):
     if not layout.root.is_dir():
         raise DataError(f"Data folder {layout.root} does not exist. Pass data_dir= or set VMEVAL_DATA_DIR.")
     if experiment is None or (layout.outputs/experiment).is_dir(): return
-    if any(layout.scorings.glob(f'*/{experiment}')): return
-    known = sorted({p.name for p in layout.scorings.glob('*/*') if p.is_dir()} |
-                   {p.name for p in layout.outputs.glob('*') if p.is_dir()})
-    raise DataError(f"No experiment {experiment!r} in {layout.outputs} or {layout.scorings}. "
-                    f"Known: {', '.join(known) or 'none'}.")
+    known = known_experiments(layout)
+    if experiment not in known:
+        raise DataError(f"No experiment {experiment!r} in {layout.outputs}, {layout.scorings} or {layout.evaluations}. "
+                        f"Known: {', '.join(known) or 'none'}.")
+
+def known_experiments(layout:DataLayout)->list:
+    "Every experiment the tree names: in `outputs/`, in `scorings/`, and in the original toolkit's `evaluations/`."
+    top = [Path(d) for d in _subdirs(str(layout.evaluations))]
+    folders = [*map(Path, _subdirs(str(layout.outputs))), *(p for p in top if not p.name.endswith('-eval')),
+               *(Path(d) for root in _subdirs(str(layout.scorings)) + [str(p) for p in top if p.name.endswith('-eval')]
+                 for d in _subdirs(root))]
+    return sorted({p.name for p in folders})
 
 # %% ../../nbs/60_analysis.ipynb #0031
 def wilson_interval(successes:int, n:int, # successes out of n trials

@@ -902,7 +902,8 @@ def original_records(layout:DataLayout, experiment:str, scorer:str, model:str, t
     "The record files of `scorer` for `model` on `task_id` that the original toolkit wrote (under `scorings/` or `evaluations/`)."
     names = [n for n, s in ORIGINAL_RECORDS.items() if s == scorer]
     tail = Path(experiment, model, f"{domain_of(task_id)}_task", task_id)
-    folders = [layout.scorings/scorer_folder(scorer)/tail, layout.evaluations/tail]
+    # its versions put records in scorings/{scorer}-eval/, evaluations/ (document 002) and evaluations/{scorer}-eval/
+    folders = [layout.scorings/scorer_folder(scorer)/tail, layout.evaluations/tail, layout.evaluations/scorer_folder(scorer)/tail]
     return [f/n for f in folders for n in names if (f/n).is_file() and not (f == folders[0] and n == f"{scorer_folder(scorer)}.json")]
 
 def claim_and_score(layout:DataLayout, experiment:str, run_dir:Path, scorer:str, score)->tuple:
