@@ -205,3 +205,23 @@ def test_a_tree_in_the_original_layouts_is_analysed(answered, tmp_path):
     from vmevalkit.dashboard import create_app
     body = create_app(root).test_client().get('/api/results?model=cut-to-final&task_id=chess_0000').get_json()
     fct.test_eq(sorted((s['scorer'], s['score']) for s in body['results'][0]['scores']), [('gpt4o', 5.0), ('human', 5.0)])
+
+def test_an_api_model_answers_original_questions(answered, tmp_path, mp4):
+    "A provider model (Runway, through its stand-in) on the original questions: each paid once, the question kept as it was."
+    from provider_servers import RunwayServer
+    root = Path(shutil.copytree(answered, tmp_path/'data'))
+    key = 'key_test_runway_0123456789'
+    env = dict(RUNWAYML_API_SECRET=key, VMEVAL_POLL_INTERVAL='0.05', VMEVAL_HTTP_BACKOFF='0.01', VMEVAL_HTTP_BACKOFF_MAX='0.05')
+    args = ('infer', '--model', 'runway-gen4-turbo', '--experiment', 'api', '--data-dir', root, '--domains', 'chess', 'sudoku', '--quiet')
+    with RunwayServer(key, mp4) as srv:
+        first = vmevalkit(*args, env=dict(env, RUNWAY_BASE_URL=srv.url))
+        again = vmevalkit(*args, env=dict(env, RUNWAY_BASE_URL=srv.url))
+        jobs, refused = len(srv.jobs), srv.refused
+    fct.test_eq((first.returncode, again.returncode, refused), (0, 0, []))
+    fct.test_eq(jobs, 4)  # two chess and two sudoku questions, each submitted once
+    videos = sorted(p.relative_to(root/'outputs/api').as_posix() for p in (root/'outputs/api').rglob('generated_video.mp4'))
+    fct.test_eq([v.split('/')[2] for v in videos], ['chess_0000', 'chess_0001', 'sudoku_0000', 'sudoku_0001'])
+    run = next((root/'outputs/api/runway-gen4-turbo/chess_task/chess_0000').iterdir())
+    question = json.loads((UPSTREAM/'chess_task/chess_0000/question_metadata.json').read_text())
+    kept = json.loads((run/'metadata.json').read_text())['question_data']
+    fct.test_eq({k: kept.get(k) for k in question}, question)  # every field of the original, as it was
