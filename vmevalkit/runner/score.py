@@ -36,6 +36,9 @@ def score_args(argv:list)->tuple:
         if not eq and (flag == '--output-dir' or _SET_ASIDE[flag][0]): value = rest.pop(0) if rest else ''
         if flag == '--output-dir': out += ['--data-dir', str(_data_root(value))]
         else: notes.append(f"{flag} is not used: {_SET_ASIDE[flag][1]}")
+    if not any(a.partition('=')[0] in ('--experiment', '-h', '--help') for a in out):
+        out += ['--experiment', 'pilot_experiment']
+        notes.append("no --experiment: scoring 'pilot_experiment', the documents' experiment (and InferenceRunner's default)")
     return out, notes
 
 # %% ../../nbs/08_runner_score.ipynb #1dc09f97
