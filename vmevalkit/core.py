@@ -6,7 +6,8 @@ Docs: https://vmevalkit.github.io/vmevalkit/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #0002
 from __future__ import annotations
-import difflib, functools, hashlib, importlib, inspect, io, json, logging, os, re, shutil, socket, tempfile, threading
+import difflib, functools, hashlib, importlib, importlib.util, inspect, io, json, logging, os, platform, re, shutil, socket, subprocess
+import tempfile, threading
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from fastcore.basics import patch_to
+from . import __version__
 
 # %% auto #0
 __all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTION_METADATA', 'PLUGIN_GROUPS', 'VIDEO_NAME',
@@ -22,10 +24,10 @@ __all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTI
            'UnknownNameError', 'UnsafeNameError', 'Busy', 'Interrupted', 'unknown_name', 'load_env', 'data_dir',
            'DataLayout', 'safe_name', 'load_ref', 'plugins', 'add_plugins', 'question_dir', 'domain_of', 'run_video',
            'Run', 'is_success', 'atomic_path', 'write_bytes', 'write_text', 'write_json', 'read_json', 'remove_tree',
-           'atomic_dir', 'file_digest', 'claim', 'request_stop', 'reset_stop', 'stop_requested', 'pause', 'int_arg',
-           'name_arg', 'function_flags', 'function_args', 'TaskPair', 'utc_now', 'make_manifest', 'read_manifest',
-           'write_manifest', 'fit_to_canvas', 'svg_to_image', 'load_image', 'save_png', 'write_video', 'iter_frames',
-           'read_frames', 'sample_frames', 'last_frame', 'read_ahead', 'video_info']
+           'atomic_dir', 'file_digest', 'provenance', 'claim', 'request_stop', 'reset_stop', 'stop_requested', 'pause',
+           'int_arg', 'name_arg', 'function_flags', 'function_args', 'TaskPair', 'utc_now', 'make_manifest',
+           'read_manifest', 'write_manifest', 'fit_to_canvas', 'svg_to_image', 'load_image', 'save_png', 'write_video',
+           'iter_frames', 'read_frames', 'sample_frames', 'last_frame', 'read_ahead', 'video_info']
 
 # %% ../nbs/00_core.ipynb #0005
 class VMEvalError(Exception):
@@ -311,6 +313,29 @@ def file_digest(path:str|Path, # the file to hash
         while block := f.read(1 << 20): h.update(block)
     return h.hexdigest()
 
+# %% ../nbs/00_core.ipynb #9ca56615
+# the libraries whose versions can change what a file holds: pixels drawn, frames decoded, numbers computed
+_KEY_LIBRARIES = ('numpy', 'pillow', 'cairosvg', 'opencv-python-headless', 'av', 'chess')
+
+@functools.cache
+def provenance()->dict:
+    "What this process is: vmevalkit's version, its git commit when run from a checkout, Python's and key libraries' versions."
+    from importlib import metadata
+    libraries = {}
+    for name in _KEY_LIBRARIES:
+        try: libraries[name] = metadata.version(name)
+        except metadata.PackageNotFoundError: pass
+    return dict(vmevalkit=__version__, **_checkout(), python=platform.python_version(), libraries=libraries)
+
+def _checkout()->dict:
+    "The commit of the git checkout vmevalkit is imported from, and whether it has uncommitted changes ({} if none)."
+    here = Path(importlib.util.find_spec('vmevalkit').origin).parent.parent
+    if not (here/'.git').exists(): return {}
+    git = lambda *args: subprocess.run(['git', '-C', str(here), *args], capture_output=True, text=True, timeout=30)
+    try: head, status = git('rev-parse', 'HEAD'), git('status', '--porcelain', '--untracked-files=no')
+    except (OSError, subprocess.SubprocessError): return {}  # no git on this machine
+    return dict(commit=head.stdout.strip(), dirty=bool(status.stdout.strip())) if head.returncode == 0 else {}
+
 # %% ../nbs/00_core.ipynb #0bf7dda3
 @contextmanager
 def claim(lock:str|Path, # a hidden file beside the work, e.g. `.{run_id}.lock`
@@ -461,7 +486,7 @@ def make_manifest(pairs:list, # `TaskPair`s, sorted by id in the result
     now = utc_now()
     return dict(name=name, description=f"VMEvalKit video reasoning evaluation dataset ({len(pairs)} task pairs)",
                 created_at=now, total_pairs=len(pairs), generation_info={'timestamp': now, **(generation_info or {})},
-                pairs=pairs)
+                provenance=provenance(), pairs=pairs)
 
 # %% ../nbs/00_core.ipynb #0039
 def read_manifest(path:str|Path)->dict: # a manifest file (or the questions folder holding one)

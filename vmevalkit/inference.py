@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from .core import (FIRST_FRAME, FINAL_FRAME, METADATA_NAME, PROMPT_FILE, QUESTION_METADATA, VIDEO_NAME, Busy,
                             DataError, DataLayout, Interrupted, Run, TaskPair, VMEvalError, atomic_dir, run_video,
                             claim, domain_of, pause, read_json, read_manifest, remove_tree, request_stop, reset_stop,
-                            safe_name, stop_requested, unknown_name, utc_now, write_json)
+                            provenance, safe_name, stop_requested, unknown_name, utc_now, write_json)
 from .models import estimate_cost, fit_request, load_model, model_entry, redact, say_dropped
 
 _log = logging.getLogger('vmevalkit.inference')
@@ -81,7 +81,7 @@ def _metadata(self:InferenceRunner, pair:TaskPair, res, run_id:str, image_path:P
         output=dict(video_path=rel(final/'video'/VIDEO_NAME) if res.success else None, generation_id=res.generation_id,
                     video_url=res.metadata.get('video_url'), provider=res.metadata),
         paths=dict(inference_dir=rel(final), video_dir=rel(final/'video'), question_dir=rel(final/'question')),
-        question_data=pair.to_dict())
+        question_data=pair.to_dict(), provenance=provenance())
 
 # %% ../nbs/30_inference.ipynb #0013
 def _copy_question(image_path:Path, pair:TaskPair, dest:Path):

@@ -11,14 +11,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from statistics import NormalDist
 
-from ..core import DataError, DataLayout, domain_of, is_success, read_json, write_json
+from ..core import DataError, DataLayout, domain_of, is_success, provenance, read_json, write_json
 from ..scoring import ORIGINAL_RECORDS, scorer_folder, ScoreRecord, write_score
 
 # %% auto #0
 __all__ = ['SYNTHETIC_SKILL', 'DIFFICULTIES', 'SCORE_COLUMNS', 'STATUSES', 'RATE_COLUMNS', 'write_synthetic_scores',
            'empty_scores', 'score_files', 'aggregate_files', 'aggregate_notes', 'skip_cause', 'score_row',
-           'load_scores', 'known_experiments', 'wilson_interval', 'success_rates', 'rates_table', 'score_distribution',
-           'pass_at_k', 'pass_at_k_table']
+           'load_scores', 'known_experiments', 'version_notes', 'wilson_interval', 'success_rates', 'rates_table',
+           'score_distribution', 'pass_at_k', 'pass_at_k_table']
 
 # %% ../../nbs/60_analysis.ipynb #0005
 SYNTHETIC_SKILL = {'oracle': 4.6, 'crossfade': 3.2, 'still': 1.4}  # mean true quality per model, on the 1–5 scale
@@ -74,7 +74,8 @@ def _write_run_metadata(layout:DataLayout, experiment:str, model:str, task_id:st
 # %% ../../nbs/60_analysis.ipynb #0010
 SCORE_COLUMNS = {'experiment': 'str', 'scorer': 'str', 'annotator': 'str', 'model': 'str', 'domain': 'str',
                  'task_id': 'str', 'run_id': 'str', 'sample': 'int64', 'difficulty': 'str', 'score': 'float64',
-                 'success': 'boolean', 'status': 'str', 'skip_cause': 'str', 'explanation': 'str', 'path': 'str'}
+                 'success': 'boolean', 'status': 'str', 'skip_cause': 'str', 'explanation': 'str', 'path': 'str',
+                 'version': 'str'}  # the vmevalkit version that wrote the record ('' in records older than provenance)
 STATUSES = ('completed', 'failed', 'skipped')
 
 def empty_scores()->pd.DataFrame:
@@ -154,7 +155,7 @@ def score_row(path:str, # a record file
     run_id = meta.get('run_id') or ''
     return (experiment, scorer.removesuffix('-eval'), meta.get('annotator') or '', model, domain.removesuffix('_task'),
             task_id, run_id, _sample_of(run_id), '', score, None, status, skip_cause(result),
-            result.get('explanation') or result.get('comments') or '', rel)
+            result.get('explanation') or result.get('comments') or '', rel, (meta.get('provenance') or {}).get('vmevalkit', ''))
 
 # %% ../../nbs/60_analysis.ipynb #0018
 def _row_or_error(args):
@@ -234,6 +235,14 @@ def known_experiments(layout:DataLayout)->list:
                *(Path(d) for root in _subdirs(str(layout.scorings)) + [str(p) for p in top if p.name.endswith('-eval')]
                  for d in _subdirs(root))]
     return sorted({p.name for p in folders})
+
+# %% ../../nbs/60_analysis.ipynb #bfdcee9b
+def version_notes(scores:pd.DataFrame)->list:
+    "A warning when the records in `scores` were written by more than one vmevalkit version (none otherwise)."
+    counts = scores.version[scores.version != ''].value_counts()
+    if len(counts) < 2: return []
+    return [f"Mixed versions: these records were written by vmevalkit {', '.join(f'{v} ({n})' for v, n in sorted(counts.items()))}; "
+            "compare like with like, or re-score with one version."]
 
 # %% ../../nbs/60_analysis.ipynb #0031
 def wilson_interval(successes:int, n:int, # successes out of n trials

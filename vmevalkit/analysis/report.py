@@ -13,7 +13,7 @@ from pathlib import Path
 from ..core import (ConflictError, DataError, DataLayout, Run, atomic_dir, function_args, function_flags, name_arg,
                             read_json, safe_name,
                             utc_now, write_text)
-from . import aggregate_notes, load_scores, rates_table, success_rates
+from . import aggregate_notes, load_scores, rates_table, success_rates, version_notes
 from .agreement import consensus_scores, matched_scores, scorer_pairs, write_statistics
 from .figures import (palette, plot_agreement, plot_agreement_convergence, plot_convergence,
                                         plot_domain_difficulty, plot_domain_heatmap, plot_model_domains,
@@ -367,7 +367,7 @@ def analyze(experiment:str, # the experiment to report on
     sp = spend(runs, head.set_index('model').successes.to_dict())
     skips = skip_table(scores[scores.scorer == scorer])
     report = Report(folder, experiment, scorer, head, skip_notes(skips, scorer) + coverage_notes(cov, scorer, experiment)
-                    + dropped_notes(runs) + aggregate_notes(layout, experiment), spend=spend_table(sp), spend_note=spend_note(sp), skips=skips)
+                    + dropped_notes(runs) + aggregate_notes(layout, experiment) + version_notes(scores), spend=spend_table(sp), spend_note=spend_note(sp), skips=skips)
     with atomic_dir(folder, replace=True, root=folder.parent) as tmp:  # _check_replaceable vetted it
         say(f"Analysing {experiment!r} with scorer {scorer!r} into {folder}")
         figures = draw_figures(table, tmp, scorer, formats, say)

@@ -15,7 +15,8 @@ import numpy as np
 from fastcore.basics import patch
 from ..core import (CANVAS, METADATA_NAME, PLUGIN_GROUPS, Busy, DataError, DataLayout, Interrupted, Run,
                             TaskPair, VMEvalError, add_plugins, claim, domain_of, load_ref, is_success, iter_frames, pause,
-                            read_ahead, read_json, request_stop, reset_stop, safe_name, unknown_name, utc_now, write_json)
+                            provenance, read_ahead, read_json, request_stop, reset_stop, safe_name, unknown_name, utc_now,
+                            write_json)
 from ..inference import completed_result
 from ..models import MODEL_CATALOG
 from ..tasks import DOMAIN_REGISTRY, get_task, original_format
@@ -48,6 +49,7 @@ class ScoreRecord:
     timestamp: str = field(default_factory=utc_now)
     details: dict = field(default_factory=dict)  # scorer-specific evidence
     run_state: str|None = None      # `run_state` of the run when it was scored (None in records older than it)
+    provenance: dict = field(default_factory=provenance)  # what scored it (`core.provenance`; {} in older records)
 
 # %% ../../nbs/40_scoring.ipynb #0007
 @patch
@@ -55,7 +57,7 @@ def to_dict(self:ScoreRecord)->dict:
     "The documented JSON form."
     meta = dict(scorer=self.scorer, annotator=self.annotator, timestamp=self.timestamp, model_name=self.model_name,
                 task_type=f"{domain_of(self.task_id)}_task", task_id=self.task_id, run_id=self.run_id,
-                run_state=self.run_state)
+                run_state=self.run_state, provenance=self.provenance)
     result = dict(solution_correctness_score=self.score, explanation=self.explanation, scoring_type=self.scoring_type,
                   status=self.status, success=is_success(self.score) if self.status == 'completed' else None,
                   details=self.details)
@@ -68,7 +70,7 @@ def from_dict(cls:ScoreRecord, d:dict)->ScoreRecord:
     return cls(m.get('scorer', ''), m.get('model_name', ''), m.get('task_id', ''), m.get('run_id', ''),
                r.get('status', 'completed'), r.get('solution_correctness_score'),
                r.get('explanation') or r.get('comments') or '', r.get('scoring_type', ''), m.get('annotator'),
-               m.get('timestamp', ''), r.get('details') or {}, m.get('run_state'))
+               m.get('timestamp', ''), r.get('details') or {}, m.get('run_state'), m.get('provenance') or {})
 
 # %% ../../nbs/40_scoring.ipynb #0010
 def scorer_folder(scorer:str)->str:

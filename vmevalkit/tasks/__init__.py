@@ -31,6 +31,7 @@ class Task:
     task_category = ''                         # e.g. "mate_in_1"
     difficulties = ('easy', 'medium', 'hard')  # the domain's difficulty levels, easiest first
     metadata_keys = ()                         # keys every question's `metadata` must hold
+    renderer_version = 1                       # raise it when a change alters the images of same-seed questions
 
     def sample(self, rng:random.Random, difficulty:str)->dict:
         "A random puzzle of `difficulty`, as a JSON-serialisable state (it becomes the pair's `metadata`)."
@@ -104,11 +105,13 @@ def make_pair(self:Task, index:int, # position in the domain: the id is `{name}_
     return TaskPair(id=tid, domain=self.name, prompt=self.prompt(state), difficulty=level,
                     task_category=self.task_category, first_image_path=f"{folder}/{FIRST_FRAME}",
                     final_image_path=f"{folder}/{FINAL_FRAME}", created_at=utc_now(), metadata=state,
-                    render=self.geometry(state), extra={'generator': generator_info(seed, index, attempt, difficulty)})
+                    render=self.geometry(state),
+                    extra={'generator': generator_info(seed, index, attempt, difficulty, self.renderer_version)})
 
-def generator_info(seed, index, attempt, difficulty)->dict:
-    "The record that ties a question to the call that made it."
-    return dict(seed=seed, index=index, attempt=attempt, difficulty=difficulty or 'mixed', version=GENERATOR_VERSION)
+def generator_info(seed, index, attempt, difficulty, renderer:int=1)->dict:
+    "The record that ties a question to the call that made it (and to the version of its domain's drawing code)."
+    return dict(seed=seed, index=index, attempt=attempt, difficulty=difficulty or 'mixed', version=GENERATOR_VERSION,
+                renderer=renderer)
 
 # %% ../../nbs/10_tasks.ipynb #0020
 @patch
@@ -295,8 +298,13 @@ def _generation_info(pairs, seed, pairs_per_domain, domains)->dict:
     for p in pairs: counts[p.domain] = counts.get(p.domain, 0) + 1
     return dict(random_seed=seed, pairs_per_domain=pairs_per_domain, target_pairs=pairs_per_domain*len(domains),
                 actual_pairs=sum(counts.values()), allocation=counts,
-                domains={d: dict(count=c, description=DOMAIN_REGISTRY.get(d, {}).get('description', ''))
-                         for d, c in counts.items()})
+                domains={d: dict(count=c, description=DOMAIN_REGISTRY.get(d, {}).get('description', ''),
+                                 renderer_version=_renderer_version(d)) for d, c in counts.items()})
+
+def _renderer_version(domain:str)->int|None:
+    "The version of `domain`'s drawing code (None for a domain no longer registered)."
+    try: return get_task(domain).renderer_version
+    except VMEvalError: return None
 
 # %% ../../nbs/10_tasks.ipynb #0051
 def read_question(folder:Path)->TaskPair:
