@@ -374,7 +374,7 @@ th, td { border-bottom: 1px solid var(--line); padding: .35em .6em; text-align: 
 table.data thead th { cursor: pointer; user-select: none; white-space: nowrap; }
 table.data thead th[aria-sort=ascending]::after { content: ' ▲'; } table.data thead th[aria-sort=descending]::after { content: ' ▼'; }
 .tools { display: flex; flex-wrap: wrap; gap: .5em; margin: .4em 0; }
-.tools input { flex: 0 1 18em; min-width: 0; }
+.tools input { flex: 1 1 8em; max-width: 18em; min-width: 0; }
 table.board td { text-align: center; min-width: 7em; }
 a.rate { display: block; padding: .2em .4em; border-radius: 4px; color: var(--fg);
          background: hsl(calc(var(--rate) * 120) 65% 86%); }
