@@ -19,14 +19,13 @@ from .core import (FINAL_FRAME, FIRST_FRAME, METADATA_NAME, ConflictError, DataE
 from .analysis import empty_scores, load_scores, score_files, success_rates
 
 # %% auto #0
-__all__ = ['SCORE_FIELDS', 'FILTERS', 'OUTCOMES', 'MEDIA', 'MEDIA_KEYS', 'BOARD_COLUMNS', 'SITE', 'RUN_FILTERS', 'BASE_HTML',
-           'MACROS_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML', 'RUNS_HTML', 'COMPARE_HTML', 'TEMPLATES', 'STATIC_PAGE',
-           'ROUTES', 'EXPORT_MARK', 'SPACE_README', 'read_run', 'ResultFolder', 'score_index', 'verdict', 'verdicts',
-           'Results', 'paginate', 'page_args', 'media_path', 'media_files', 'media_urls', 'Leaderboard', 'rate_text',
-           'make_leaderboard', 'leaderboard_rows', 'leaderboard_csv', 'report_file', 'site_path', 'relative_link',
-           'link', 'api_results', 'api_leaderboard', 'leaderboard_page', 'runs_page', 'compare_page', 'report_page',
-           'media', 'create_app', 'check_port', 'DashboardServer', 'export_target', 'site_pages', 'site_files',
-           'place_file', 'render_site_page', 'export_site', 'cmd_dashboard', 'add_dashboard_command']
+__all__ = ['FILTERS', 'OUTCOMES', 'MEDIA', 'SITE', 'BASE_HTML', 'MACROS_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML', 'RUNS_HTML',
+           'COMPARE_HTML', 'TEMPLATES', 'STATIC_PAGE', 'ROUTES', 'EXPORT_MARK', 'read_run', 'ResultFolder',
+           'score_index', 'verdict', 'verdicts', 'Results', 'paginate', 'page_args', 'media_path', 'media_files',
+           'media_urls', 'Leaderboard', 'rate_text', 'make_leaderboard', 'leaderboard_rows', 'leaderboard_csv',
+           'report_file', 'site_path', 'relative_link', 'link', 'api_results', 'api_leaderboard', 'leaderboard_page',
+           'runs_page', 'compare_page', 'report_page', 'media', 'create_app', 'check_port', 'DashboardServer',
+           'export_target', 'site_pages', 'site_files', 'export_site', 'cmd_dashboard', 'add_dashboard_command']
 
 # %% ../nbs/65_dashboard.ipynb #0008
 def read_run(run_dir:Path, # outputs/{experiment}/{model}/{domain}_task/{task_id}/{run_id}
@@ -93,13 +92,13 @@ def _plain(v):
     if v is pd.NA or (isinstance(v, float) and math.isnan(v)): return None
     return v.item() if hasattr(v, 'item') else v
 
-SCORE_FIELDS = ('scorer', 'annotator', 'score', 'success', 'status', 'skip_cause', 'explanation')
+_SCORE_FIELDS = ('scorer', 'annotator', 'score', 'success', 'status', 'skip_cause', 'explanation')
 
 def score_index(scores)->dict:
     "The score records of each run, keyed by (experiment, model, task_id, run_id)."
     index = {}
     for row in scores.to_dict('records'):
-        entry = {k: _plain(row[k]) for k in SCORE_FIELDS}
+        entry = {k: _plain(row[k]) for k in _SCORE_FIELDS}
         index.setdefault((row['experiment'], row['model'], row['task_id'], row['run_id']), []).append(entry)
     return index
 
@@ -212,12 +211,12 @@ def media_path(root:Path, # the data root
     return real if real.is_file() else None
 
 # %% ../nbs/65_dashboard.ipynb #0034
-MEDIA_KEYS = ('video_url', 'first_frame_url', 'final_frame_url')
+_MEDIA_KEYS = ('video_url', 'first_frame_url', 'final_frame_url')
 
 def media_files(root:Path, run:dict)->dict:
     "A run's video, input image and expected final frame that exist: key → (media kind, path in the run folder)."
     folder = Path(root)/run['path']
-    files = dict(zip(MEDIA_KEYS, [('video', f"video/{run_video(folder).name}"), ('image', f'question/{FIRST_FRAME}'),
+    files = dict(zip(_MEDIA_KEYS, [('video', f"video/{run_video(folder).name}"), ('image', f'question/{FIRST_FRAME}'),
                                   ('image', f'question/{FINAL_FRAME}')]))
     return {k: v for k, v in files.items() if (folder/v[1]).is_file()}
 
@@ -226,7 +225,7 @@ def media_urls(root:Path, run:dict)->dict:
     names = '/'.join(quote(run[k], safe='') for k in ('model', 'domain', 'task_id', 'run_id'))
     found = media_files(root, run)
     url = lambda kind, f: f"/media/{kind}/{names}/{Path(f).name}?experiment={quote(run['experiment'], safe='')}"
-    return {k: url(*found[k]) if k in found else None for k in MEDIA_KEYS}
+    return {k: url(*found[k]) if k in found else None for k in _MEDIA_KEYS}
 
 @patch
 def find_experiment(self:Results, model:str, domain:str, task_id:str, run_id:str)->str|None:
@@ -305,7 +304,7 @@ def leaderboards(self:Results, experiment:str)->list:
     return self._boards[experiment]
 
 # %% ../nbs/65_dashboard.ipynb #26b91c35
-BOARD_COLUMNS = ['experiment', 'scorer', 'model', 'domain', 'n', 'successes', 'rate', 'ci_low', 'ci_high',
+_BOARD_COLUMNS = ['experiment', 'scorer', 'model', 'domain', 'n', 'successes', 'rate', 'ci_low', 'ci_high',
                  'mean_score', 'not_scored']
 
 def leaderboard_rows(boards:list)->list:
@@ -316,7 +315,7 @@ def leaderboard_rows(boards:list)->list:
 def leaderboard_csv(boards:list)->str:
     "Leaderboards as CSV, one row per scorer, model and domain."
     import pandas as pd
-    return pd.DataFrame(leaderboard_rows(boards), columns=BOARD_COLUMNS).round(4).to_csv(index=False)
+    return pd.DataFrame(leaderboard_rows(boards), columns=_BOARD_COLUMNS).round(4).to_csv(index=False)
 
 # %% ../nbs/65_dashboard.ipynb #307abbf9
 def report_file(layout:DataLayout, experiment:str)->Path|None:
@@ -331,7 +330,7 @@ SITE = {'leaderboard_page': 'experiments/{experiment}/index.html', 'runs_page': 
         'api_leaderboard': 'experiments/{experiment}/leaderboard.json',
         'api_results': 'experiments/{experiment}/leaderboard.json',
         'media': 'experiments/{experiment}/media/{model}/{domain}/{task_id}/{run_id}/{filename}'}
-RUN_FILTERS = ('model', 'domain', 'task_id', 'scorer', 'outcome')  # what runs.html filters in the browser
+_RUN_FILTERS = ('model', 'domain', 'task_id', 'scorer', 'outcome')  # what runs.html filters in the browser
 
 def site_path(endpoint:str, **params)->str:
     "The file of the static site that holds what `endpoint` serves for `params` (run filters as a query string)."
@@ -340,7 +339,7 @@ def site_path(endpoint:str, **params)->str:
     if missing := [n for n in names if not params.get(n)]:
         raise VMEvalError(f"the static site has no file for {endpoint} without {', '.join(missing)}")
     path = template.format(**{n: safe_name(str(params[n]), n) for n in names})
-    query = {k: params[k] for k in RUN_FILTERS if params.get(k)} if endpoint == 'runs_page' else {}
+    query = {k: params[k] for k in _RUN_FILTERS if params.get(k)} if endpoint == 'runs_page' else {}
     return path + (f"?{urlencode(query)}" if query else '')
 
 def relative_link(target:str, # a path in the site, maybe with a query string
@@ -701,7 +700,7 @@ def _for_page(res:Results, run:dict)->dict:
     names = {k: run[k] for k in ('experiment', 'model', 'domain', 'task_id', 'run_id')}
     urls = {k: link('media', kind=kind, filename=Path(f).name, **names)
             for k, (kind, f) in media_files(res.layout.root, run).items()}
-    return {**run, **dict.fromkeys(MEDIA_KEYS), **urls, 'verdicts': verdicts(run['scores'])}
+    return {**run, **dict.fromkeys(_MEDIA_KEYS), **urls, 'verdicts': verdicts(run['scores'])}
 
 # %% ../nbs/65_dashboard.ipynb #0055
 def api_results():
@@ -878,7 +877,7 @@ def site_files(res:Results)->list:
     return files
 
 # %% ../nbs/65_dashboard.ipynb #05024af0
-SPACE_README = """---
+_SPACE_README = """---
 title: vmevalkit leaderboard
 sdk: static
 app_file: index.html
@@ -892,14 +891,14 @@ def _in_site(root:Path, rel:str)->Path:
     if not path.resolve().is_relative_to(root.resolve()): raise DataError(f"refusing {rel}: it leads outside {root}")
     return path
 
-def place_file(src:Path, dest:Path)->Path:
+def _place_file(src:Path, dest:Path)->Path:
     "Hard-link `src` at `dest` when both are on one file system, else copy it."
     dest.parent.mkdir(parents=True, exist_ok=True)
     try: os.link(src, dest)
     except OSError: shutil.copyfile(src, dest)
     return dest
 
-def render_site_page(client, page:str, url:str)->bytes:
+def _render_site_page(client, page:str, url:str)->bytes:
     "The file `page` of the static site, as the application renders `url` for it."
     r = client.get(url, environ_overrides={STATIC_PAGE: page})
     if r.status_code != 200: raise VMEvalError(f"cannot export {page}: {url} answered {r.status}")
@@ -916,10 +915,10 @@ def export_site(data_dir:str|Path|None, # the data root (default: `$VMEVAL_DATA_
         raise ConflictError(f"the data folder {res.layout.root} is inside {out}: export to another folder")
     replace, pages, files, client = export_target(out), site_pages(res), site_files(res), app.test_client()
     with atomic_dir(out, replace=replace, root=out.parent) as tmp:
-        for page, url in pages: write_bytes(_in_site(tmp, page), render_site_page(client, page, url))
-        for rel, src in files: place_file(src, _in_site(tmp, rel))
+        for page, url in pages: write_bytes(_in_site(tmp, page), _render_site_page(client, page, url))
+        for rel, src in files: _place_file(src, _in_site(tmp, rel))
         write_text(tmp/'.nojekyll', '')
-        write_text(tmp/'README.md', SPACE_README)
+        write_text(tmp/'README.md', _SPACE_README)
         write_json(tmp/EXPORT_MARK, dict(generator='vmevalkit dashboard --export', experiments=res.experiments()))
     return dict(folder=out, pages=len(pages), files=len(files))
 
