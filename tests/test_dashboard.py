@@ -128,7 +128,7 @@ def test_new_results_show_without_restart(base, data):
     status, _, page = fetch(base, '/?experiment=demo')
     assert b'data-scorer="human"' in page
     status, _, page = fetch(base, '/runs?experiment=demo&scorer=human')
-    assert b'the agent never moves &lt;script&gt;' in page and b'<script>' not in page    # text is escaped, not markup
+    assert b'the agent never moves &lt;script&gt;' in page and b'<script>alert' not in page   # text is escaped
 
 def test_binds_to_this_machine_only(base):
     port = urllib.parse.urlsplit(base).port
@@ -178,3 +178,162 @@ def test_pages_in_chromium(base):
         fct.test_eq(page.locator('article.run img').count(), 2)
         loaded = "[...document.querySelectorAll('article.run img')].every(i => i.complete && i.naturalWidth == 1280)"
         fct.test_eq(page.evaluate(loaded), True)
+
+def test_leaderboard_csv_api(base):
+    status, headers, body = fetch(base, '/api/leaderboard?experiment=demo&format=csv')
+    fct.test_eq((status, headers['Content-Type'].split(';')[0]), (200, 'text/csv'))
+    assert 'filename="leaderboard-demo.csv"' in headers['Content-Disposition'], headers
+    rows = body.decode().splitlines()
+    fct.test_eq(rows[0], 'experiment,scorer,model,domain,n,successes,rate,ci_low,ci_high,mean_score,not_scored')
+    assert 'demo,auto,oracle,all,2,2,1.0,' in rows[1], rows
+    fct.test_eq(fetch(base, '/api/leaderboard?format=xml')[0], 400)
+
+SORT_FILTER_DOWNLOAD = "section[data-scorer='auto']"
+
+def check_table_tools(page, screenshot:str):
+    "Sort the auto leaderboard by its rate both ways, filter its rows by text, and download what is shown as CSV and JSON."
+    board = page.locator(SORT_FILTER_DOWNLOAD)
+    models = lambda: board.locator('tbody tr:visible th').all_inner_texts()
+    fct.test_eq(models(), ['oracle', 'still'])
+    header = board.locator('thead th', has_text='all domains')
+    header.click()
+    fct.test_eq((models(), header.get_attribute('aria-sort')), (['still', 'oracle'], 'ascending'))
+    header.click()
+    fct.test_eq((models(), header.get_attribute('aria-sort')), (['oracle', 'still'], 'descending'))
+    board.locator('thead th', has_text='model').click()
+    fct.test_eq(models(), ['oracle', 'still'])
+    board.locator('.tools input').fill('stil')
+    fct.test_eq(models(), ['still'])
+    with page.expect_download() as got: board.locator('.tools button', has_text='CSV').click()
+    fct.test_eq(got.value.suggested_filename, 'leaderboard-demo-auto.csv')
+    lines = Path(got.value.path()).read_text().splitlines()
+    fct.test_eq((lines[0], len(lines)), ('model,all domains,maze,sudoku,not scored', 2))
+    assert lines[1].startswith('still,0% [0–66] n=2,'), lines
+    with page.expect_download() as got: board.locator('.tools button', has_text='JSON').click()
+    fct.test_eq([r['model'] for r in json.loads(Path(got.value.path()).read_text())], ['still'])
+    page.screenshot(path=str(ARTIFACTS/screenshot), full_page=True)
+    board.locator('.tools input').fill('')
+    fct.test_eq(models(), ['oracle', 'still'])
+
+def test_leaderboard_sorts_filters_downloads(base):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_page() as page:
+        page.goto(base + '/?experiment=demo')
+        check_table_tools(page, 'dashboard-table-tools.png')
+
+PLAY_IN_SYNC = """async () => {
+    const videos = [...document.querySelectorAll('.compare video')];
+    const t0 = Date.now();
+    while (videos.some(v => v.readyState < 3) && Date.now() - t0 < 10000) await new Promise(r => setTimeout(r, 50));
+    document.querySelector('.player button').click();
+    await new Promise(r => setTimeout(r, 1200));
+    const playing = videos.map(v => [v.currentTime, v.paused, v.videoWidth]);
+    document.querySelector('.player button').click();
+    const seek = document.querySelector('.player input');
+    seek.value = 250; seek.dispatchEvent(new Event('input'));
+    await new Promise(r => setTimeout(r, 300));
+    return {playing, paused: videos.map(v => v.paused), seeked: videos.map(v => v.currentTime),
+            longest: Math.max(...videos.map(v => v.duration))};
+}"""
+
+def check_compare_plays(page, models:list):
+    "The compare view shows the question and every answer; one control plays them together, in step, and seeks them."
+    fct.test_eq(page.locator('.compare figure.answer').evaluate_all('fs => fs.map(f => f.dataset.model)'), models)
+    fct.test_eq(page.locator('.compare figure.question img').count(), 2)
+    loaded = "[...document.querySelectorAll('.compare figure.question img')].every(i => i.complete && i.naturalWidth == 1280)"
+    page.wait_for_function(loaded, timeout=10000)
+    got = page.evaluate(PLAY_IN_SYNC)
+    times = [t for t, _, _ in got['playing']]
+    fct.test_eq([(paused, width) for _, paused, width in got['playing']], [(False, 1280)]*len(models))
+    assert min(times) > 0.5, got                          # the videos really played (about 1.2 s)
+    assert max(times) - min(times) < 0.15, got            # ... and in step
+    fct.test_eq(got['paused'], [True]*len(models))
+    assert all(abs(t - got['longest']/4) < 0.1 for t in got['seeked']), got   # the slider at 1/4 moves every video
+
+def test_compare_view_plays_every_answer_in_sync(base):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_page() as page:
+        page.goto(base + '/runs?experiment=demo&model=still&domain=maze')
+        page.click('article.run a.compare-link')
+        page.wait_for_load_state()
+        fct.test_eq(page.locator('h1').inner_text(), 'maze_0000 · every answer')
+        check_compare_plays(page, ['oracle', 'still'])
+        page.screenshot(path=str(ARTIFACTS/'dashboard-compare.png'), full_page=True)
+
+def test_badges_are_verdicts_not_generation(base):
+    with chromium_page() as page:
+        page.goto(base + '/runs?experiment=demo&scorer=auto&outcome=failure')
+        fct.test_eq(page.locator('article.run').count(), 2)
+        badges = page.locator('article.run h3 .verdict').all_inner_texts()
+        fct.test_eq(sorted(badges), ['failed 1/5 · auto', 'failed 1/5 · auto'])
+        fct.test_eq(page.locator('.verdict.solved').count(), 0)
+        fct.test_eq(page.locator('article.run h3 .gen').all_inner_texts(), ['video generated']*2)
+        colour = page.locator('article.run h3 .gen').first.evaluate('e => getComputedStyle(e).backgroundColor')
+        fct.test_eq(colour, 'rgb(255, 255, 255)')                           # not the green of a solved verdict
+        page.goto(base + '/runs?experiment=demo&model=oracle&domain=maze')
+        fct.test_eq(page.locator('article.run h3 .verdict').all_inner_texts(), ['solved 5/5 · auto'])
+        width = page.locator('article.run video').evaluate('v => v.getBoundingClientRect().width')
+        assert width >= 640, width                                          # media are large where there is room
+
+def test_narrow_window_does_not_scroll_sideways(base):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_page(viewport=(375, 800)) as page:
+        for name, path in [('leaderboard', '/?experiment=demo'), ('runs', '/runs?experiment=demo'),
+                           ('compare', '/compare?experiment=demo&task_id=maze_0000')]:
+            page.goto(base + path)
+            widths = page.evaluate('[document.documentElement.scrollWidth, document.documentElement.clientWidth]')
+            fct.test_eq(widths, [375, 375])
+            page.screenshot(path=str(ARTIFACTS/f'dashboard-narrow-{name}.png'), full_page=True)
+        video = page.locator('.compare video').first.evaluate('v => v.getBoundingClientRect().width')
+        assert 300 < video <= 375, video
+
+def test_static_export_opens_from_disk(data, tmp_path):
+    from vmevalkit.core import write_text
+    write_text(data/'analysis/demo/report.html', '<!doctype html><title>report</title><h1>The demo report</h1>')
+    site = tmp_path/'site'
+    (site/'notes').mkdir(parents=True)
+    res = vmevalkit('dashboard', '--data-dir', data, '--export', site)                  # a folder of something else
+    fct.test_eq(res.returncode, 2)
+    assert 'is not empty and has no vmevalkit-export.json: refusing to overwrite it' in res.stderr, res.stderr
+    assert (site/'notes').is_dir()
+    (site/'notes').rmdir()
+    res = vmevalkit('dashboard', '--data-dir', data, '--export', site, '--experiment', 'demo')
+    fct.test_eq(res.returncode, 0)
+    assert f"open {site/'index.html'}" in res.stdout, res.stdout
+    res = vmevalkit('dashboard', '--data-dir', data, '--export', site, '--experiment', 'demo')  # a previous export
+    fct.test_eq(res.returncode, 0)
+    for f in ['index.html', '.nojekyll', 'README.md', 'experiments/demo/report.html', 'experiments/other/index.html',
+              'experiments/demo/leaderboard.csv', 'experiments/demo/leaderboard.json',
+              'experiments/demo/compare/maze_0000.html',
+              'experiments/demo/media/still/maze/maze_0000/still_maze_0000_s0/generated_video.mp4']:
+        assert (site/f).is_file(), f
+    pages = [p.read_text() for p in site.rglob('*.html') if p.name != 'report.html']
+    fct.test_eq([n for p in pages for n in re.findall(r'(?:href|src|action)="(/[^"]*|[a-z]+:[^"]*)"', p)], [])
+    assert str(data) not in ''.join(pages)                                  # the data folder's path stays private
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_page() as page:
+        page.goto((site/'index.html').as_uri())
+        fct.test_eq(page.locator('h1').inner_text(), 'Leaderboard · demo')
+        check_table_tools(page, 'export-leaderboard.png')
+        page.click('p.report a')
+        fct.test_eq(page.locator('h1').inner_text(), 'The demo report')
+        page.go_back()
+        page.locator(f"{SORT_FILTER_DOWNLOAD} tbody tr", has_text='still').locator('a.rate').first.click()
+        page.wait_for_load_state()
+        assert page.url.endswith('experiments/demo/runs.html?model=still&scorer=auto&outcome=scored'), page.url
+        fct.test_eq(page.locator('article.run:visible').count(), 2)
+        fct.test_eq(page.locator('.count').inner_text(), '2 runs')
+        page.select_option('select[name=domain]', 'maze')
+        page.click('form.filters button[type=submit]')
+        page.wait_for_load_state()
+        fct.test_eq(page.locator('article.run:visible h3').all_inner_texts()[0].split(' · ')[:2], ['still', 'maze_0000'])
+        fct.test_eq(page.locator('article.run:visible').count(), 1)
+        fct.test_eq(page.locator('article.run:visible .verdict:visible').all_inner_texts(), ['failed 1/5 · auto']*2)
+        page.locator('article.run:visible a.compare-link').click()
+        page.wait_for_load_state()
+        assert page.url.endswith('experiments/demo/compare/maze_0000.html'), page.url
+        check_compare_plays(page, ['oracle', 'still'])
+        page.screenshot(path=str(ARTIFACTS/'export-compare.png'), full_page=True)
+        page.goto((site/'experiments/demo/runs.html').as_uri() + '?outcome=failure')
+        fct.test_eq(page.locator('.verdict.solved:visible').count(), 0)
+        fct.test_eq(page.locator('article.run:visible').count(), 2)

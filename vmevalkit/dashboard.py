@@ -1,4 +1,4 @@
-"""A small web application over the data folder: a leaderboard with confidence intervals, every run's question, video and scores, and a JSON API.
+"""A small web application over the data folder: a sortable leaderboard with confidence intervals, every run's question, video and verdict, a side-by-side compare view, a JSON API, and a static export to publish.
 
 Docs: https://vmevalkit.github.io/vmevalkit/dashboard.html.md"""
 
@@ -6,23 +6,26 @@ Docs: https://vmevalkit.github.io/vmevalkit/dashboard.html.md"""
 
 # %% ../nbs/65_dashboard.ipynb #0002
 from __future__ import annotations
-import math, os, threading
+import math, os, posixpath, re, shutil, threading
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastcore.basics import patch
-from .core import (FINAL_FRAME, FIRST_FRAME, METADATA_NAME, DataError, DataLayout, Run, VMEvalError, run_video,
-                            int_arg, name_arg, read_json, safe_name)
+from .core import (FINAL_FRAME, FIRST_FRAME, METADATA_NAME, ConflictError, DataError, DataLayout, Run,
+                            VMEvalError, atomic_dir, int_arg, name_arg, read_json, run_video, safe_name, write_bytes,
+                            write_json, write_text)
 from .analysis import empty_scores, load_scores, score_files, success_rates
 
 # %% auto #0
-__all__ = ['FILTERS', 'OUTCOMES', 'MEDIA', 'BASE_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML', 'RUNS_HTML', 'TEMPLATES', 'ROUTES',
-           'read_run', 'ResultFolder', 'score_index', 'Results', 'paginate', 'page_args', 'media_path', 'media_urls',
-           'Leaderboard', 'rate_text', 'make_leaderboard', 'link', 'api_results', 'api_leaderboard', 'leaderboard_page',
-           'runs_page', 'media', 'create_app', 'check_port', 'DashboardServer', 'cmd_dashboard',
-           'add_dashboard_command']
+__all__ = ['FILTERS', 'OUTCOMES', 'MEDIA', 'SITE', 'BASE_HTML', 'MACROS_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML', 'RUNS_HTML',
+           'COMPARE_HTML', 'TEMPLATES', 'STATIC_PAGE', 'ROUTES', 'EXPORT_MARK', 'read_run', 'ResultFolder',
+           'score_index', 'verdict', 'verdicts', 'Results', 'paginate', 'page_args', 'media_path', 'media_files',
+           'media_urls', 'Leaderboard', 'rate_text', 'make_leaderboard', 'leaderboard_rows', 'leaderboard_csv',
+           'report_file', 'site_path', 'relative_link', 'link', 'api_results', 'api_leaderboard', 'leaderboard_page',
+           'runs_page', 'compare_page', 'report_page', 'media', 'create_app', 'check_port', 'DashboardServer',
+           'export_target', 'site_pages', 'site_files', 'export_site', 'cmd_dashboard', 'add_dashboard_command']
 
 # %% ../nbs/65_dashboard.ipynb #0008
 def read_run(run_dir:Path, # outputs/{experiment}/{model}/{domain}_task/{task_id}/{run_id}
@@ -89,13 +92,32 @@ def _plain(v):
     if v is pd.NA or (isinstance(v, float) and math.isnan(v)): return None
     return v.item() if hasattr(v, 'item') else v
 
+_SCORE_FIELDS = ('scorer', 'annotator', 'score', 'success', 'status', 'skip_cause', 'explanation')
+
 def score_index(scores)->dict:
     "The score records of each run, keyed by (experiment, model, task_id, run_id)."
     index = {}
     for row in scores.to_dict('records'):
-        entry = {k: _plain(row[k]) for k in ('scorer', 'annotator', 'score', 'success', 'status', 'explanation')}
+        entry = {k: _plain(row[k]) for k in _SCORE_FIELDS}
         index.setdefault((row['experiment'], row['model'], row['task_id'], row['run_id']), []).append(entry)
     return index
+
+# %% ../nbs/65_dashboard.ipynb #41201fe0
+def _who(score:dict)->str: return score['scorer'] + (f" ({score['annotator']})" if score['annotator'] else '')
+
+def verdict(score:dict)->dict:
+    "One score record as a badge: `kind` (solved, failed, skipped, error), `text`, its `scorer`, the explanation."
+    who, status = _who(score), score['status']
+    if status == 'completed':
+        kind = 'solved' if score['success'] else 'failed'
+        text = f"{kind} {int(score['score'] or 0)}/5 · {who}"
+    elif status == 'skipped': kind, text = 'skipped', f"skipped · {who}: {score.get('skip_cause') or 'see why'}"
+    else: kind, text = 'error', f"scorer error · {who}"
+    return dict(kind=kind, text=text, scorer=score['scorer'], title=score['explanation'] or '')
+
+def verdicts(scores:list)->list:
+    "The badges of a run's score records; one 'not scored' badge when it has none."
+    return [verdict(s) for s in scores] or [dict(kind='none', text='not scored', scorer='', title='')]
 
 # %% ../nbs/65_dashboard.ipynb #0021
 @dataclass
@@ -189,14 +211,21 @@ def media_path(root:Path, # the data root
     return real if real.is_file() else None
 
 # %% ../nbs/65_dashboard.ipynb #0034
+_MEDIA_KEYS = ('video_url', 'first_frame_url', 'final_frame_url')
+
+def media_files(root:Path, run:dict)->dict:
+    "A run's video, input image and expected final frame that exist: key → (media kind, path in the run folder)."
+    folder = Path(root)/run['path']
+    files = dict(zip(_MEDIA_KEYS, [('video', f"video/{run_video(folder).name}"), ('image', f'question/{FIRST_FRAME}'),
+                                  ('image', f'question/{FINAL_FRAME}')]))
+    return {k: v for k, v in files.items() if (folder/v[1]).is_file()}
+
 def media_urls(root:Path, run:dict)->dict:
     "The URLs of a run's video, input image and expected final frame (None for a missing file)."
-    folder = Path(root)/run['path']
-    names = [quote(run[k], safe='') for k in ('model', 'domain', 'task_id', 'run_id')]
-    url = lambda kind, f: f"/media/{kind}/{'/'.join(names)}/{f}?experiment={quote(run['experiment'], safe='')}"
-    files = dict(video_url=('video', 'video', run_video(folder).name), first_frame_url=('image', 'question', FIRST_FRAME),
-                 final_frame_url=('image', 'question', FINAL_FRAME))
-    return {k: url(kind, f) if (folder/sub/f).is_file() else None for k, (kind, sub, f) in files.items()}
+    names = '/'.join(quote(run[k], safe='') for k in ('model', 'domain', 'task_id', 'run_id'))
+    found = media_files(root, run)
+    url = lambda kind, f: f"/media/{kind}/{names}/{Path(f).name}?experiment={quote(run['experiment'], safe='')}"
+    return {k: url(*found[k]) if k in found else None for k in _MEDIA_KEYS}
 
 @patch
 def find_experiment(self:Results, model:str, domain:str, task_id:str, run_id:str)->str|None:
@@ -274,23 +303,77 @@ def leaderboards(self:Results, experiment:str)->list:
         self._boards[experiment] = [make_leaderboard(self.scores, experiment, s) for s in scorers]
     return self._boards[experiment]
 
+# %% ../nbs/65_dashboard.ipynb #26b91c35
+_BOARD_COLUMNS = ['experiment', 'scorer', 'model', 'domain', 'n', 'successes', 'rate', 'ci_low', 'ci_high',
+                 'mean_score', 'not_scored']
+
+def leaderboard_rows(boards:list)->list:
+    "Leaderboards as flat rows: one per scorer, model and domain ('all' for the overall rate)."
+    return [dict(experiment=b.experiment, scorer=b.scorer, model=r['model'], domain=d, **cell, not_scored=r['not_scored'])
+            for b in boards for r in b.rows for d, cell in {'all': r['overall'], **r['cells']}.items() if cell]
+
+def leaderboard_csv(boards:list)->str:
+    "Leaderboards as CSV, one row per scorer, model and domain."
+    import pandas as pd
+    return pd.DataFrame(leaderboard_rows(boards), columns=_BOARD_COLUMNS).round(4).to_csv(index=False)
+
+# %% ../nbs/65_dashboard.ipynb #307abbf9
+def report_file(layout:DataLayout, experiment:str)->Path|None:
+    "The experiment's analysis report (`vmevalkit analyze` writes it), or None when there is none yet."
+    path = layout.analysis/safe_name(experiment, 'experiment')/'report.html'
+    return path if path.is_file() else None
+
+# %% ../nbs/65_dashboard.ipynb #510b6598
+SITE = {'leaderboard_page': 'experiments/{experiment}/index.html', 'runs_page': 'experiments/{experiment}/runs.html',
+        'compare_page': 'experiments/{experiment}/compare/{task_id}.html',
+        'report_page': 'experiments/{experiment}/report.html',
+        'api_leaderboard': 'experiments/{experiment}/leaderboard.json',
+        'api_results': 'experiments/{experiment}/leaderboard.json',
+        'media': 'experiments/{experiment}/media/{model}/{domain}/{task_id}/{run_id}/{filename}'}
+_RUN_FILTERS = ('model', 'domain', 'task_id', 'scorer', 'outcome')  # what runs.html filters in the browser
+
+def site_path(endpoint:str, **params)->str:
+    "The file of the static site that holds what `endpoint` serves for `params` (run filters as a query string)."
+    template = SITE[endpoint]
+    names = re.findall(r'{(\w+)}', template)
+    if missing := [n for n in names if not params.get(n)]:
+        raise VMEvalError(f"the static site has no file for {endpoint} without {', '.join(missing)}")
+    path = template.format(**{n: safe_name(str(params[n]), n) for n in names})
+    query = {k: params[k] for k in _RUN_FILTERS if params.get(k)} if endpoint == 'runs_page' else {}
+    return path + (f"?{urlencode(query)}" if query else '')
+
+def relative_link(target:str, # a path in the site, maybe with a query string
+                  page:str)->str: # the page the link is on
+    "`target` as a link relative to `page`, so the site works wherever it is served from."
+    path, sep, query = target.partition('?')
+    return quote(posixpath.relpath(path, posixpath.dirname(page) or '.')) + sep + query
+
 # %% ../nbs/65_dashboard.ipynb #0045
 _CSS = """
 :root { --fg: #1f2328; --muted: #656d76; --line: #d0d7de; --bg: #f6f8fa; --accent: #0969da; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: var(--fg); }
-header { display: flex; gap: 1.5em; align-items: baseline; padding: .7em 1.5em; border-bottom: 1px solid var(--line);
-         background: var(--bg); }
+[hidden] { display: none !important; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', sans-serif; color: var(--fg);
+       overflow-wrap: break-word; }
+header { display: flex; flex-wrap: wrap; gap: .3em 1.5em; align-items: baseline; padding: .7em 1em;
+         border-bottom: 1px solid var(--line); background: var(--bg); }
 header .brand { font-weight: 700; font-size: 1.1em; color: var(--fg); }
-header .where { margin-left: auto; color: var(--muted); font: .85em ui-monospace, monospace; }
-main { padding: 1em 1.5em; max-width: 1400px; }
+header .where { margin-left: auto; color: var(--muted); font: .85em ui-monospace, monospace; overflow-wrap: anywhere;
+                min-width: 0; }
+main { padding: 1em; max-width: 1600px; }
 a { color: var(--accent); text-decoration: none; } a:hover { text-decoration: underline; }
-h2 { font-size: 1.15em; margin: 1.2em 0 .5em; }
-form.filters { display: flex; flex-wrap: wrap; gap: .8em; align-items: end; margin-bottom: 1em; }
-form.filters label { display: flex; flex-direction: column; font-size: .8em; color: var(--muted); }
-select, input, button { font: inherit; padding: .25em .4em; }
+h1 { font-size: 1.5em; margin: .3em 0; } h2 { font-size: 1.15em; margin: 1.2em 0 .5em; }
+form.filters, p.filters { display: flex; flex-wrap: wrap; gap: .8em; align-items: end; margin-bottom: 1em; }
+form.filters label { display: flex; flex-direction: column; font-size: .8em; color: var(--muted); max-width: 100%; }
+select, input, button { font: inherit; padding: .25em .4em; max-width: 100%; }
+a[aria-current] { font-weight: 700; color: var(--fg); }
+.scroll { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; }
 th, td { border-bottom: 1px solid var(--line); padding: .35em .6em; text-align: left; vertical-align: top; }
+table.data thead th { cursor: pointer; user-select: none; white-space: nowrap; }
+table.data thead th[aria-sort=ascending]::after { content: ' ▲'; } table.data thead th[aria-sort=descending]::after { content: ' ▼'; }
+.tools { display: flex; flex-wrap: wrap; gap: .5em; margin: .4em 0; }
+.tools input { flex: 1 1 8em; max-width: 18em; min-width: 0; }
 table.board td { text-align: center; min-width: 7em; }
 a.rate { display: block; padding: .2em .4em; border-radius: 4px; color: var(--fg);
          background: hsl(calc(var(--rate) * 120) 65% 86%); }
@@ -302,29 +385,136 @@ a.rate small { display: block; color: var(--muted); font-size: .75em; }
 article.run { border: 1px solid var(--line); border-radius: 6px; padding: .6em 1em; margin: 0 0 1em; }
 article.run h3 { font-size: 1em; margin: .2em 0; }
 .prompt { color: var(--muted); max-width: 70em; }
-.media { display: flex; gap: 1em; flex-wrap: wrap; }
-figure { margin: 0; } figcaption { font-size: .8em; color: var(--muted); }
-.media img, .media video, .media .missing { width: 320px; height: 180px; object-fit: contain; background: var(--bg);
-                                            border-radius: 4px; display: block; }
-.media video { background: #111; } .media .missing { color: var(--muted); padding: 1em; }
-.status { font-size: .75em; padding: .05em .5em; border-radius: 1em; border: 1px solid var(--line); }
-.status.success, .status.completed { background: #dafbe1; } .status.failed, .status.unreadable { background: #ffebe9; }
-table.scores { margin-top: .6em; } table.scores td.explanation { max-width: 60em; }
+.media { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 640px), 1fr)); gap: 1em; }
+.compare { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 480px), 1fr)); gap: 1em; }
+figure { margin: 0; min-width: 0; } figcaption { font-size: .85em; color: var(--muted); margin-bottom: .2em; }
+figure img, figure video, figure .missing { width: 100%; height: auto; aspect-ratio: 16 / 9; object-fit: contain;
+                                            background: var(--bg); border-radius: 4px; display: block; }
+figure video { background: #111; } figure .missing { color: var(--muted); padding: 1em; }
+.verdict, .gen { font-size: .8em; padding: .05em .55em; border-radius: 1em; border: 1px solid var(--line);
+                 white-space: nowrap; display: inline-block; }
+.verdict.solved { background: #dafbe1; border-color: #4ac26b; } .verdict.failed { background: #ffebe9; border-color: #ff8182; }
+.verdict.skipped, .verdict.error { background: #fff8c5; border-color: #d4a72c; } .verdict.none { color: var(--muted); }
+.gen { color: var(--muted); background: #fff; } .gen.failed, .gen.unreadable { color: #a40e26; }
+.player { position: sticky; top: 0; z-index: 1; display: flex; flex-wrap: wrap; gap: .6em; align-items: center;
+          padding: .5em 0; background: #fff; }
+.player input[type=range] { flex: 1 1 12em; }
+table.scores { margin-top: .6em; } table.scores td.explanation { min-width: 16em; max-width: 60em; }
 .pager a, .pager span { margin-right: .8em; }
-code { background: var(--bg); padding: .1em .3em; border-radius: 3px; }
+code { background: var(--bg); padding: .1em .3em; border-radius: 3px; } pre { overflow-x: auto; }
+"""
+
+# %% ../nbs/65_dashboard.ipynb #97fae47e
+_JS = r"""
+const cellText = c => c.innerText.replace(/\s+/g, ' ').trim();
+const sortKey = c => c.dataset.sort ?? cellText(c);
+function sortTable(table, i, th) {
+  const down = th.getAttribute('aria-sort') === 'ascending', body = table.tBodies[0], rows = [...body.rows];
+  table.querySelectorAll('th[aria-sort]').forEach(h => h.removeAttribute('aria-sort'));
+  th.setAttribute('aria-sort', down ? 'descending' : 'ascending');
+  const numeric = rows.every(r => r.cells[i] && sortKey(r.cells[i]) !== '' && !isNaN(sortKey(r.cells[i])));
+  const cmp = (a, b) => numeric ? sortKey(a.cells[i]) - sortKey(b.cells[i])
+                                : sortKey(a.cells[i]).localeCompare(sortKey(b.cells[i]), undefined, {numeric: true});
+  rows.sort((a, b) => down ? cmp(b, a) : cmp(a, b)).forEach(r => body.append(r));
+}
+const csvCell = v => /[",\n]/.test(v) ? '"' + v.replace(/"/g, '""') + '"' : v;
+function downloadTable(table, format) {
+  const head = [...table.tHead.rows[0].cells].map(cellText);
+  const rows = [...table.tBodies[0].rows].filter(r => !r.hidden).map(r => [...r.cells].map(cellText));
+  const body = format === 'csv' ? [head, ...rows].map(r => r.map(csvCell).join(',')).join('\n') + '\n'
+    : JSON.stringify(rows.map(r => Object.fromEntries(head.map((h, i) => [h, r[i]]))), null, 1);
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([body], {type: format === 'csv' ? 'text/csv' : 'application/json'}));
+  a.download = (table.dataset.name || 'table') + '.' + format;
+  document.body.append(a); a.click(); a.remove();
+}
+function tableTools(table) {
+  const bar = document.createElement('div');
+  bar.className = 'tools';
+  bar.innerHTML = '<input type="search" placeholder="filter rows" aria-label="filter rows">'
+    + '<button type="button" data-format="csv">CSV</button><button type="button" data-format="json">JSON</button>';
+  bar.querySelector('input').addEventListener('input', e => {
+    const q = e.target.value.toLowerCase();
+    for (const r of table.tBodies[0].rows) r.hidden = !cellText(r).toLowerCase().includes(q);
+  });
+  bar.querySelectorAll('button').forEach(b => b.addEventListener('click', () => downloadTable(table, b.dataset.format)));
+  [...table.tHead.rows[0].cells].forEach((th, i) => th.addEventListener('click', () => sortTable(table, i, th)));
+  (table.closest('.scroll') || table).before(bar);
+}
+function syncPlayer(bar) {
+  const videos = [...document.querySelectorAll(bar.dataset.sync)], button = bar.querySelector('button'),
+        seek = bar.querySelector('input'), clock = bar.querySelector('output');
+  if (!videos.length) { bar.hidden = true; return; }
+  const lead = () => videos.reduce((a, b) => (b.duration || 0) > (a.duration || 0) ? b : a);
+  const align = t => videos.forEach(v => { const at = Math.min(t, v.duration || t);
+    if (Math.abs(v.currentTime - at) > 0.05) v.currentTime = at; });
+  const show = playing => { button.textContent = playing ? '❚❚ pause all' : '▶ play all'; bar.dataset.playing = playing; };
+  button.addEventListener('click', async () => {
+    if (bar.dataset.playing === 'true') { videos.forEach(v => v.pause()); show(false); return; }
+    const l = lead();
+    align(l.ended ? 0 : l.currentTime);
+    show(true);
+    await Promise.all(videos.map(v => v.play().catch(() => {})));
+  });
+  seek.addEventListener('input', () => align(seek.value / 1000 * (lead().duration || 0)));
+  videos.forEach(v => {
+    v.addEventListener('timeupdate', () => {
+      if (v !== lead()) return;
+      seek.value = Math.round(1000 * v.currentTime / (v.duration || 1));
+      clock.value = v.currentTime.toFixed(1) + ' s';
+      if (!v.paused) videos.forEach(o => { if (o !== v && !o.ended && Math.abs(o.currentTime - v.currentTime) > 0.1
+                                                && v.currentTime < o.duration) o.currentTime = v.currentTime; });
+    });
+    v.addEventListener('ended', () => { if (v === lead()) show(false); });
+  });
+}
+const OUTCOME = {scored: k => k === 'solved' || k === 'failed', success: k => k === 'solved', failure: k => k === 'failed'};
+function cardMatches(card, q) {
+  for (const k of ['model', 'task_id']) if (q.get(k) && card.dataset[k] !== q.get(k)) return false;
+  if (q.get('domain') && card.dataset.domain !== q.get('domain').replace(/_task$/, '')) return false;
+  let marks = card.dataset.verdicts.split(' ').filter(Boolean).map(t => t.split(':'));
+  if (q.get('scorer')) { marks = marks.filter(([s]) => s === q.get('scorer')); if (!marks.length) return false; }
+  const outcome = q.get('outcome');
+  if (!outcome) return true;
+  if (outcome === 'unscored') return !marks.some(([, k]) => OUTCOME.scored(k));
+  return marks.some(([, k]) => (OUTCOME[outcome] || (() => false))(k));
+}
+function filterCards(list) {
+  const q = new URLSearchParams(location.search), scorer = q.get('scorer');
+  let shown = 0;
+  for (const card of list.querySelectorAll('article.run')) {
+    card.hidden = !cardMatches(card, q);
+    shown += !card.hidden;
+    card.querySelectorAll('.verdict[data-scorer]').forEach(b => b.hidden = !!scorer && b.dataset.scorer !== scorer);
+  }
+  document.querySelector('.count').textContent = shown + (shown === 1 ? ' run' : ' runs');
+  for (const [k, v] of q) { const field = document.querySelector(`form.filters [name="${k}"]`); if (field) field.value = v; }
+}
+document.querySelectorAll('table.data').forEach(tableTools);
+document.querySelectorAll('.player[data-sync]').forEach(syncPlayer);
+document.querySelectorAll('[data-filter-cards]').forEach(filterCards);
 """
 
 # %% ../nbs/65_dashboard.ipynb #0047
 BASE_HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }} · vmevalkit</title><style>{{ css }}</style></head>
+<title>{{ title }} · vmevalkit</title><style>{{ css | safe }}</style></head>
 <body><header><a class="brand" href="{{ link('leaderboard_page') }}">vmevalkit</a>
 <nav><a href="{{ link('leaderboard_page', experiment=experiment) }}">Leaderboard</a> ·
 <a href="{{ link('runs_page', experiment=experiment) }}">Runs</a> ·
-<a href="{{ link('api_results', experiment=experiment) }}">API</a></nav>
-<span class="where" title="the data folder">{{ data_dir }}</span></header>
+{% if report %}<a href="{{ link('report_page', experiment=experiment) }}">Report</a> · {% endif %}
+<a href="{{ link('api_leaderboard' if static else 'api_results', experiment=experiment) }}">
+{{- 'JSON' if static else 'API' }}</a></nav>
+{% if not static %}<span class="where" title="the data folder">{{ data_dir }}</span>{% endif %}</header>
 <main>{% if score_error %}<p class="error">Scores cannot be shown: {{ score_error }}</p>{% endif %}
-{% block main %}{% endblock %}</main></body></html>"""
+{% block main %}{% endblock %}</main><script>{{ js | safe }}</script></body></html>"""
+
+MACROS_HTML = """{% macro badge(v) %}<span class="verdict {{ v.kind }}" data-scorer="{{ v.scorer }}" title="{{ v.title }}">
+{{- v.text }}</span>{% endmacro %}
+{% macro generation(r) %}<span class="gen {{ r.status }}" title="{{ r.error or '' }}">
+{{- 'video generated' if r.status == 'success' else 'generation ' + r.status }}</span>{% endmacro %}
+{% macro picture(url, alt) %}{% if url %}<img loading="lazy" src="{{ url }}" alt="{{ alt }}">
+{%- else %}<span class="missing">missing</span>{% endif %}{% endmacro %}"""
 
 EMPTY_HTML = """{% extends "base.html" %}{% block main %}
 <h1>No results yet</h1>
@@ -346,79 +536,90 @@ LEADERBOARD_HTML = """{% extends "base.html" %}
  title="{{ c.successes }} of {{ c.n }} scored runs succeeded; mean score {{ '%.2f' % c.mean_score }}">
 {{ (100 * c.rate) | round | int }}%<small>[{{ (100 * c.ci_low) | round | int }}–{{ (100 * c.ci_high) | round | int }}]
  n={{ c.n }}</small></a>{% else %}<span class="none">–</span>{% endif %}{% endmacro %}
+{% macro rate(c) %}{{ c.rate if c else -1 }}{% endmacro %}
 {% block main %}
-<form class="filters" method="get">
+{% if static %}<p class="filters">Experiment: {% for e in experiments %}<a href="{{ link('leaderboard_page', experiment=e) }}"
+{%- if e == experiment %} aria-current="page"{% endif %}>{{ e }}</a>{% endfor %}</p>
+{% else %}<form class="filters" method="get">
 <label>Experiment <select name="experiment">{% for e in experiments %}
 <option{% if e == experiment %} selected{% endif %}>{{ e }}</option>{% endfor %}</select></label>
 <label>Scorer <select name="scorer"><option value="">every scorer</option>{% for s in scorers %}
 <option{% if s == scorer %} selected{% endif %}>{{ s }}</option>{% endfor %}</select></label>
-<button type="submit">Show</button></form>
+<button type="submit">Show</button></form>{% endif %}
 <h1>Leaderboard · {{ experiment }}</h1>
+{% if report %}<p class="report"><a href="{{ link('report_page', experiment=experiment) }}">The analysis report</a>:
+figures, tables and statistics of this experiment.</p>
+{% elif not static %}<p class="note">No analysis report yet: <code>vmevalkit analyze --experiment {{ experiment }}
+--data-dir {{ data_dir }}</code> writes one, and a link to it appears here.</p>{% endif %}
 {% for board in boards %}<section class="board" data-scorer="{{ board.scorer }}">
 <h2>Scored by <b>{{ board.scorer }}</b></h2>
-<table class="board"><thead><tr><th>model</th><th>all domains</th>
+<div class="scroll"><table class="board data" data-name="leaderboard-{{ board.experiment }}-{{ board.scorer }}">
+<thead><tr><th>model</th><th>all domains</th>
 {% for d in board.domains %}<th>{{ d }}</th>{% endfor %}<th>not scored</th></tr></thead><tbody>
 {% for r in board.rows %}<tr>
 <th><a href="{{ link('runs_page', experiment=board.experiment, model=r.model) }}">{{ r.model }}</a></th>
-<td>{{ cell(r.overall, board, r.model) }}</td>
-{% for d in board.domains %}<td>{{ cell(r.cells.get(d), board, r.model, d) }}</td>{% endfor %}
-<td>{% if r.not_scored %}<a href="{{ link('runs_page', experiment=board.experiment, scorer=board.scorer, model=r.model,
- outcome='unscored') }}">{{ r.not_scored }}</a>{% else %}0{% endif %}</td></tr>{% endfor %}
-</tbody></table></section>
+<td data-sort="{{ rate(r.overall) }}">{{ cell(r.overall, board, r.model) }}</td>
+{% for d in board.domains %}<td data-sort="{{ rate(r.cells.get(d)) }}">{{ cell(r.cells.get(d), board, r.model, d) }}</td>
+{% endfor %}<td>{% if r.not_scored %}<a href="{{ link('runs_page', experiment=board.experiment, scorer=board.scorer,
+ model=r.model, outcome='unscored') }}">{{ r.not_scored }}</a>{% else %}0{% endif %}</td></tr>{% endfor %}
+</tbody></table></div></section>
 {% else %}<p class="note">No scores for experiment <b>{{ experiment }}</b>
-{% if scorer %} from scorer <b>{{ scorer }}</b>{% endif %} yet. Score its runs with
-<code>vmevalkit score auto --experiment {{ experiment }} --data-dir {{ data_dir }}</code>, then reload, or
+{% if scorer %} from scorer <b>{{ scorer }}</b>{% endif %} yet.{% if not static %} Score its runs with
+<code>vmevalkit score auto --experiment {{ experiment }} --data-dir {{ data_dir }}</code>, then reload, or{% endif %}
 <a href="{{ link('runs_page', experiment=experiment) }}">browse its runs</a>.</p>{% endfor %}
 <p class="legend">Success: a score of 4 or 5, among completed scores. In brackets: the 95 % Wilson interval; n: the
-scored records (each annotator's counts). Skipped and failed records are counted apart, never as failures.</p>
+scored records (each annotator's counts). Skipped and failed records are counted apart, never as failures. Click a
+column to sort; CSV and JSON download the rows shown.</p>
 {% endblock %}"""
 
 # %% ../nbs/65_dashboard.ipynb #0051
 RUNS_HTML = """{% extends "base.html" %}
+{% from "macros.html" import badge, generation, picture %}
 {% macro choice(name, label, values) %}<label>{{ label }} <select name="{{ name }}"><option value="">all</option>
 {% for v in values %}<option{% if v == filters[name] %} selected{% endif %}>{{ v }}</option>{% endfor %}
 </select></label>{% endmacro %}
 {% block main %}
-<form class="filters" method="get">
-{{ choice('experiment', 'Experiment', choices.experiment) }}{{ choice('model', 'Model', choices.model) }}
-{{ choice('domain', 'Domain', choices.domain) }}
+<form class="filters" method="get"{% if static %} action="{{ link('runs_page', experiment=experiment) }}"{% endif %}>
+{% if not static %}{{ choice('experiment', 'Experiment', choices.experiment) }}{% endif %}
+{{ choice('model', 'Model', choices.model) }}{{ choice('domain', 'Domain', choices.domain) }}
 <label>Question
 <input name="task_id" value="{{ filters.task_id or '' }}" placeholder="e.g. maze_0003" size="12"></label>
 {{ choice('scorer', 'Scorer', choices.scorer) }}{{ choice('outcome', 'Outcome', choices.outcome) }}
-<button type="submit">Filter</button> <a href="{{ link('runs_page') }}">clear</a></form>
+<button type="submit">Filter</button> <a href="{{ link('runs_page', experiment=experiment if static else None) }}">clear</a>
+</form>
 <p class="crumbs"><a href="{{ link('runs_page', experiment=filters.experiment) }}">all runs</a>
 {% if filters.model %} › <a href="{{ link('runs_page', experiment=filters.experiment, model=filters.model) }}">
 {{- filters.model }}</a>{% endif %}
 {% if filters.domain %} › <a href="{{ link('runs_page', experiment=filters.experiment, model=filters.model,
                                             domain=filters.domain) }}">{{ filters.domain }}</a>{% endif %}
-{% if filters.task_id %} › {{ filters.task_id }}{% endif %}</p>
+{% if filters.task_id %} › {{ filters.task_id }} (<a href="{{ link('compare_page', experiment=filters.experiment or
+ experiment, task_id=filters.task_id) }}">compare the models</a>){% endif %}</p>
 {% if narrow %}<p class="narrow">Browse by {{ {'task_id': 'question'}.get(narrow[0], narrow[0]) }}:
 {% for value, n in narrow[1] %}<a href="{{ link('runs_page', **dict(filters, **{narrow[0]: value})) }}">{{ value }}
 <small>{{ n }}</small></a>{% endfor %}</p>{% endif %}
 <p class="count">{{ page.total }} run{{ '' if page.total == 1 else 's' }}
 {%- if page.pages > 1 %}, page {{ page.page }} of {{ page.pages }}{% endif %}</p>
-{% for r in page['items'] %}<article class="run" id="{{ r.run_id }}">
+<div class="runs"{% if static %} data-filter-cards{% endif %}>
+{% for r in page['items'] %}<article class="run" id="{{ r.run_id }}" data-model="{{ r.model }}"
+ data-domain="{{ r.domain }}" data-task_id="{{ r.task_id }}"
+ data-verdicts="{% for v in r.verdicts if v.scorer %}{{ v.scorer }}:{{ v.kind }} {% endfor %}">
 <h3>{{ r.model }} · <a href="{{ link('runs_page', experiment=r.experiment, task_id=r.task_id) }}">{{ r.task_id }}</a>
-· {{ r.run_id }} <span class="status {{ r.status }}">{{ r.status }}</span>
+· {{ r.run_id }} {% for v in r.verdicts %}{{ badge(v) }} {% endfor %}{{ generation(r) }}
+<a class="compare-link" href="{{ link('compare_page', experiment=r.experiment, task_id=r.task_id) }}">compare models ▸</a>
 <small class="none">{{ r.experiment }}</small></h3>
 <p class="prompt">{{ r.prompt or '' }}</p>
 <div class="media">
-<figure><figcaption>Input image</figcaption>{% if r.first_frame_url %}<img loading="lazy" src="{{ r.first_frame_url }}"
- alt="input image of {{ r.task_id }}">{% else %}<span class="missing">missing</span>{% endif %}</figure>
+<figure><figcaption>Input image</figcaption>{{ picture(r.first_frame_url, 'input image of ' + r.task_id) }}</figure>
 <figure><figcaption>Expected final frame</figcaption>
-{% if r.final_frame_url %}<img loading="lazy" src="{{ r.final_frame_url }}"
- alt="expected final frame of {{ r.task_id }}">{% else %}<span class="missing">missing</span>{% endif %}</figure>
+{{ picture(r.final_frame_url, 'expected final frame of ' + r.task_id) }}</figure>
 <figure><figcaption>Generated video</figcaption>{% if r.video_url %}<video controls preload="none" playsinline
  poster="{{ r.first_frame_url or '' }}" src="{{ r.video_url }}"></video>
 {% else %}<span class="missing">no video{% if r.error %}: {{ r.error }}{% endif %}</span>{% endif %}</figure></div>
-<table class="scores"><thead>
-<tr><th>scorer</th><th>annotator</th><th>score</th><th>status</th><th>explanation</th></tr></thead>
-<tbody>{% for s in r.scores %}<tr><td>{{ s.scorer }}</td><td>{{ s.annotator or '' }}</td>
-<td>{{ s.score | int if s.score is not none else '–' }}</td>
-<td><span class="status {{ s.status }}">{{ s.status }}</span></td>
-<td class="explanation">{{ s.explanation }}</td></tr>
-{% else %}<tr><td colspan="5" class="none">not scored yet</td></tr>{% endfor %}</tbody></table></article>
-{% endfor %}
+{% if r.scores %}<div class="scroll"><table class="scores"><thead>
+<tr><th>verdict</th><th>explanation</th></tr></thead>
+<tbody>{% for s in r.scores %}<tr><td>{{ badge(r.verdicts[loop.index0]) }}</td>
+<td class="explanation">{{ s.explanation }}</td></tr>{% endfor %}</tbody></table></div>{% endif %}</article>
+{% endfor %}</div>
 {% if page.pages > 1 %}<p class="pager">
 {% if page.page > 1 %}<a href="{{ link('runs_page', page=page.page - 1, **filters) }}">← previous</a>{% endif %}
 <span>page {{ page.page }} of {{ page.pages }}</span>
@@ -426,10 +627,41 @@ RUNS_HTML = """{% extends "base.html" %}
 </p>{% endif %}
 {% endblock %}"""
 
-TEMPLATES = {'base.html': BASE_HTML, 'empty.html': EMPTY_HTML, 'leaderboard.html': LEADERBOARD_HTML,
-             'runs.html': RUNS_HTML}
+# %% ../nbs/65_dashboard.ipynb #49d25a97
+COMPARE_HTML = """{% extends "base.html" %}
+{% from "macros.html" import badge, generation, picture %}
+{% block main %}
+<h1>{{ task_id }} · every answer</h1>
+<p class="crumbs">Experiment <a href="{{ link('leaderboard_page', experiment=experiment) }}">{{ experiment }}</a> ·
+<a href="{{ link('runs_page', experiment=experiment, task_id=task_id) }}">the runs of {{ task_id }}</a></p>
+<p class="prompt">{{ question.prompt or '' }}</p>
+<div class="player" data-sync=".compare video"><button type="button">▶ play all</button>
+<input type="range" min="0" max="1000" value="0" aria-label="position in the videos"><output>0.0 s</output></div>
+<div class="compare">
+<figure class="question"><figcaption>Question: input image</figcaption>
+{{ picture(question.first_frame_url, 'input image of ' + task_id) }}</figure>
+<figure class="question"><figcaption>Expected final frame</figcaption>
+{{ picture(question.final_frame_url, 'expected final frame of ' + task_id) }}</figure>
+{% for a in answers %}<figure class="answer" data-model="{{ a.model }}"><figcaption><b>{{ a.model }}</b>
+{%- if a.samples > 1 %} · sample {{ a.sample }}{% endif %} {% for v in a.verdicts %}{{ badge(v) }} {% endfor %}</figcaption>
+{% if a.video_url %}<video muted playsinline preload="auto" src="{{ a.video_url }}"
+ poster="{{ a.first_frame_url or '' }}"></video>
+{% else %}<span class="missing">no video{% if a.error %}: {{ a.error }}{% endif %}</span>{% endif %}</figure>
+{% endfor %}</div>
+<h2>The answers</h2>
+<div class="scroll"><table class="data" data-name="answers-{{ experiment }}-{{ task_id }}"><thead>
+<tr><th>model</th><th>sample</th><th>verdicts</th><th>generation</th><th>run</th></tr></thead><tbody>
+{% for a in answers %}<tr><td>{{ a.model }}</td><td>{{ a.sample if a.sample is not none else '' }}</td>
+<td>{% for v in a.verdicts %}{{ badge(v) }} {% endfor %}</td><td>{{ generation(a) }}</td>
+<td>{{ a.run_id }}</td></tr>{% endfor %}</tbody></table></div>
+{% endblock %}"""
+
+TEMPLATES = {'base.html': BASE_HTML, 'macros.html': MACROS_HTML, 'empty.html': EMPTY_HTML,
+             'leaderboard.html': LEADERBOARD_HTML, 'runs.html': RUNS_HTML, 'compare.html': COMPARE_HTML}
 
 # %% ../nbs/65_dashboard.ipynb #0053
+STATIC_PAGE = 'vmevalkit.static_page'  # the request environ key naming the static export's file being rendered
+
 def _results()->Results:
     "This request's view of the data folder (read once per request)."
     import flask
@@ -437,9 +669,13 @@ def _results()->Results:
     return flask.g.results
 
 def link(endpoint:str, **params)->str:
-    "The URL of `endpoint` with the parameters that have a value."
+    "The URL of `endpoint` with the parameters that have a value (in the static export, a relative file link)."
     import flask
-    return flask.url_for(endpoint, **{k: v for k, v in params.items() if v not in (None, '')})
+    params = {k: v for k, v in params.items() if v not in (None, '')}
+    page = flask.request.environ.get(STATIC_PAGE)
+    if page is None: return flask.url_for(endpoint, **params)
+    if endpoint == 'leaderboard_page' and 'experiment' not in params: return relative_link('index.html', page)
+    return relative_link(site_path(endpoint, **{'experiment': _results().default_experiment(), **params}), page)
 
 def _empty_page(res:Results):
     return _render('empty.html', title='No results', exists=res.layout.root.is_dir())
@@ -447,15 +683,24 @@ def _empty_page(res:Results):
 def _render(template:str, **context):
     import flask
     res = _results()
-    context.setdefault('experiment', res.default_experiment())
-    return flask.render_template(template, css=_CSS, data_dir=str(res.layout.root), experiments=res.experiments(),
-                                 score_error=res.score_error, **context)
+    experiment = context.setdefault('experiment', res.default_experiment())
+    return flask.render_template(template, css=_CSS, js=_JS, data_dir=str(res.layout.root),
+                                 experiments=res.experiments(), score_error=res.score_error,
+                                 static=STATIC_PAGE in flask.request.environ,
+                                 report=bool(experiment and report_file(res.layout, experiment)), **context)
 
 def _filters(args)->dict:
     "The run filters in a query string (empty ones are None); `experiment` defaults to the configured one."
     filters = {k: args.get(k) or None for k in FILTERS}
     filters['experiment'] = filters['experiment'] or _results().experiment
     return filters
+
+def _for_page(res:Results, run:dict)->dict:
+    "`run` with the links to its media (None where a file is missing) and its verdicts."
+    names = {k: run[k] for k in ('experiment', 'model', 'domain', 'task_id', 'run_id')}
+    urls = {k: link('media', kind=kind, filename=Path(f).name, **names)
+            for k, (kind, f) in media_files(res.layout.root, run).items()}
+    return {**run, **dict.fromkeys(_MEDIA_KEYS), **urls, 'verdicts': verdicts(run['scores'])}
 
 # %% ../nbs/65_dashboard.ipynb #0055
 def api_results():
@@ -468,11 +713,16 @@ def api_results():
     return flask.jsonify(filters=filters, **page, score_error=res.score_error)
 
 def api_leaderboard():
-    "GET /api/leaderboard?experiment=: one leaderboard per scorer."
+    "GET /api/leaderboard?experiment=&format=json|csv: one leaderboard per scorer."
     import flask
-    res = _results()
-    experiment = flask.request.args.get('experiment') or res.default_experiment()
-    return flask.jsonify(experiment=experiment, leaderboards=[vars(b) for b in res.leaderboards(experiment)])
+    res, args = _results(), flask.request.args
+    experiment, form = args.get('experiment') or res.default_experiment(), args.get('format') or 'json'
+    if form not in ('json', 'csv'): raise VMEvalError(f"format must be json or csv, not {form!r}")
+    boards = res.leaderboards(experiment)
+    if form == 'json': return flask.jsonify(experiment=experiment, leaderboards=[vars(b) for b in boards])
+    name = f"leaderboard-{safe_name(experiment, 'experiment')}.csv" if experiment else 'leaderboard.csv'
+    return flask.Response(leaderboard_csv(boards), mimetype='text/csv',
+                          headers={'Content-Disposition': f'attachment; filename="{name}"'})
 
 # %% ../nbs/65_dashboard.ipynb #0057
 def leaderboard_page():
@@ -494,18 +744,41 @@ def _choices(res:Results)->dict:
                 outcome=[*OUTCOMES, 'unscored'])
 
 def runs_page():
-    "GET /runs: browse runs (model → domain → question, and filters), each with its question, video and scores."
+    "GET /runs: browse runs (model → domain → question, and filters), each with its question, video and verdicts."
     import flask
     res, args = _results(), flask.request.args
     if not res.runs and res.scores.empty: return _empty_page(res)
-    filters = _filters(args)
+    static = STATIC_PAGE in flask.request.environ
+    filters = _filters({'experiment': args.get('experiment')} if static else args)
     runs = res.query(**filters)
-    page = paginate(runs, *page_args(args, per_page=12))
-    page['items'] = [{**r, **media_urls(res.layout.root, r)} for r in page['items']]
+    page = paginate(runs, 1, max(1, len(runs))) if static else paginate(runs, *page_args(args, per_page=12))
+    page['items'] = [_for_page(res, r) for r in page['items']]
     level = next((k for k in ('model', 'domain', 'task_id') if not filters[k]), None)
     narrow = level and (level, sorted(Counter(r[level] for r in runs).items()))
     return _render('runs.html', title='Runs', filters=filters, page=page, narrow=narrow, choices=_choices(res),
                    experiment=filters['experiment'] or res.default_experiment())
+
+def compare_page():
+    "GET /compare?experiment=&task_id=: every answer to one question side by side, to play in sync."
+    import flask
+    res, args = _results(), flask.request.args
+    experiment, task_id = args.get('experiment') or res.default_experiment(), args.get('task_id')
+    if not task_id: raise VMEvalError("compare needs a question: /compare?experiment=E&task_id=T")
+    runs = [_for_page(res, r) for r in res.query(experiment=experiment, task_id=task_id)]
+    if not runs: flask.abort(404, f"experiment {experiment} has no answer to question {task_id}")
+    samples = Counter(r['model'] for r in runs)
+    answers = [{**r, 'samples': samples[r['model']]} for r in runs]
+    question = next((a for a in answers if a['first_frame_url']), answers[0])
+    return _render('compare.html', title=f"Compare · {task_id}", experiment=experiment, task_id=task_id,
+                   question=question, answers=answers)
+
+def report_page():
+    "GET /report?experiment=: the experiment's analysis report, as `vmevalkit analyze` wrote it."
+    import flask
+    res = _results()
+    path = report_file(res.layout, flask.request.args.get('experiment') or res.default_experiment() or '')
+    if not path: flask.abort(404, "no analysis report for this experiment yet: run vmevalkit analyze")
+    return flask.send_file(path, mimetype='text/html')
 
 # %% ../nbs/65_dashboard.ipynb #0059
 def media(kind:str, model:str, domain:str, task_id:str, run_id:str, filename:str):
@@ -526,8 +799,8 @@ def _error(e:VMEvalError):
     return flask.Response(f"Bad request: {e}", status=400, mimetype='text/plain')
 
 # %% ../nbs/65_dashboard.ipynb #0061
-ROUTES = [('/', leaderboard_page), ('/runs', runs_page), ('/api/results', api_results),
-          ('/api/leaderboard', api_leaderboard),
+ROUTES = [('/', leaderboard_page), ('/runs', runs_page), ('/compare', compare_page), ('/report', report_page),
+          ('/api/results', api_results), ('/api/leaderboard', api_leaderboard),
           ('/media/<any(video, image):kind>/<model>/<domain>/<task_id>/<run_id>/<filename>', media)]
 
 def create_app(data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
@@ -568,11 +841,101 @@ class DashboardServer:
     def stop(self): self.server.shutdown(); self.thread.join()
     def __repr__(self): return f"DashboardServer({self.url!r})"
 
+# %% ../nbs/65_dashboard.ipynb #142ab4b9
+EXPORT_MARK = 'vmevalkit-export.json'
+
+def export_target(out:Path)->bool:
+    "Whether `out` exists and may be replaced (empty, or a previous export); `ConflictError` for anything else."
+    if not os.path.lexists(out): return False
+    if not out.is_dir(): raise ConflictError(f"{out} is not a folder: --export takes a new or empty folder, "
+                                             "or a previous export to replace")
+    if (out/EXPORT_MARK).is_file() or not any(out.iterdir()): return True
+    raise ConflictError(f"{out} is not empty and has no {EXPORT_MARK}: refusing to overwrite it. "
+                        "Choose a new or empty folder, or a previous export to replace.")
+
+def site_pages(res:Results)->list:
+    "(file in the site, URL of the application that renders it) for every page and data file of the static site."
+    pages = [('index.html', f"/?{urlencode(dict(experiment=res.default_experiment()))}")]
+    for e in res.experiments():
+        q = lambda **kw: urlencode(dict(experiment=e, **kw))
+        pages += [(site_path('leaderboard_page', experiment=e), f"/?{q()}"),
+                  (site_path('runs_page', experiment=e), f"/runs?{q()}"),
+                  (site_path('api_leaderboard', experiment=e), f"/api/leaderboard?{q()}"),
+                  (f"experiments/{e}/leaderboard.csv", f"/api/leaderboard?{q(format='csv')}")]
+        tasks = sorted({r['task_id'] for r in res.runs if r['experiment'] == e})
+        pages += [(site_path('compare_page', experiment=e, task_id=t), f"/compare?{q(task_id=t)}") for t in tasks]
+    return pages
+
+def site_files(res:Results)->list:
+    "(file in the site, file in the data folder) for every video, image and report the pages link to."
+    files = [(site_path('report_page', experiment=e), p) for e in res.experiments() if (p := report_file(res.layout, e))]
+    for run in res.runs:
+        names = {k: run[k] for k in ('experiment', 'model', 'domain', 'task_id', 'run_id')}
+        for kind, rel in media_files(res.layout.root, run).values():
+            if src := media_path(res.layout.root, kind, *names.values(), Path(rel).name):
+                files.append((site_path('media', filename=Path(rel).name, **names), src))
+    return files
+
+# %% ../nbs/65_dashboard.ipynb #05024af0
+_SPACE_README = """---
+title: vmevalkit leaderboard
+sdk: static
+app_file: index.html
+---
+The leaderboard of a vmevalkit study, written by `vmevalkit dashboard --export`: open `index.html`.
+"""
+
+def _in_site(root:Path, rel:str)->Path:
+    "Where the file `rel` of the site goes under `root`; `DataError` if it would leave `root`."
+    path = root/rel
+    if not path.resolve().is_relative_to(root.resolve()): raise DataError(f"refusing {rel}: it leads outside {root}")
+    return path
+
+def _place_file(src:Path, dest:Path)->Path:
+    "Hard-link `src` at `dest` when both are on one file system, else copy it."
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try: os.link(src, dest)
+    except OSError: shutil.copyfile(src, dest)
+    return dest
+
+def _render_site_page(client, page:str, url:str)->bytes:
+    "The file `page` of the static site, as the application renders `url` for it."
+    r = client.get(url, environ_overrides={STATIC_PAGE: page})
+    if r.status_code != 200: raise VMEvalError(f"cannot export {page}: {url} answered {r.status}")
+    return r.data
+
+def export_site(data_dir:str|Path|None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
+                out:str|Path, # the site's folder: new, empty, or a previous export (replaced as a whole)
+                experiment:str|None=None)->dict: # the experiment `index.html` shows (default: the latest)
+    "Write the dashboard as a static site in `out`: pages, media, reports and leaderboard data, linked relatively."
+    out, app = Path(os.path.abspath(out)), create_app(data_dir, experiment)
+    res = app.extensions['vmevalkit'].read()
+    if not res.experiments(): raise DataError(f"{res.layout.root} has no runs or scores to export yet")
+    if res.layout.root.resolve().is_relative_to(out.resolve()):
+        raise ConflictError(f"the data folder {res.layout.root} is inside {out}: export to another folder")
+    replace, pages, files, client = export_target(out), site_pages(res), site_files(res), app.test_client()
+    with atomic_dir(out, replace=replace, root=out.parent) as tmp:
+        for page, url in pages: write_bytes(_in_site(tmp, page), _render_site_page(client, page, url))
+        for rel, src in files: _place_file(src, _in_site(tmp, rel))
+        write_text(tmp/'.nojekyll', '')
+        write_text(tmp/'README.md', _SPACE_README)
+        write_json(tmp/EXPORT_MARK, dict(generator='vmevalkit dashboard --export', experiments=res.experiments()))
+    return dict(folder=out, pages=len(pages), files=len(files))
+
 # %% ../nbs/65_dashboard.ipynb #0072
+def _export(args)->int:
+    "Write the static site `--export` names, and say where it is."
+    done = export_site(args.data_dir, args.export, args.experiment)
+    print(f"vmevalkit dashboard: wrote {done['pages']} pages and {done['files']} media and report files to "
+          f"{done['folder']}; open {done['folder']/'index.html'}, or publish the folder as it is "
+          "(GitHub Pages, a static Hugging Face Space)", flush=True)
+    return 0
+
 def cmd_dashboard(args)->int:
-    "Serve the dashboard until interrupted."
+    "Serve the dashboard until interrupted, or write it as a static site (`--export DIR`)."
     root = DataLayout(args.data_dir).root
     if root.exists() and not root.is_dir(): raise VMEvalError(f"{root} is a file; --data-dir takes the data folder")
+    if args.export: return _export(args)
     server = DashboardServer(create_app(args.data_dir, args.experiment), args.host, args.port)
     print(f"vmevalkit dashboard: {root} at {server.url} (Ctrl+C to stop)", flush=True)
     if not root.is_dir(): print(f"note: {root} does not exist yet; the page says how to fill it", flush=True)
@@ -584,9 +947,12 @@ def cmd_dashboard(args)->int:
 
 def add_dashboard_command(subparsers):
     "Add `vmevalkit dashboard`."
-    p = subparsers.add_parser('dashboard', help='browse results in a web browser: leaderboard, videos, scores, API')
+    p = subparsers.add_parser('dashboard', help='browse results in a web browser: leaderboard, videos, scores, API; '
+                                                'or write them as a static site (--export)')
     p.add_argument('--data-dir', help='data root (default: $VMEVAL_DATA_DIR or data)')
     p.add_argument('--experiment', type=name_arg('experiment'), help='the experiment shown first (default: the latest)')
     p.add_argument('--host', default='127.0.0.1', help='address to listen on (default: this machine only)')
     p.add_argument('--port', type=int_arg(0, 65535), default=5000, help='port (0: any free port)')
+    p.add_argument('--export', metavar='DIR', help='write a static site to DIR (new, empty or a previous export) '
+                                                   'instead of serving')
     p.set_defaults(func=cmd_dashboard)
