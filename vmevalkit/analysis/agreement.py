@@ -214,7 +214,8 @@ def agreement_row(res:dict)->dict:
     get = lambda d, k: (d or {}).get(k)
     return dict(a=res['a'], b=res['b'], n=res['n'], mean_a=res['scores']['mean_a'], mean_b=res['scores']['mean_b'],
                 mean_diff=res['scores']['mean_diff'], median_a=res['scores']['median_a'],
-                median_b=res['scores']['median_b'], median_diff=res['scores']['median_diff'], boot_low=res['bootstrap']['low'],
+                median_b=res['scores']['median_b'], median_diff=res['scores']['median_diff'],
+                boot_low=res['bootstrap']['low'],
                 boot_high=res['bootstrap']['high'],
                 t_p=get(res['tests']['paired_t'], 'p_value'), wilcoxon_p=get(res['tests']['wilcoxon'], 'p_value'),
                 **{k: get(res['correlation'][k], 'r') for k in ('pearson', 'spearman', 'kendall')},
@@ -357,7 +358,7 @@ def statistics(df:pd.DataFrame, # a score table from `load_scores`
                                              by_domain=agreement(df, a, b, 'domain', confidence=confidence, **kwargs))
                           for a, b in (pairs or scorer_pairs(scorers))},
                settings=dict(confidence=confidence, annotators='mean', success=f'score >= {SUCCESS_FROM}',
-                             comparisons=f'exact McNemar on shared questions, Holm-adjusted, level {1 - confidence:.2g}',
+                             comparisons=f"exact McNemar on shared questions, Holm-adjusted, level {1 - confidence:.2g}",
                              **kwargs))
     return _plain(doc)
 
