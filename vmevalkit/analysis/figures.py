@@ -106,7 +106,7 @@ MIN_RUNS = 5  # scored runs every group of a figure needs
 
 class TooFewRuns(DataError):
     "A figure left undrawn because one of its groups holds too few runs."
-    def __init__(self, what:str, # the figure, e.g. 'Domain difficulty'
+    def __init__(self, what:str, # the figure, e.g. 'A domain difficulty figure'
                  unit:str, # what it counts, e.g. 'scored runs per domain and difficulty'
                  group:str, n:int, minimum:int): # the smallest group, its count, the minimum
         self.group, self.n, self.minimum = group, n, minimum
@@ -185,7 +185,7 @@ def plot_model_domains(df, # a score table of one scorer
                        confidence:float=.95, ncols:int=4, min_runs:int=MIN_RUNS):
     "A panel per model (in ranking order): success rate per domain with Wilson intervals."
     _check_rows(df, 'per-model panels')
-    check_runs(df, ['model', 'domain'], 'Per-model panels', min_runs)
+    check_runs(df, ['model', 'domain'], 'A figure of per-model panels', min_runs)
     rates, models = success_rates(df, ['model', 'domain'], confidence), model_order(df)
     domains = sorted(rates.domain.unique())
     colours = colours or palette(domains, 'domain')
@@ -215,7 +215,7 @@ def plot_domain_difficulty(df, # a score table of one scorer
     "Success over all models per domain and difficulty level, with Wilson intervals."
     _check_rows(df, 'domain difficulty')
     df = df.assign(difficulty=df.difficulty.replace('', 'unknown'))
-    check_runs(df, ['domain', 'difficulty'], 'Domain difficulty', min_runs)
+    check_runs(df, ['domain', 'difficulty'], 'A domain difficulty figure', min_runs)
     rates = success_rates(df, ['domain', 'difficulty'], confidence)
     domains, levels = sorted(rates.domain.unique()), list(dict.fromkeys(rates.difficulty))
     width = .8/len(levels)
@@ -239,7 +239,7 @@ def plot_score_distribution(df, # a score table of one scorer
                             min_runs:int=MIN_RUNS):
     "Stacked shares of scores 1–5 per model (in ranking order)."
     _check_rows(df, 'score distributions')
-    check_runs(df, ['model'], 'Score distributions', min_runs)
+    check_runs(df, ['model'], 'A score distribution figure', min_runs)
     order = model_order(df)[::-1]
     shares = score_distribution(df).pivot(index='model', columns='score', values='share').loc[order]*100
     with figure_style():
@@ -287,7 +287,7 @@ def plot_convergence(df, # a score table of one scorer
                      confidence:float=.95, seed:int=0, min_runs:int=MIN_RUNS):
     "Running success rate per model as scored runs accumulate, with Wilson bands."
     _check_rows(df, 'convergence curves')
-    check_runs(df, ['model'], 'Convergence curves', min_runs)
+    check_runs(df, ['model'], 'A convergence figure', min_runs)
     curves, order = convergence_curves(df, confidence, seed), model_order(df)
     colours, styles = colours or palette(order), series_styles(order)
     by_model = {m: curves[curves.model == m] for m in order}
