@@ -10,8 +10,8 @@ from fastcore.basics import ge
 from scipy import stats
 
 from vmevalkit.analysis import load_scores, pass_at_k_table, success_rates, wilson_interval
-from vmevalkit.analysis.agreement import (agreement, cohen_kappa, convergence, matched_scores, statistics,
-                                          write_statistics)
+from vmevalkit.analysis.agreement import (agreement, cohen_kappa, convergence, holm, matched_scores, model_comparisons,
+                                          statistics, write_statistics)
 from vmevalkit.core import DataError, DataLayout, write_json
 from vmevalkit.scoring import ScoreRecord, write_score
 
@@ -86,6 +86,7 @@ def test_success_rates_match_counts_and_wilson(results):
         c = sum(s >= 4 for s in scores)
         fct.test_eq((r.n, r.successes), (len(scores), c))
         fct.test_close(r.mean_score, sum(scores)/len(scores), eps=1e-12)
+        fct.test_eq(r.median_score, float(np.median(scores)))
         fct.test_close((r.ci_low, r.ci_high), _wilson_closed_form(c, len(scores)), eps=1e-9)
     fct.test_eq(list(rates.difficulty[:3]), list(LEVELS))
     fct.test_close(wilson_interval(81, 263, .9), _wilson_closed_form(81, 263, .9), eps=1e-12)
@@ -194,6 +195,33 @@ def test_statistics_document_and_files(results, tmp_path):
     fct.test_eq(sorted(doc['agreement']['auto vs human']['by_domain']), ['chess', 'maze'])
     fct.test({p.name for p in paths}, {'statistics.json', 'scores.csv', 'auto_rates_by_model.csv',
                                              'agreement_gpt4o_vs_human.csv'}, ge)
+
+def test_model_comparisons_match_mcnemar_by_hand(results):
+    "Each question's k-th completed auto verdict of alpha against beta's, counted here, and scipy's exact binomial test."
+    root, written = results
+    verdicts = {}
+    for w in sorted(written, key=lambda w: w['sample']):
+        if w['scorer'] == 'auto' and w['status'] == 'completed':
+            verdicts.setdefault((w['model'], w['task_id']), []).append(w['score'] >= 4)
+    pairs = [(x, y) for (m, task), xs in verdicts.items() if m == 'alpha'
+             for x, y in zip(xs, verdicts.get(('beta', task), []))]
+    b, c = sum(x and not y for x, y in pairs), sum(y and not x for x, y in pairs)
+    row = model_comparisons(load_scores(root, scorer='auto')).iloc[0]
+    fct.test_eq((row.model_a, row.model_b, row.n, row.a_only, row.b_only), ('alpha', 'beta', len(pairs), b, c))
+    fct.test_close(row.p_value, stats.binomtest(b, b + c, .5).pvalue, eps=1e-12)
+    fct.test_eq(row.p_holm, row.p_value)  # one pair, one test: nothing to correct
+
+def test_holm_rejects_what_the_step_down_procedure_rejects():
+    "Holm's procedure at level α: reject the smallest p-values while p_(i) ≤ α/(m − i + 1); adjusted p ≤ α says the same."
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        p = list(rng.uniform(0, .1, rng.integers(1, 12)))
+        for alpha in (.01, .05, .1):
+            rejected, m = set(), len(p)
+            for i, k in enumerate(sorted(range(m), key=lambda k: p[k])):
+                if p[k] > alpha/(m - i): break
+                rejected.add(k)
+            fct.test_eq({k for k, q in enumerate(holm(p)) if q <= alpha}, rejected)
 
 def test_analysis_imports_stay_light():
     code = ("import sys, vmevalkit.analysis, vmevalkit.analysis.agreement; "

@@ -14,6 +14,35 @@ def pipeline_data(tmp_path_factory):
     assert res.returncode == 0, res.stdout + res.stderr
     return root, res
 
+def tabulars(tex:str)->list:
+    "Each tabular of a LaTeX text as (column spec, rows of cells), checking booktabs' rules and a cell per column."
+    assert tex.count(r'\begin{table}') == tex.count(r'\end{table}') == tex.count(r'\begin{tabular}')
+    unescaped = re.sub(r'\\[{}]', '', tex)
+    assert unescaped.count('{') == unescaped.count('}'), 'unbalanced braces'
+    found = []
+    for spec, body in re.findall(r'\\begin\{tabular\}\{([lrc]+)\}\n(.*?)\n\\end\{tabular\}', tex, re.S):
+        lines = body.splitlines()
+        fct.test_eq((lines[0], lines[2], lines[-1]), (r'\toprule', r'\midrule', r'\bottomrule'))
+        rows = [l for l in lines if l not in (r'\toprule', r'\midrule', r'\bottomrule')]
+        assert all(r.endswith(r' \\') for r in rows), rows
+        cells = [[c.strip() for c in re.split(r'(?<!\\)&', r[:-3])] for r in rows]
+        fct.test_eq({len(c) for c in cells}, {len(spec)})
+        found.append((spec, cells))
+    return found
+
+def comparisons_csv(path)->list:
+    "The rows of a comparisons.csv, checked against McNemar's exact test computed here (scipy) and Holm's bound."
+    import csv
+    from scipy import stats
+    rows = list(csv.DictReader(path.open()))
+    for r in rows:
+        b, c = int(r['a_only']), int(r['b_only'])
+        fct.test_eq(int(r['n']), sum(int(r[k]) for k in ('both', 'a_only', 'b_only', 'neither')))
+        p = stats.binomtest(b, b + c, .5).pvalue if b + c else 1.
+        fct.test_close(float(r['p_value']), p, eps=1e-5*max(p, 1e-3))
+        assert float(r['p_value']) <= float(r['p_holm']) <= min(1., len(rows)*float(r['p_value']) + 1e-9), r
+    return rows
+
 def headline_rows(text:str)->dict:
     "model → (scored, successes, success, CI) from a printed headline table."
     rows = re.findall(r'^(oracle|still|crossfade|cut-to-final)\s+(\d+)\s+(\d+)\s+(\d+%)\s+(\S+)\s+\S+$', text, re.M)
@@ -31,9 +60,21 @@ def test_main_job_reports_oracle_100_still_0(pipeline_data):
     page = (report/'report.html').read_text()
     assert '<td>oracle</td><td>5</td><td>5</td><td>100%</td><td>57%–100%</td>' in page
     assert 'src="data:image/png;base64,' in page and 'src="figures/' not in page
-    for name in ['model_ranking', 'domain_heatmap', 'model_domains', 'domain_difficulty', 'score_distribution', 'convergence']:
+    for name in ['model_ranking', 'score_distribution', 'convergence']:  # 5 runs per model
         assert (report/'figures'/f'{name}.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
         assert (report/'figures'/f'{name}.pdf').read_bytes()[:5] == b'%PDF-'
+    # one question per domain: a run per model and domain, four per domain and level; those figures say so instead
+    for name, per in [('domain_heatmap', 'model and domain'), ('model_domains', 'model and domain'),
+                      ('domain_difficulty', 'domain and difficulty')]:
+        fct.test_eq(list((report/'figures').glob(f'{name}.*')), [])
+        assert re.search(rf"Figure {name} not drawn: .* needs at least 5 scored runs per {per}, but \S+ has [14]:",
+                         res.stdout), res.stdout
+    (head, models), (_, pairs) = tabulars((report/'results.tex').read_text())
+    fct.test_eq((head, [r[:3] for r in models[1:]][0]), ('lrrrrr', ['oracle', '5', '100.0']))
+    fct.test_eq(sorted(r[0] for r in models[1:]), ['crossfade', 'cut-to-final', 'oracle', 'still'])
+    fct.test_eq(len(pairs), 1 + 6)
+    rows = comparisons_csv(report/'comparisons.csv')
+    fct.test_eq([(r['model_a'], r['model_b']) for r in rows], [tuple(r[:2]) for r in pairs[1:]])
     stats = json.loads((report/'statistics.json').read_text())
     rates = {r['model']: r['rate'] for r in stats['scorers']['auto']['rates_by_model']}
     fct.test_eq((rates['oracle'], rates['still']), (1.0, 0.0))
@@ -112,16 +153,16 @@ def test_rerun_replaces_only_its_report_and_never_a_foreign_folder(pipeline_data
 
 def test_run_config_scores_and_analyses(tmp_path):
     cfg = tmp_path/'tiny.yaml'
-    cfg.write_text('experiment: tiny\ntasks: {domains: [maze, sudoku], pairs_per_domain: 1}\n'
+    cfg.write_text('experiment: tiny\ntasks: {domains: [maze], pairs_per_domain: 5}\n'
                    'models: [oracle, still]\nscorers: {auto: {workers: 1}}\nanalysis: {scorer: auto, formats: [png, svg]}\n')
     res = vmevalkit('run', cfg, '--data-dir', tmp_path/'data')
     fct.test_eq(res.returncode, 0)
-    assert -1 < res.stdout.find('4 runs:') < res.stdout.find('Scoring with auto'), res.stdout  # inference, then scoring
+    assert -1 < res.stdout.find('10 runs:') < res.stdout.find('Scoring with auto'), res.stdout  # inference, then scoring
     report = tmp_path/'data'/'analysis'/'tiny'
     assert (report/'figures'/'model_ranking.svg').read_text().lstrip().startswith('<?xml')
-    assert '| oracle | 2 | 2 | 100% |' in (report/'report.md').read_text()
+    assert '| oracle | 5 | 5 | 100% |' in (report/'report.md').read_text()
     stats = json.loads((report/'statistics.json').read_text())
-    fct.test_eq({r['model']: r['successes'] for r in stats['scorers']['auto']['rates_by_model']}, {'oracle': 2, 'still': 0})
+    fct.test_eq({r['model']: r['successes'] for r in stats['scorers']['auto']['rates_by_model']}, {'oracle': 5, 'still': 0})
     cfg.write_text('models: [oracle]\nanalysis: {headline: auto}\n')
     res = vmevalkit('run', cfg, '--data-dir', tmp_path/'data')
     assert res.returncode == 2 and 'analysis must be true, false or a mapping' in res.stderr, res.stderr
@@ -146,3 +187,34 @@ def test_spend_per_model_keeps_unknown_prices_unknown(tmp_path):
     md = (report/'report.md').read_text()
     assert '## Spend' in md and '| veo-x | 6 | 6 | $4.80 |' in md and '| old | 6 | 0 | unknown | unknown |' in md, md
     assert '<td>kling-x</td><td>6</td><td>0</td><td>unknown</td><td>unknown</td>' in (report/'report.html').read_text()
+
+def test_results_tex_comparisons_and_eps(tmp_path):
+    "A model name LaTeX must escape, figures in EPS without transparency, and the comparison table recomputed here."
+    from vmevalkit.analysis import write_synthetic_scores
+    root = tmp_path/'data'
+    write_synthetic_scores(root, 'paper', {'top_model': 4.6, 'mid-model': 3.2, 'low.model': 1.4}, ('maze', 'sudoku'), tasks=6)
+    res = vmevalkit('analyze', '--experiment', 'paper', '--data-dir', root, '--scorer', 'auto', '--formats', 'png', 'eps',
+                    '--quiet')
+    fct.test_eq(res.returncode, 0)
+    assert 'transparency' not in res.stderr, res.stderr  # PostScript's writer warns when an artist asks for it
+    report = root/'analysis'/'paper'
+    (head, models), (spec, pairs) = tabulars((report/'results.tex').read_text())
+    fct.test_eq(models[0], ['Model', '$n$', r'Success (\%)', r'95\% CI', 'Mean', 'Median'])
+    fct.test_eq([r[0] for r in models[1:]], [r'top\_model', 'mid-model', 'low.model'])
+    stats = json.loads((report/'statistics.json').read_text())
+    by_model = {r['model']: r for r in stats['scorers']['auto']['rates_by_model']}
+    fct.test_eq(models[1][1:3], [str(by_model['top_model']['n']), f"{100*by_model['top_model']['rate']:.1f}"])
+    fct.test_eq(models[1][5], f"{by_model['top_model']['median_score']:g}")
+    rows = comparisons_csv(report/'comparisons.csv')
+    fct.test_eq([(r['model_a'], r['model_b']) for r in rows],
+                [('top_model', 'mid-model'), ('top_model', 'low.model'), ('mid-model', 'low.model')])
+    fct.test_eq([r[:2] for r in pairs[1:]], [[r['model_a'].replace('_', r'\_'), r['model_b'].replace('_', r'\_')] for r in rows])
+    fct.test_eq((spec, len(stats['scorers']['auto']['comparisons'])), ('llrrrrr', 3))
+    eps = sorted((report/'figures').glob('*.eps'))
+    fct.test_eq(len(eps), len(list((report/'figures').glob('*.png'))))
+    for path in eps:
+        head = path.read_bytes()[:400]
+        assert head.startswith(b'%!PS-Adobe-3.0 EPSF-3.0') and b'%%BoundingBox: 0 0 ' in head, path
+        assert b'%%CreationDate' not in head, path  # the same scores give the same bytes
+    md = (report/'report.md').read_text()
+    assert '## Which model is better' in md and '| top_model | low.model |' in md, md

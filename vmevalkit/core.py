@@ -24,10 +24,11 @@ __all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTI
            'UnknownNameError', 'UnsafeNameError', 'Busy', 'Interrupted', 'unknown_name', 'load_env', 'data_dir',
            'DataLayout', 'safe_name', 'load_ref', 'plugins', 'add_plugins', 'question_dir', 'domain_of', 'run_video',
            'Run', 'is_success', 'atomic_path', 'write_bytes', 'write_text', 'write_json', 'read_json', 'remove_tree',
-           'atomic_dir', 'file_digest', 'provenance', 'claim', 'request_stop', 'reset_stop', 'stop_requested', 'pause',
-           'int_arg', 'name_arg', 'function_flags', 'function_args', 'TaskPair', 'utc_now', 'make_manifest',
-           'read_manifest', 'write_manifest', 'fit_to_canvas', 'svg_to_image', 'load_image', 'save_png', 'write_video',
-           'iter_frames', 'read_frames', 'sample_frames', 'last_frame', 'read_ahead', 'video_info']
+           'atomic_dir', 'file_digest', 'provenance', 'provenance_text', 'claim', 'request_stop', 'reset_stop',
+           'stop_requested', 'pause', 'int_arg', 'name_arg', 'function_flags', 'function_args', 'TaskPair', 'utc_now',
+           'make_manifest', 'read_manifest', 'write_manifest', 'fit_to_canvas', 'svg_to_image', 'load_image',
+           'save_png', 'write_video', 'iter_frames', 'read_frames', 'sample_frames', 'last_frame', 'read_ahead',
+           'video_info']
 
 # %% ../nbs/00_core.ipynb #0005
 class VMEvalError(Exception):
@@ -335,6 +336,12 @@ def _checkout()->dict:
     try: head, status = git('rev-parse', 'HEAD'), git('status', '--porcelain', '--untracked-files=no')
     except (OSError, subprocess.SubprocessError): return {}  # no git on this machine
     return dict(commit=head.stdout.strip(), dirty=bool(status.stdout.strip())) if head.returncode == 0 else {}
+
+# %% ../nbs/00_core.ipynb #226c2a38
+def provenance_text(p:dict)->str: # a `provenance()` record (or one read from a file)
+    "One line naming what made a file."
+    commit = p.get('commit') and f", commit {p['commit'][:10]}{' with uncommitted changes' if p.get('dirty') else ''}"
+    return f"vmevalkit {p.get('vmevalkit', 'unknown')}{commit or ''}, Python {p.get('python', 'unknown')}"
 
 # %% ../nbs/00_core.ipynb #0bf7dda3
 @contextmanager

@@ -257,7 +257,7 @@ def wilson_interval(successes:int, n:int, # successes out of n trials
     return (0. if successes == 0 else centre - half, 1. if successes == n else centre + half)
 
 # %% ../../nbs/60_analysis.ipynb #0035
-RATE_COLUMNS = ['n', 'successes', 'rate', 'ci_low', 'ci_high', 'mean_score']
+RATE_COLUMNS = ['n', 'successes', 'rate', 'ci_low', 'ci_high', 'mean_score', 'median_score']
 
 def _as_list(by)->list: return [by] if isinstance(by, str) else list(by)
 
@@ -277,14 +277,15 @@ def _sorted(table:pd.DataFrame, by:list)->pd.DataFrame:
 def success_rates(df:pd.DataFrame, # a score table from `load_scores`
                   by=('model',), # column name(s) to group by
                   confidence:float=.95)->pd.DataFrame:
-    "Completed records per group: n, successes, rate, Wilson interval and mean score."
+    "Completed records per group: n, successes, rate, Wilson interval, mean and median score."
     import pandas as pd
     by = _as_list(by)
     _one_scorer(df, by)
     done = df[df.status == 'completed']
     if done.empty: return pd.DataFrame(columns=by + RATE_COLUMNS)
     g = done.groupby(by, sort=False, dropna=False).agg(n=('score', 'size'), successes=('success', 'sum'),
-                                                       mean_score=('score', 'mean')).reset_index()
+                                                       mean_score=('score', 'mean'), median_score=('score', 'median')
+                                                       ).reset_index()
     g['successes'] = g.successes.astype('int64')
     g['rate'] = g.successes/g.n
     g['ci_low'], g['ci_high'] = zip(*(wilson_interval(s, n, confidence) for s, n in zip(g.successes, g.n)))

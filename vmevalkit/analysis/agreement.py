@@ -10,15 +10,16 @@ import json, math, re, warnings
 from pathlib import Path
 
 import numpy as np
-from ..core import SUCCESS_FROM, is_success, unknown_name, write_text
+from ..core import SUCCESS_FROM, is_success, provenance, unknown_name, write_text
 from . import (DIFFICULTIES, STATUSES, empty_scores, pass_at_k_table, score_distribution,
                                 success_rates)
 
 # %% auto #0
-__all__ = ['RUN_KEYS', 'RATE_VIEWS', 'scorer_rows', 'consensus', 'matched_scores', 'missing_matches', 'confusion_matrix',
-           'cohen_kappa', 'bootstrap_ci', 'convergence', 'converged_at', 'paired_tests', 'correlations',
-           'categorical_agreement', 'compare_scores', 'agreement', 'agreement_row', 'agreement_table',
-           'consensus_scores', 'scorer_pairs', 'scorer_tables', 'statistics', 'write_statistics']
+__all__ = ['RUN_KEYS', 'PAIR_KEYS', 'COMPARISON_COLUMNS', 'RATE_VIEWS', 'scorer_rows', 'consensus', 'matched_scores',
+           'missing_matches', 'confusion_matrix', 'cohen_kappa', 'bootstrap_ci', 'convergence', 'converged_at',
+           'paired_tests', 'correlations', 'categorical_agreement', 'compare_scores', 'agreement', 'agreement_row',
+           'agreement_table', 'mcnemar_p', 'holm', 'paired_successes', 'model_comparisons', 'consensus_scores',
+           'scorer_pairs', 'scorer_tables', 'statistics', 'write_statistics']
 
 # %% ../../nbs/61_agreement.ipynb #0007
 RUN_KEYS = ['experiment', 'model', 'domain', 'task_id', 'run_id']
@@ -184,8 +185,9 @@ def compare_scores(matched:pd.DataFrame, # from `matched_scores`
     if len(d) < 2: why['bootstrap'] = 'needs at least 2 matched runs'
     conv = convergence(matched, alpha, tolerance, seed)
     return dict(a=a, b=b, n=len(d),
-                scores=dict(mean_a=float(x.mean()), mean_b=float(y.mean()), sd_a=sd(x), sd_b=sd(y),
-                            mean_diff=float(d.mean()), sd_diff=sd(d)),
+                scores=dict(mean_a=float(x.mean()), mean_b=float(y.mean()), median_a=float(np.median(x)),
+                            median_b=float(np.median(y)), sd_a=sd(x), sd_b=sd(y), mean_diff=float(d.mean()),
+                            median_diff=float(np.median(d)), sd_diff=sd(d)),
                 tests=paired_tests(x, y, why), correlation=correlations(x, y, a, b, why),
                 **categorical_agreement(x, y, why),
                 bootstrap=dict(low=low, high=high, confidence=confidence, resamples=resamples, seed=seed),
@@ -211,7 +213,9 @@ def agreement_row(res:dict)->dict:
     if not res.get('n'): return dict(a=res['a'], b=res['b'], n=0)
     get = lambda d, k: (d or {}).get(k)
     return dict(a=res['a'], b=res['b'], n=res['n'], mean_a=res['scores']['mean_a'], mean_b=res['scores']['mean_b'],
-                mean_diff=res['scores']['mean_diff'], boot_low=res['bootstrap']['low'],
+                mean_diff=res['scores']['mean_diff'], median_a=res['scores']['median_a'],
+                median_b=res['scores']['median_b'], median_diff=res['scores']['median_diff'],
+                boot_low=res['bootstrap']['low'],
                 boot_high=res['bootstrap']['high'],
                 t_p=get(res['tests']['paired_t'], 'p_value'), wilcoxon_p=get(res['tests']['wilcoxon'], 'p_value'),
                 **{k: get(res['correlation'][k], 'r') for k in ('pearson', 'spearman', 'kendall')},
@@ -226,6 +230,72 @@ def agreement_table(df:pd.DataFrame, a:str, b:str, by=None, **kwargs)->pd.DataFr
     rows = [dict(group='all', **agreement_row(agreement(df, a, b, **kwargs)))]
     if by is not None: rows += [dict(group=k, **agreement_row(r)) for k, r in agreement(df, a, b, by, **kwargs).items()]
     return pd.DataFrame(rows)
+
+# %% ../../nbs/61_agreement.ipynb #088b945d
+def mcnemar_p(b:int, # discordant pairs where only the first model succeeded
+              c:int)->float: # … where only the second did
+    "Exact two-sided McNemar p-value: `b` heads in `b + c` tosses of a fair coin."
+    if b < 0 or c < 0: raise ValueError(f"discordant counts cannot be negative, not b={b}, c={c}")
+    if b + c == 0: return 1.
+    from scipy import stats
+    return float(min(1., 2*stats.binom.cdf(min(b, c), b + c, .5)))
+
+# %% ../../nbs/61_agreement.ipynb #c0f4a4c1
+def holm(p_values)->list: # any order; the result keeps it
+    "Holm–Bonferroni adjusted p-values."
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.]*len(p_values), 0.
+    for rank, i in enumerate(order):
+        running = max(running, min(1., (len(p_values) - rank)*p_values[i]))
+        adjusted[i] = running
+    return adjusted
+
+# %% ../../nbs/61_agreement.ipynb #5cd4eac0
+PAIR_KEYS = ['experiment', 'domain', 'task_id', 'attempt']
+
+def _attempts(df:pd.DataFrame, model:str)->pd.DataFrame:
+    "One model's completed verdicts, numbered per question in sample order."
+    done = df[(df.model == model) & (df.status == 'completed')]
+    done = done.sort_values(['experiment', 'task_id', 'sample', 'run_id'], kind='stable')
+    return done.assign(attempt=done.groupby(['experiment', 'task_id']).cumcount())[PAIR_KEYS + ['success']]
+
+def _one_verdict_per_run(df:pd.DataFrame):
+    keys = ['scorer', 'experiment', 'model', 'task_id', 'run_id']
+    if df[df.status == 'completed'].duplicated(keys).any():
+        raise ValueError("the table holds several verdicts of one run (several annotators?): "
+                         "merge them with consensus_scores first")
+
+def paired_successes(df:pd.DataFrame, # one scorer's verdicts, one per run
+                     a:str, b:str)->pd.DataFrame: # the two models
+    "The verdicts of models `a` and `b` on the same questions: `PAIR_KEYS`, success_a, success_b."
+    _one_verdict_per_run(df)
+    return _attempts(df, a).merge(_attempts(df, b), on=PAIR_KEYS, suffixes=('_a', '_b'))
+
+# %% ../../nbs/61_agreement.ipynb #f34f4baf
+COMPARISON_COLUMNS = ['model_a', 'model_b', 'n', 'both', 'a_only', 'b_only', 'neither', 'rate_a', 'rate_b', 'p_value',
+                      'p_holm', 'significant']
+
+def _mcnemar_row(df:pd.DataFrame, a:str, b:str)->list:
+    "model_a … p_value of one pair of models (NaN rates and p when they share no question)."
+    pairs = paired_successes(df, a, b)
+    sa, sb = pairs.success_a.astype(bool).to_numpy(), pairs.success_b.astype(bool).to_numpy()
+    both, a_only, b_only = int((sa & sb).sum()), int((sa & ~sb).sum()), int((~sa & sb).sum())
+    if not len(pairs): return [a, b, 0, 0, 0, 0, 0, math.nan, math.nan, math.nan]
+    return [a, b, len(pairs), both, a_only, b_only, len(pairs) - both - a_only - b_only, float(sa.mean()),
+            float(sb.mean()), mcnemar_p(a_only, b_only)]
+
+def model_comparisons(df:pd.DataFrame, # one scorer's verdicts, one per run (`consensus_scores`)
+                      alpha:float=.05)->pd.DataFrame: # the family-wise level of `significant`
+    "McNemar's test of every pair of models on their shared questions, Holm-adjusted; the better model of a pair first."
+    import pandas as pd
+    rates = success_rates(df)
+    order = rates.sort_values(['rate', 'model'], ascending=[False, True]).model.tolist()
+    table = pd.DataFrame([_mcnemar_row(df, a, b) for i, a in enumerate(order) for b in order[i + 1:]],
+                         columns=COMPARISON_COLUMNS[:-2]).astype({'p_value': 'float64'})
+    tested = table.p_value.notna()
+    table['p_holm'] = pd.Series(holm(table.p_value[tested].tolist()), index=table.index[tested], dtype='float64')
+    table['significant'] = table.p_holm < alpha
+    return table
 
 # %% ../../nbs/61_agreement.ipynb #0047
 def consensus_scores(df:pd.DataFrame)->pd.DataFrame:
@@ -257,11 +327,12 @@ RATE_VIEWS = {'model': ['model'], 'domain': ['domain'], 'model_domain': ['model'
 
 def scorer_tables(df:pd.DataFrame, # the consensus table of one scorer
                   confidence:float=.95)->dict:
-    "The tables of one scorer: rates per view, score distribution per model, pass@k per model."
+    "The tables of one scorer: rates per view, score distribution, pass@k and McNemar comparisons per model."
     per_question = df[df.status == 'completed'].groupby(['experiment', 'model', 'task_id']).size()
     ks = list(range(1, int(per_question.max()) + 1)) if len(per_question) else [1]
     tables = {f"rates_by_{name}": success_rates(df, by, confidence) for name, by in RATE_VIEWS.items()}
-    return dict(tables, distribution=score_distribution(df), pass_at_k=pass_at_k_table(df, ks))
+    return dict(tables, distribution=score_distribution(df), pass_at_k=pass_at_k_table(df, ks),
+                comparisons=model_comparisons(df, 1 - confidence))
 
 def _plain(x):
     "`x` with numpy and pandas values made JSON-ready (NaN and NA → None)."
@@ -286,7 +357,9 @@ def statistics(df:pd.DataFrame, # a score table from `load_scores`
                agreement={f"{a} vs {b}": dict(overall=agreement(df, a, b, confidence=confidence, **kwargs),
                                              by_domain=agreement(df, a, b, 'domain', confidence=confidence, **kwargs))
                           for a, b in (pairs or scorer_pairs(scorers))},
-               settings=dict(confidence=confidence, annotators='mean', success=f'score >= {SUCCESS_FROM}', **kwargs))
+               settings=dict(confidence=confidence, annotators='mean', success=f'score >= {SUCCESS_FROM}',
+                             comparisons=f"exact McNemar on shared questions, Holm-adjusted, level {1 - confidence:.2g}",
+                             **kwargs))
     return _plain(doc)
 
 # %% ../../nbs/61_agreement.ipynb #0057
@@ -299,7 +372,10 @@ def write_statistics(df:pd.DataFrame, # a score table from `load_scores`
                      **kwargs)->list: # `statistics` settings
     "Write `statistics.json` and the CSV tables of `df` into `folder`; returns the paths written."
     import pandas as pd
-    doc, folder = statistics(df, **kwargs), Path(folder)
+    # what made these numbers, and which versions wrote the records they come from
+    versions = df.version[df.version != ''].value_counts().sort_index() if 'version' in df else {}
+    doc = {**statistics(df, **kwargs), 'provenance': provenance(), 'record_versions': {v: int(n) for v, n in versions.items()}}
+    folder = Path(folder)
     files = {'statistics.json': json.dumps(doc, indent=1) + '\n', 'scores.csv': _csv(df)}
     cs = consensus_scores(df)
     for s in sorted(df.scorer.unique()):

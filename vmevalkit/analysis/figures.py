@@ -6,21 +6,22 @@ Docs: https://vmevalkit.github.io/vmevalkit/figures.html.md"""
 
 # %% ../../nbs/62_figures.ipynb #0002
 from __future__ import annotations
-import hashlib, io, math
+import hashlib, io, math, re
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from ..core import DataError, atomic_path
+from ..core import DataError, atomic_path, write_bytes
 from . import rates_table, score_distribution, success_rates, wilson_interval
 from .agreement import (confusion_matrix, consensus, converged_at, convergence, matched_scores,
                                           missing_matches)
 from ..scoring import SCORE_MEANING
 
 # %% auto #0
-__all__ = ['DOMAIN_COLOURS', 'COLOURS', 'RC', 'NO_DATES', 'LEVEL_COLOURS', 'SCORE_COLOURS', 'palette', 'figure_style',
-           'new_figure', 'save_figure', 'preview', 'model_order', 'plot_model_ranking', 'plot_domain_heatmap',
-           'plot_model_domains', 'plot_domain_difficulty', 'plot_score_distribution', 'convergence_curves',
+__all__ = ['DOMAIN_COLOURS', 'COLOURS', 'RC', 'NO_DATES', 'FIGURE_FORMATS', 'MIN_RUNS', 'LEVEL_COLOURS', 'SCORE_COLOURS',
+           'LINESTYLES', 'MARKERS', 'palette', 'figure_style', 'new_figure', 'tint', 'save_figure', 'preview',
+           'TooFewRuns', 'check_runs', 'model_order', 'plot_model_ranking', 'plot_domain_heatmap', 'plot_model_domains',
+           'plot_domain_difficulty', 'plot_score_distribution', 'convergence_curves', 'series_styles',
            'plot_convergence', 'plot_agreement', 'plot_agreement_convergence']
 
 # %% ../../nbs/62_figures.ipynb #0007
@@ -47,7 +48,8 @@ def palette(names, # model or domain names, in any order
 
 # %% ../../nbs/62_figures.ipynb #0011
 RC = {'font.size': 9, 'axes.titlesize': 10, 'axes.labelsize': 9, 'xtick.labelsize': 8, 'ytick.labelsize': 8,
-      'legend.fontsize': 8, 'legend.title_fontsize': 8, 'pdf.fonttype': 42, 'svg.fonttype': 'none'}
+      'legend.fontsize': 8, 'legend.title_fontsize': 8, 'legend.framealpha': 1, 'pdf.fonttype': 42, 'ps.fonttype': 42,
+      'svg.fonttype': 'none'}
 
 @contextmanager
 def figure_style():
@@ -62,16 +64,33 @@ def new_figure(width:float, height:float, # inches
     fig = Figure(figsize=(width, height), layout='constrained')
     return fig, fig.subplots(nrows, ncols, squeeze=False, **kwargs)
 
+# %% ../../nbs/62_figures.ipynb #8e76d10d
+def tint(colour, # any matplotlib colour
+         share:float)->tuple: # 0 = white, 1 = `colour`
+    "The opaque RGB of `colour` at alpha `share` over white."
+    from matplotlib.colors import to_rgb
+    return tuple(1 - share*(1 - v) for v in to_rgb(colour))
+
 # %% ../../nbs/62_figures.ipynb #0013
 NO_DATES = {'png': None, 'pdf': {'CreationDate': None}, 'svg': {'Date': None}}
+FIGURE_FORMATS = ('png', 'pdf', 'svg', 'eps')
+
+def _eps(fig, dpi:int)->bytes:
+    "`fig` as EPS, without the creation date PostScript files carry."
+    buf = io.BytesIO()
+    fig.savefig(buf, format='eps', dpi=dpi)
+    return re.sub(rb'%%CreationDate: [^\n]*\n', b'', buf.getvalue(), count=1)
 
 def save_figure(fig, stem:str|Path, # the path without a suffix, e.g. analysis/x/figures/model_ranking
-                formats=('png', 'pdf'), # any of png, pdf, svg
+                formats=('png', 'pdf'), # any of `FIGURE_FORMATS`
                 dpi:int=300)->list: # the paths written
     "Write `fig` once per format, atomically, with no timestamps inside."
+    unknown = [f for f in formats if f not in FIGURE_FORMATS]
+    if unknown: raise ValueError(f"figure formats {unknown} are not among {', '.join(FIGURE_FORMATS)}")
     paths = [Path(f"{stem}.{fmt}") for fmt in formats]
     with figure_style():
         for path, fmt in zip(paths, formats):
+            if fmt == 'eps': write_bytes(path, _eps(fig, dpi)); continue
             with atomic_path(path) as tmp: fig.savefig(tmp, format=fmt, dpi=dpi, metadata=NO_DATES.get(fmt))
     return paths
 
@@ -81,6 +100,28 @@ def preview(fig, width:int=420): # pixels
     buf = io.BytesIO()
     with figure_style(): fig.savefig(buf, format='png', dpi=width/fig.get_figwidth())
     return Image.open(buf)
+
+# %% ../../nbs/62_figures.ipynb #a7418560
+MIN_RUNS = 5  # scored runs every group of a figure needs
+
+class TooFewRuns(DataError):
+    "A figure left undrawn because one of its groups holds too few runs."
+    def __init__(self, what:str, # the figure, e.g. 'A domain difficulty figure'
+                 unit:str, # what it counts, e.g. 'scored runs per domain and difficulty'
+                 group:str, n:int, minimum:int): # the smallest group, its count, the minimum
+        self.group, self.n, self.minimum = group, n, minimum
+        super().__init__(f"{what} needs at least {minimum} {unit}, but {group} has {n}: score more runs, or lower "
+                         "min_runs to draw it anyway.")
+
+def check_runs(df, # a score table of one scorer
+               by:list, # the columns whose groups the figure draws
+               what:str, min_runs:int=MIN_RUNS):
+    "Raise `TooFewRuns` unless every group of `by` holds at least `min_runs` completed records."
+    sizes = df[df.status == 'completed'].groupby(by).size()
+    if not len(sizes) or sizes.min() >= min_runs: return
+    group = sizes.idxmin()
+    name = '/'.join(map(str, group if isinstance(group, tuple) else (group,)))
+    raise TooFewRuns(what, f"scored runs per {' and '.join(by)}", name, int(sizes.min()), min_runs)
 
 # %% ../../nbs/62_figures.ipynb #0015
 def _check_rows(df, what:str):
@@ -100,9 +141,10 @@ def model_order(df)->list:
 # %% ../../nbs/62_figures.ipynb #0016
 def plot_model_ranking(df, # a score table of one scorer
                        colours:dict|None=None, # model → colour; default `palette`
-                       confidence:float=.95):
+                       confidence:float=.95, min_runs:int=MIN_RUNS):
     "Success rate per model, best on top, with Wilson intervals and counts."
     _check_rows(df, 'a model ranking')
+    check_runs(df, ['model'], 'A model ranking', min_runs)
     rates = success_rates(df, ['model'], confidence).set_index('model').loc[model_order(df)[::-1]].reset_index()
     colours = colours or palette(rates.model.tolist())
     with figure_style():
@@ -119,10 +161,11 @@ def plot_model_ranking(df, # a score table of one scorer
 
 # %% ../../nbs/62_figures.ipynb #0022
 def plot_domain_heatmap(df, # a score table of one scorer
-                        confidence:float=.95):
+                        confidence:float=.95, min_runs:int=MIN_RUNS):
     "Success rate per model × domain (plus `all`), each cell labelled with its rate and count."
     import seaborn as sns
     _check_rows(df, 'a model × domain heatmap')
+    check_runs(df, ['model', 'domain'], 'A model × domain heatmap', min_runs)
     order = model_order(df)
     rates, counts = (rates_table(df, value=v, confidence=confidence).loc[order] for v in ('rate', 'n'))
     labels = [[f"{r:.0%}\nn={n:.0f}" if n == n else '' for r, n in zip(rr, nn)]
@@ -139,9 +182,10 @@ def plot_domain_heatmap(df, # a score table of one scorer
 # %% ../../nbs/62_figures.ipynb #0025
 def plot_model_domains(df, # a score table of one scorer
                        colours:dict|None=None, # domain → colour; default `palette(…, 'domain')`
-                       confidence:float=.95, ncols:int=4):
+                       confidence:float=.95, ncols:int=4, min_runs:int=MIN_RUNS):
     "A panel per model (in ranking order): success rate per domain with Wilson intervals."
     _check_rows(df, 'per-model panels')
+    check_runs(df, ['model', 'domain'], 'A figure of per-model panels', min_runs)
     rates, models = success_rates(df, ['model', 'domain'], confidence), model_order(df)
     domains = sorted(rates.domain.unique())
     colours = colours or palette(domains, 'domain')
@@ -167,10 +211,12 @@ def _domain_bars(ax, rates, domains:list, colours:dict, title:str):
 LEVEL_COLOURS = {'easy': '#9ecae1', 'medium': '#4292c6', 'hard': '#08306b', 'unknown': '#bdbdbd'}
 
 def plot_domain_difficulty(df, # a score table of one scorer
-                           confidence:float=.95):
+                           confidence:float=.95, min_runs:int=MIN_RUNS):
     "Success over all models per domain and difficulty level, with Wilson intervals."
     _check_rows(df, 'domain difficulty')
-    rates = success_rates(df.assign(difficulty=df.difficulty.replace('', 'unknown')), ['domain', 'difficulty'], confidence)
+    df = df.assign(difficulty=df.difficulty.replace('', 'unknown'))
+    check_runs(df, ['domain', 'difficulty'], 'A domain difficulty figure', min_runs)
+    rates = success_rates(df, ['domain', 'difficulty'], confidence)
     domains, levels = sorted(rates.domain.unique()), list(dict.fromkeys(rates.difficulty))
     width = .8/len(levels)
     with figure_style():
@@ -189,9 +235,11 @@ def plot_domain_difficulty(df, # a score table of one scorer
 # %% ../../nbs/62_figures.ipynb #0031
 SCORE_COLOURS = ['#d73027', '#fc8d59', '#fee08b', '#91cf60', '#1a9850']
 
-def plot_score_distribution(df): # a score table of one scorer
+def plot_score_distribution(df, # a score table of one scorer
+                            min_runs:int=MIN_RUNS):
     "Stacked shares of scores 1–5 per model (in ranking order)."
     _check_rows(df, 'score distributions')
+    check_runs(df, ['model'], 'A score distribution figure', min_runs)
     order = model_order(df)[::-1]
     shares = score_distribution(df).pivot(index='model', columns='score', values='share').loc[order]*100
     with figure_style():
@@ -221,19 +269,38 @@ def convergence_curves(df, # a score table of one scorer
     return pd.concat(parts, ignore_index=True)
 
 # %% ../../nbs/62_figures.ipynb #0036
+LINESTYLES = ['-', '--', '-.', ':']
+MARKERS = ['o', 's', '^', 'D', 'v', 'P', 'X']  # 7 markers × 4 line styles: 28 distinct pairs
+
+def series_styles(names:list)->dict:
+    "A distinct line style and marker per name, in order."
+    return {n: dict(linestyle=LINESTYLES[i % len(LINESTYLES)], marker=MARKERS[i % len(MARKERS)])
+            for i, n in enumerate(names)}
+
+def _markevery(points:int, i:int, series:int)->tuple:
+    "(start, step) of series `i` of `series`: about 8 markers over `points`, each series starting a little later."
+    step = max(1, math.ceil(points/8))
+    return ((i*step)//series, step)
+
 def plot_convergence(df, # a score table of one scorer
                      colours:dict|None=None, # model → colour; default `palette`
-                     confidence:float=.95, seed:int=0):
+                     confidence:float=.95, seed:int=0, min_runs:int=MIN_RUNS):
     "Running success rate per model as scored runs accumulate, with Wilson bands."
     _check_rows(df, 'convergence curves')
+    check_runs(df, ['model'], 'A convergence figure', min_runs)
     curves, order = convergence_curves(df, confidence, seed), model_order(df)
-    colours = colours or palette(order)
+    colours, styles = colours or palette(order), series_styles(order)
+    by_model = {m: curves[curves.model == m] for m in order}
     with figure_style():
         fig, ((ax,),) = new_figure(6, 3)
-        for model in order:
-            c = curves[curves.model == model]
-            ax.plot(c.n, c.rate*100, color=colours[model], label=model, linewidth=1.5)
-            ax.fill_between(c.n, c.ci_low*100, c.ci_high*100, color=colours[model], alpha=.15, linewidth=0)
+        for m, c in by_model.items():
+            ax.fill_between(c.n, c.ci_low*100, c.ci_high*100, color=tint(colours[m], .15), linewidth=0, zorder=1)
+        for m, c in by_model.items():
+            ax.fill_between(c.n, c.ci_low*100, c.ci_high*100, facecolor='none', edgecolor=colours[m], linewidth=.4,
+                            zorder=2)
+        for i, (m, c) in enumerate(by_model.items()):
+            ax.plot(c.n, c.rate*100, color=colours[m], label=m, linewidth=1.5, markersize=4, zorder=3,
+                    markevery=_markevery(len(c), i, len(order)), **styles[m])
         ax.set(xlabel='scored runs', ylabel='success rate, %', ylim=(-2, 102), xlim=(1, max(2, curves.n.max())),
                title=f"Convergence ({confidence:.0%} Wilson bands)")
         ax.legend(loc='upper left', bbox_to_anchor=(1, 1))
@@ -243,18 +310,24 @@ def plot_convergence(df, # a score table of one scorer
 def _no_matches(df, a:str, b:str, what:str):
     return DataError(f"Cannot draw {what} of {a!r} and {b!r}: {missing_matches(df, a, b)}.")
 
+def _check_matched(m, a:str, b:str, what:str, min_runs:int):
+    if len(m) < min_runs: raise TooFewRuns(what, 'matched runs', f"{a} vs {b}", len(m), min_runs)
+
 def plot_agreement(df, # a score table holding both sides
                    a:str, b:str, # the sides, e.g. 'gpt4o' and 'human' (or 'human:ada')
-                   seed:int=0): # jitter
+                   seed:int=0, # jitter
+                   min_runs:int=MIN_RUNS):
     "Scatter of matched scores and the confusion matrix of consensus scores, `a` against `b`."
     import seaborn as sns
     m = matched_scores(df, a, b)
     if m.empty: raise _no_matches(df, a, b, 'the agreement')
+    _check_matched(m, a, b, 'The agreement figure', min_runs)
     jitter = np.random.default_rng(seed).uniform(-.18, .18, (2, len(m)))
     counts = confusion_matrix(consensus(m.score_a), consensus(m.score_b))
     with figure_style():
         fig, ((scatter, matrix),) = new_figure(7.2, 3.3, 1, 2)
-        scatter.scatter(m.score_b + jitter[1], m.score_a + jitter[0], s=10, alpha=.5, color=COLOURS[0], linewidth=0)
+        scatter.scatter(m.score_b + jitter[1], m.score_a + jitter[0], s=12, facecolors='none', edgecolors=COLOURS[0],
+                        linewidths=.6)
         scatter.plot([.5, 5.5], [.5, 5.5], color='#555555', linewidth=1, linestyle='--')
         scatter.set(xlim=(.5, 5.5), ylim=(.5, 5.5), xticks=range(1, 6), yticks=range(1, 6), xlabel=f"{b} score",
                     ylabel=f"{a} score", title=f"{a} vs {b}: {len(m)} runs", aspect='equal')
@@ -267,16 +340,17 @@ def plot_agreement(df, # a score table holding both sides
 # %% ../../nbs/62_figures.ipynb #0043
 def plot_agreement_convergence(df, # a score table holding both sides
                                a:str, b:str, # the sides
-                               alpha:float=.05, tolerance:float|None=None, seed:int=0):
+                               alpha:float=.05, tolerance:float|None=None, seed:int=0,
+                               min_runs:int=MIN_RUNS): # at least 2: one run has no interval
     "The running mean score difference `a − b` with its (1 − alpha) interval, and where they converge."
     m = matched_scores(df, a, b)
-    if len(m) < 2: raise _no_matches(df, a, b, 'convergence') if m.empty else DataError(
-        f"Cannot draw the convergence of {a!r} and {b!r}: they share only one scored run.")
+    if m.empty: raise _no_matches(df, a, b, 'convergence')
+    _check_matched(m, a, b, 'The convergence figure', max(2, min_runs))
     table = convergence(m, alpha, tolerance, seed)
     at = converged_at(table)
     with figure_style():
         fig, ((ax,),) = new_figure(6, 2.8)
-        ax.fill_between(table.n, table.ci_low, table.ci_high, color=COLOURS[0], alpha=.2, linewidth=0)
+        ax.fill_between(table.n, table.ci_low, table.ci_high, color=tint(COLOURS[0], .2), linewidth=0)
         ax.plot(table.n, table.mean_diff, color=COLOURS[0], linewidth=1.5, label=f"mean {a} − {b}")
         ax.axhline(0, color='#555555', linewidth=1)
         if at is not None: ax.axvline(at, color='#555555', linestyle=':', label=f"indistinguishable from n = {at}")

@@ -10,21 +10,23 @@ import base64, html, os, re, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import (ConflictError, DataError, DataLayout, Run, atomic_dir, function_args, function_flags, name_arg,
-                            read_json, safe_name,
-                            utc_now, write_text)
+from ..core import (ConflictError, DataError, DataLayout, Run, atomic_dir, function_args, function_flags, int_arg,
+                            name_arg, provenance, provenance_text, read_json, safe_name, utc_now, write_text)
 from . import aggregate_notes, load_scores, rates_table, success_rates, version_notes
-from .agreement import consensus_scores, matched_scores, scorer_pairs, write_statistics
-from .figures import (palette, plot_agreement, plot_agreement_convergence, plot_convergence,
-                                        plot_domain_difficulty, plot_domain_heatmap, plot_model_domains,
-                                        plot_model_ranking, plot_score_distribution, save_figure)
+from .agreement import (consensus_scores, matched_scores, model_comparisons, scorer_pairs,
+                                          write_statistics)
+from .figures import (FIGURE_FORMATS, MIN_RUNS, TooFewRuns, palette, plot_agreement,
+                                        plot_agreement_convergence, plot_convergence, plot_domain_difficulty,
+                                        plot_domain_heatmap, plot_model_domains, plot_model_ranking,
+                                        plot_score_distribution, save_figure)
 from ..scoring import run_dirs
 
 # %% auto #0
 __all__ = ['COVERAGE_COLUMNS', 'SKIP_WARN', 'SKIP_COLUMNS', 'SPEND_COLUMNS', 'choose_scorer', 'run_table', 'coverage',
-           'coverage_notes', 'skip_table', 'skip_notes', 'headline', 'text_table', 'spend', 'spend_table', 'spend_note',
-           'dropped_notes', 'to_markdown', 'to_html', 'figure_specs', 'draw_figures', 'draw_agreement', 'Report',
-           'report_blocks', 'analyze', 'cmd_analyze', 'add_analyze_command']
+           'coverage_notes', 'skip_table', 'skip_notes', 'headline', 'text_table', 'comparison_table', 'spend',
+           'spend_table', 'spend_note', 'dropped_notes', 'to_markdown', 'to_html', 'latex_escape', 'latex_table',
+           'results_tex', 'figure_specs', 'draw_figures', 'draw_agreement', 'Report', 'report_blocks', 'analyze',
+           'cmd_analyze', 'add_analyze_command']
 
 # %% ../../nbs/63_report.ipynb #0007
 def choose_scorer(scores, # a score table from `load_scores`
@@ -147,6 +149,17 @@ def text_table(table)->str:
     return '\n'.join('  '.join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths)))
                      for r in cells)
 
+# %% ../../nbs/63_report.ipynb #32c18479
+def _p_text(p:float)->str: return '–' if p != p else '< 0.001' if p < .001 else f"{p:.3f}"
+
+def comparison_table(comparisons): # from `model_comparisons`
+    "The model comparisons as text: pair, shared questions, questions only one solved, p, Holm-adjusted p."
+    import pandas as pd
+    return pd.DataFrame({'model A': comparisons.model_a, 'model B': comparisons.model_b, 'shared': comparisons.n,
+                         'only A solved': comparisons.a_only, 'only B solved': comparisons.b_only,
+                         'p': comparisons.p_value.map(_p_text), 'p (Holm)': comparisons.p_holm.map(_p_text),
+                         'significant': comparisons.significant.map({True: 'yes', False: 'no'})})
+
 # %% ../../nbs/63_report.ipynb #8e8c5062
 SPEND_COLUMNS = ['model', 'runs', 'priced', 'usd', 'successes', 'usd_per_success', 'complete']
 
@@ -234,41 +247,99 @@ def to_html(blocks:list, folder:str|Path, # figure paths are relative to `folder
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{_CSS}</style></head><body>\n" + '\n'.join(parts) + '\n</body></html>\n')
 
+# %% ../../nbs/63_report.ipynb #082f6ed5
+_LATEX_SPECIAL = {'\\': r'\textbackslash{}', '&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#', '_': r'\_', '{': r'\{',
+                  '}': r'\}', '~': r'\textasciitilde{}', '^': r'\textasciicircum{}', '<': r'\textless{}',
+                  '>': r'\textgreater{}'}
+
+def latex_escape(text)->str:
+    "`text` with LaTeX's special characters escaped, so that it prints as written."
+    return ''.join(_LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+
+# %% ../../nbs/63_report.ipynb #a4f3c881
+def latex_table(header:list, rows:list, # cells as LaTeX, one list per row
+                align:str, # one letter per column, e.g. 'lrr'
+                caption:str, label:str)->str:
+    "A booktabs `table` environment: caption, label, \\toprule, header, \\midrule, rows, \\bottomrule."
+    bad = [r for r in [header, *rows] if len(r) != len(align)]
+    if bad: raise ValueError(f"a row has {len(bad[0])} cells, not the {len(align)} of the columns {align!r}: {bad[0]}")
+    line = lambda cells: ' & '.join(map(str, cells)) + r' \\'
+    return '\n'.join([r'\begin{table}[htbp]', r'\centering', f"\\caption{{{caption}}}", f"\\label{{{label}}}",
+                      f"\\begin{{tabular}}{{{align}}}", r'\toprule', line(header), r'\midrule', *map(line, rows),
+                      r'\bottomrule', r'\end{tabular}', r'\end{table}']) + '\n'
+
+def _tex_p(p:float)->str: return '--' if p != p else '$<0.001$' if p < .001 else f"{p:.3f}"
+
+def results_tex(table, # the headline scorer's consensus table
+                comparisons, # from `model_comparisons`
+                experiment:str, scorer:str)->str:
+    "The headline and model comparison tables of a report as LaTeX (booktabs)."
+    rates = success_rates(table, ['model']).sort_values(['rate', 'model'], ascending=[False, True])
+    pct = lambda v: f"{100*v:.1f}"
+    head = latex_table([r'Model', r'$n$', r'Success (\%)', r'95\% CI', 'Mean', 'Median'],
+                       [[latex_escape(r.model), r.n, pct(r.rate), f"[{pct(r.ci_low)}, {pct(r.ci_high)}]",
+                         f"{r.mean_score:.2f}", f"{r.median_score:g}"] for r in rates.itertuples()], 'lrrrrr',
+                       f"Success rate per model in experiment {latex_escape(experiment)} (scorer {latex_escape(scorer)}; "
+                       r"success = score $\geq$ 4), with 95\% Wilson intervals; $n$ = scored runs.",
+                       f"tab:{experiment}-models")
+    pairs = latex_table(['Model A', 'Model B', '$n$', 'A only', 'B only', '$p$', r'$p$ (Holm)'],
+                        [[latex_escape(c.model_a), latex_escape(c.model_b), c.n, c.a_only, c.b_only, _tex_p(c.p_value),
+                          _tex_p(c.p_holm)] for c in comparisons.itertuples()], 'llrrrrr',
+                        r"Pairwise comparison of models on the questions both answered (exact McNemar test; "
+                        r"\emph{A only}: questions only model A solved). $p$ (Holm): adjusted for all pairs.",
+                        f"tab:{experiment}-comparisons")
+    intro = (f"% vmevalkit results: experiment {experiment}, scorer {scorer}. Needs \\usepackage{{booktabs}};\n"
+             "% \\input{results.tex} where the tables go.\n")
+    return intro + head + ('\n' + pairs if len(comparisons) else '')
+
 # %% ../../nbs/63_report.ipynb #0026
 def figure_specs(scorer:str)->list:
-    "(name, plot(table, model colours) → figure, caption) of a report's single-scorer figures."
-    return [('model_ranking', plot_model_ranking, f"Success rate per model ({scorer} scores ≥ 4), 95 % Wilson intervals."),
-            ('domain_heatmap', lambda t, c: plot_domain_heatmap(t), 'Success rate per model and domain; n = scored runs.'),
-            ('model_domains', lambda t, c: plot_model_domains(t), 'Each model across the domains, 95 % Wilson intervals.'),
-            ('domain_difficulty', lambda t, c: plot_domain_difficulty(t), 'Success over all models per domain and level.'),
-            ('score_distribution', lambda t, c: plot_score_distribution(t), f"Shares of {scorer} scores 1–5 per model."),
-            ('convergence', plot_convergence, 'Running success rate as scored runs accumulate, with Wilson bands.')]
+    "(name, plot(table, model colours, min_runs) → figure, caption) of a report's single-scorer figures."
+    return [('model_ranking', lambda t, c, m: plot_model_ranking(t, c, min_runs=m),
+             f"Success rate per model ({scorer} scores ≥ 4), 95 % Wilson intervals."),
+            ('domain_heatmap', lambda t, c, m: plot_domain_heatmap(t, min_runs=m),
+             'Success rate per model and domain; n = scored runs.'),
+            ('model_domains', lambda t, c, m: plot_model_domains(t, min_runs=m),
+             'Each model across the domains, 95 % Wilson intervals.'),
+            ('domain_difficulty', lambda t, c, m: plot_domain_difficulty(t, min_runs=m),
+             'Success over all models per domain and level.'),
+            ('score_distribution', lambda t, c, m: plot_score_distribution(t, min_runs=m),
+             f"Shares of {scorer} scores 1–5 per model."),
+            ('convergence', lambda t, c, m: plot_convergence(t, c, min_runs=m),
+             'Running success rate as scored runs accumulate, with Wilson bands.')]
 
 # %% ../../nbs/63_report.ipynb #0027
+def _not_drawn(name:str, e:TooFewRuns)->str: return f"Figure {name} not drawn: {e}"
+
 def draw_figures(table, # the headline scorer's consensus table
-                 folder:Path, scorer:str, formats=('png', 'pdf'), say=None)->list:
-    "Draw and save a report's single-scorer figures; returns (stem, caption) per figure."
-    colours, drawn = palette(sorted(table.model.unique())), []
+                 folder:Path, scorer:str, formats=('png', 'pdf'), say=None, min_runs:int=MIN_RUNS)->tuple:
+    "Draw and save a report's single-scorer figures; returns ((stem, caption) per figure drawn, notes on the others)."
+    colours, drawn, notes = palette(sorted(table.model.unique())), [], []
+    (folder/'figures').mkdir(parents=True, exist_ok=True)
     for name, plot, caption in figure_specs(scorer):
         start = time.perf_counter()
-        save_figure(plot(table, colours), folder/'figures'/name, formats)
+        try: fig = plot(table, colours, min_runs)
+        except TooFewRuns as e: notes.append(_not_drawn(name, e)); continue
+        save_figure(fig, folder/'figures'/name, formats)
         drawn.append((f"figures/{name}", caption))
         if say: say(f"  figure {name} ({time.perf_counter() - start:.1f} s)")
-    return drawn
+    return drawn, notes
 
-def draw_agreement(scores, folder:Path, scorer:str, formats=('png', 'pdf'), say=None)->list:
-    "Agreement and convergence figures of every other scorer against `scorer`, where they share runs."
-    drawn = []
+def draw_agreement(scores, folder:Path, scorer:str, formats=('png', 'pdf'), say=None, min_runs:int=MIN_RUNS)->tuple:
+    "Agreement and convergence figures of every other scorer against `scorer` where they share runs, and notes."
+    drawn, notes = [], []
     for a, b in [p for p in scorer_pairs(scores.scorer.unique()) if scorer in p]:
-        if len(matched_scores(scores, a, b)) < 2: continue
+        if matched_scores(scores, a, b).empty: continue
         for kind, plot, caption in [('agreement', plot_agreement, f"{a} against {b} on the runs both scored."),
                                     ('convergence', plot_agreement_convergence,
                                      f"Mean score difference {a} − {b} as matched runs accumulate, 95 % t interval.")]:
             stem = f"figures/{kind}_{a}_vs_{b}"
-            save_figure(plot(scores, a, b), folder/stem, formats)
+            try: fig = plot(scores, a, b, min_runs=min_runs)
+            except TooFewRuns as e: notes.append(_not_drawn(stem.removeprefix('figures/'), e)); continue
+            save_figure(fig, folder/stem, formats)
             drawn.append((stem, caption))
         if say: say(f"  figures {a} vs {b}")
-    return drawn
+    return drawn, notes
 
 # %% ../../nbs/63_report.ipynb #0029
 @dataclass
@@ -283,6 +354,7 @@ class Report:
     spend: object = None           # the spend table (a DataFrame of text), from `spend_table`
     spend_note: str = ''           # what of the spend is unknown, from `spend_note`
     skips: object = None           # the headline scorer's skipped verdicts per model and cause, from `skip_table`
+    comparisons: object = None     # McNemar's test of every pair of models, from `model_comparisons`
     def __str__(self):
         lines = [f"Experiment {self.experiment!r}, scorer {self.scorer!r} (success = score ≥ 4):", '',
                  text_table(self.headline), '', *([self.spend_note, ''] if self.spend_note else [])]
@@ -317,12 +389,21 @@ def _scores_or_explain(layout:DataLayout, experiment:str):
 def report_blocks(r:Report, table, cov, figures:list, agreement:list, others:list)->list:
     "The report's page as blocks."
     by_domain = rates_table(table).loc[r.headline.model].map(lambda v: '' if v != v else f"{v:.0%}").reset_index()
+    ranking = [f for f in figures if f[0] == 'figures/model_ranking']
     blocks = [('h1', f"vmevalkit report: {r.experiment}"),
               ('p', f"Scorer `{r.scorer}`: {int(cov.completed.sum())} scored runs of {len(r.headline)} models. "
-                    f"Success means a score of 4 or 5; intervals are 95 % Wilson intervals. Generated {utc_now()}."
+                    f"Success means a score of 4 or 5; intervals are 95 % Wilson intervals. Generated {utc_now()} by "
+                    f"{provenance_text(provenance())}."
                     + (f" {r.spend_note}" if r.spend_note else '')),
-              ('h2', 'Ranking'), ('table', r.headline), *[('figure', f"{s}.png", c) for s, c in figures[:1]],
-              ('h2', 'By domain'), ('table', by_domain), *[('figure', f"{s}.png", c) for s, c in figures[1:]]]
+              ('h2', 'Ranking'), ('table', r.headline), *[('figure', f"{s}.png", c) for s, c in ranking],
+              ('h2', 'By domain'), ('table', by_domain),
+              *[('figure', f"{s}.png", c) for s, c in figures if (s, c) not in ranking]]
+    if r.comparisons is not None and len(r.comparisons):
+        blocks += [('h2', 'Which model is better'),
+                   ('p', f"McNemar's exact test on the questions both models answered (`{r.scorer}` verdicts), the "
+                         f"better model of each pair first; p-values Holm-adjusted over the {len(r.comparisons)} pairs, "
+                         "significant at the 5 % level. Also in comparisons.csv and results.tex."),
+                   ('table', comparison_table(r.comparisons))]
     if agreement or others:
         blocks += [('h2', 'Scorer agreement'),
                    ('p', f"Other scorers: {', '.join(f'`{o}`' for o in others)}. Every statistic (tests, correlations, "
@@ -337,7 +418,8 @@ def report_blocks(r:Report, table, cov, figures:list, agreement:list, others:lis
                                                     "model's verdicts); also in skips.csv."), ('table', r.skips)]
     blocks += [('h2', 'Coverage'), ('table', cov), ('list', r.notes or ['Every run has a verdict.']),
                ('h2', 'Files'), ('p', 'Figures in figures/ (PNG at 300 dpi, and vector files); every number in statistics.json; '
-                                      'tables as CSV (scores.csv is the tidy table of every record).')]
+                                      'tables as CSV (scores.csv is the tidy table of every record); the headline and '
+                                      'comparison tables for a LaTeX paper in results.tex.')]
     return blocks
 
 # %% ../../nbs/63_report.ipynb #0032
@@ -345,7 +427,8 @@ def analyze(experiment:str, # the experiment to report on
             data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
             scorer:str|None=None, # the headline scorer (default: the one that scored the most runs)
             out:str|Path|None=None, # the report folder (default: `data/analysis/{experiment}`)
-            formats:tuple=('png', 'pdf'), # figure formats; png is always written, the pages embed it
+            formats:tuple=('png', 'pdf'), # figure formats (png, pdf, svg, eps); png is always written, the pages embed it
+            min_runs:int=MIN_RUNS, # scored runs every group of a figure needs; a figure with fewer is left out, with a note
             say=None, # called with a line of progress, e.g. `print`
            )->Report:
     "Write an experiment's figures, tables, statistics and report into one folder; returns what was written."
@@ -367,11 +450,16 @@ def analyze(experiment:str, # the experiment to report on
     sp = spend(runs, head.set_index('model').successes.to_dict())
     skips = skip_table(scores[scores.scorer == scorer])
     report = Report(folder, experiment, scorer, head, skip_notes(skips, scorer) + coverage_notes(cov, scorer, experiment)
-                    + dropped_notes(runs) + aggregate_notes(layout, experiment) + version_notes(scores), spend=spend_table(sp), spend_note=spend_note(sp), skips=skips)
+                    + dropped_notes(runs) + aggregate_notes(layout, experiment) + version_notes(scores),
+                    spend=spend_table(sp), spend_note=spend_note(sp), skips=skips)
     with atomic_dir(folder, replace=True, root=folder.parent) as tmp:  # _check_replaceable vetted it
         say(f"Analysing {experiment!r} with scorer {scorer!r} into {folder}")
-        figures = draw_figures(table, tmp, scorer, formats, say)
-        agreement = draw_agreement(scores, tmp, scorer, formats, say)
+        figures, not_drawn = draw_figures(table, tmp, scorer, formats, say, min_runs)
+        agreement, not_compared = draw_agreement(scores, tmp, scorer, formats, say, min_runs)
+        report.notes += not_drawn + not_compared
+        report.comparisons = model_comparisons(table)
+        write_text(tmp/'comparisons.csv', report.comparisons.to_csv(index=False, float_format='%.6g'))
+        write_text(tmp/'results.tex', results_tex(table, report.comparisons, experiment, scorer))
         write_statistics(scores, tmp)
         write_text(tmp/'coverage.csv', cov.to_csv(index=False))
         write_text(tmp/'spend.csv', sp.to_csv(index=False))
@@ -394,6 +482,7 @@ def _say(line:str): print(line, flush=True)
 def add_analyze_command(subparsers):
     "Add `analyze` to the `vmevalkit` command."
     p = subparsers.add_parser('analyze', help="an experiment's figures, tables, statistics and report")
-    function_flags(p, analyze, skip=('say',), types=dict(experiment=name_arg('experiment'), formats=['png', 'pdf', 'svg']))
+    function_flags(p, analyze, skip=('say',), types=dict(experiment=name_arg('experiment'), formats=list(FIGURE_FORMATS),
+                                                         min_runs=int_arg(1)))
     p.add_argument('--quiet', action='store_true', help='no progress lines')
     p.set_defaults(func=cmd_analyze)

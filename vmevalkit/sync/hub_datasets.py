@@ -247,16 +247,23 @@ def leaderboard(experiment:str, data_dir:str|Path|None=None, scorer:str='auto')-
     if not folder.is_dir(): raise DataError(f"No {scorer} scores for experiment {experiment!r} at {folder}. Run `vmevalkit score {scorer} --experiment {experiment}`.")
     df = load_scores(data_dir, experiment, scorer)
     rates = pd.concat([success_rates(df, by=('model', 'domain')), success_rates(df).assign(domain='all')])
+    versions = _versions(df, ['model', 'domain']) | {(m, 'all'): v for m, v in _versions(df, ['model']).items()}
     return [dict(experiment=experiment, scorer=scorer, model=r['model'], domain=r['domain'], n=int(r['n']),
-                 successes=int(r['successes']), **{k: round(float(r[k]), 4) for k in ('rate', 'ci_low', 'ci_high')})
+                 successes=int(r['successes']), **{k: round(float(r[k]), 4) for k in ('rate', 'ci_low', 'ci_high')},
+                 vmevalkit=versions[(r['model'], r['domain'])])
             for r in rates.sort_values(['model', 'domain']).to_dict('records')]
+
+def _versions(df, by:list)->dict:
+    "Per group of `by`, the vmevalkit versions that wrote its records ('unknown' for records older than provenance)."
+    join = lambda vs: ' + '.join(sorted(set(vs) - {''})) or 'unknown'
+    return df.groupby(by).version.agg(join).to_dict()
 
 # %% ../../nbs/53_hub_datasets.ipynb #0035
 def leaderboard_table(rows:list)->str:
     "The leaderboard as a markdown table."
-    lines = ['| model | domain | n | successes | rate | 95 % CI |', '|---|---|---:|---:|---:|---:|']
+    lines = ['| model | domain | n | successes | rate | 95 % CI | vmevalkit |', '|---|---|---:|---:|---:|---:|---|']
     return '\n'.join(lines + [f"| {r['model']} | {r['domain']} | {r['n']} | {r['successes']} | {r['rate']:.1%} | "
-                               f"{r['ci_low']:.0%}–{r['ci_high']:.0%} |" for r in rows])
+                               f"{r['ci_low']:.0%}–{r['ci_high']:.0%} | {r.get('vmevalkit', 'unknown')} |" for r in rows])
 
 def leaderboard_card(rows:list, repo_id:str, license:str='mit')->str:
     "The dataset card of a leaderboard."
