@@ -156,7 +156,7 @@ def submit(self:AnnotationQueue, score:int, # 1–5
 
 @patch
 def _settle(self:AnnotationQueue, unscored:bool=False): # pass over the runs this annotator has scored too
-    "Drop runs ahead that others have finished meanwhile (re-read as they come up); past the end, go back to a run passed over."
+    "Drop runs ahead that others finished meanwhile (re-read as they come up); past the end, go back to one passed over."
     while True:
         while (item := self.current) is not None:
             self.scored_by[item] = annotators_of(human_records(self.layout, self.experiment, item))
@@ -296,16 +296,17 @@ export default {
     const toggle = () => (video.paused ? video.play().catch(() => {}) : video.pause());
     const button = (text, title, onclick) => controls.appendChild(
       make('button', { type: 'button', className: 'jupyter-button', textContent: text, title, onclick }));
-    button('⏮', 'One frame back (←)', () => step(-1));
-    const play = button('⏸', 'Play / pause (Space)', toggle);
-    button('⏭', 'One frame forward (→)', () => step(1));
-    const loop = make('input', { type: 'checkbox', onchange: () => { model.set('loop', loop.checked); model.save_changes(); } });
+    button('◀ 1 frame', 'One frame back (←)', () => step(-1));
+    const play = button('▮▮ pause', 'Play / pause (Space)', toggle);
+    button('1 frame ▶', 'One frame forward (→)', () => step(1));
+    const loop = make('input', { type: 'checkbox' });
+    loop.onchange = () => { model.set('loop', loop.checked); model.save_changes(); };
     const label = make('label', { title: 'Loop (l)' });
     label.append(loop, ' loop');
     const readout = make('span', { className: 'vmeval-frame' });
     controls.append(label, readout);
     const show = () => {
-      play.textContent = video.paused ? '▶' : '⏸';
+      play.textContent = video.paused ? '▶ play' : '▮▮ pause';
       readout.textContent = `frame ${frame() + 1} of ${frames()}`;
     };
     ['play', 'pause', 'timeupdate', 'seeked', 'loadedmetadata'].forEach(e => video.addEventListener(e, show));
@@ -328,7 +329,7 @@ export default {
 };
 """
 PLAYER_CSS = """
-.vmeval-video { display: block; width: 100%; min-width: 640px; max-height: 70vh; background: #000; }
+.vmeval-video { display: block; width: 100%; min-width: 640px; max-height: 60vh; background: #000; }
 .vmeval-video-controls { display: flex; gap: 6px; align-items: center; margin-top: 4px; }
 .vmeval-frame { font-variant-numeric: tabular-nums; color: var(--jp-ui-font-color2, #555); }
 """
@@ -374,20 +375,24 @@ export default {
       root = el.closest(model.get('scope'));
       if (!root) return tries < 200 && setTimeout(() => attach(tries + 1), 50);
       root.tabIndex = -1;
-      root.addEventListener('keydown', onKey);
+      root.addEventListener('keydown', onKey, true);  // capture: text boxes stop the keys they get
     };
     model.on('msg:custom', msg => {
+      if (msg.do !== 'focus' || !root) return;
       const active = document.activeElement;
-      if (msg.do === 'focus' && root && !(root.contains(active) && typing(active))) root.focus({ preventScroll: true });
+      const target = msg.show && (root.matches(msg.show) ? root : root.querySelector(msg.show));
+      if (!(root.contains(active) && typing(active))) root.focus({ preventScroll: true });
+      if (target) setTimeout(() => target.scrollIntoView({ block: 'start' }), 50);  // once the widgets have redrawn
     });
     attach();
-    return () => root && root.removeEventListener('keydown', onKey);
+    return () => root && root.removeEventListener('keydown', onKey, true);
   },
 };
 """
 SCREEN_CSS = """
 .vmeval-scorer:focus { outline: none; }
-.jp-OutputArea-output:has(.vmeval-scorer), .vmeval-scorer, .vmeval-scorer .widget-box { overflow: visible; }
+.jp-OutputArea:has(.vmeval-scorer), .jp-OutputArea-child:has(.vmeval-scorer), .jp-OutputArea-output:has(.vmeval-scorer),
+.vmeval-scorer, .vmeval-scorer .widget-box { overflow: visible; }
 .vmeval-scorebar { position: sticky; bottom: 0; z-index: 10; padding: 4px 0;
   background: var(--jp-layout-color0, #fff); border-top: 1px solid var(--jp-border-color2, #ccc); }
 .vmeval-buttons { flex-wrap: wrap; gap: 4px; }
@@ -405,7 +410,9 @@ def shortcut_keys_type()->type:
         "Sends Python the `shortcuts` pressed inside the element matching `scope`, except in text boxes."
         _esm, _css = KEYS_ESM, SCREEN_CSS
         shortcuts, scope = T.List(T.Unicode()).tag(sync=True), T.Unicode().tag(sync=True)
-        def focus(self): self.send({'do': 'focus'})  # back to the screen after an action, unless typing
+        def focus(self, show:str=''): # a selector of the part to scroll into view
+            "Give the keys back to the screen (unless the annotator is typing)."
+            self.send({'do': 'focus', 'show': show})
     return ShortcutKeys
 
 # %% ../../nbs/47_human.ipynb #eeacd837
@@ -414,17 +421,20 @@ def _build(self:HumanScorer):
     import ipywidgets as W
     self.name_box = W.Text(placeholder='Your name', description='Annotator:')
     self.start_button = W.Button(description='Start', button_style='primary')
-    self.progress_html, self.agreement_html, self.question_html, self.status_html = (W.HTML() for _ in range(4))
+    self.progress_html, self.agreement_html, self.status_html = W.HTML(), W.HTML(), W.HTML()
+    self.question_html, self.prompt_html = W.HTML(), W.HTML()
     self.first_image, self.final_image = W.Image(format='png'), W.Image(format='png')
     self.player, self.keys = video_player_type()(), shortcut_keys_type()(scope='.vmeval-scorer')
     self.score_buttons = W.ToggleButtons(options=[(f"{k} {SCORE_MEANING[k]}", k) for k in RUBRIC], value=None,
                                          tooltips=list(RUBRIC.values()),
                                          style=W.ToggleButtonsStyle(button_width='auto'))
     self.comment_box = W.Textarea(placeholder='Comments (optional): what is right or wrong',
+                                  continuous_update=False,  # sent whole on leaving the box, before any key
                                   layout=W.Layout(width='100%'))
-    self.previous_button, self.next_button = W.Button(description='◀ Previous (p)'), W.Button(description='Next ▶ (n)')
-    self.skip_button = W.Button(description='Skip (s)')
-    self.submit_button = W.Button(description='Submit (Enter)', button_style='success', disabled=True)
+    button = lambda label, **kw: W.Button(description=label, layout=W.Layout(width='auto'), **kw)
+    self.previous_button, self.next_button = button('◀ Previous (p)'), button('Next ▶ (n)')
+    self.skip_button = button('Skip (s)')
+    self.submit_button = button('Submit (Enter)', button_style='success', disabled=True)
     self.start_button.on_click(lambda _: self._guarded(lambda: self.start(self.name_box.value)))
     for button, key in [(self.submit_button, 'Enter'), (self.previous_button, 'p'), (self.next_button, 'n'),
                         (self.skip_button, 's')]: button.on_click(lambda _, key=key: self.press(key))
@@ -440,26 +450,28 @@ def _layout(self:HumanScorer, W):
     media = W.HBox([video, frames])
     rubric = W.HTML("<small>" + ' · '.join(f"<b>{k}</b> {html.escape(v)}" for k, v in RUBRIC.items()) +
                     " (success = 4 or 5)</small>")
-    self.item_box = W.VBox([self.question_html, media, rubric, self.comment_box], layout=W.Layout(display='none'))
-    buttons = W.HBox([self.score_buttons, self.previous_button, self.next_button, self.skip_button, self.submit_button])
-    self.controls = W.VBox([buttons, W.HTML(f"<small>{KEYS_HINT}</small>")], layout=W.Layout(display='none'))
+    hint = W.HTML(f"<small>{KEYS_HINT}</small>")
+    self.item_box = W.VBox([self.question_html, media, self.prompt_html, rubric, hint, self.comment_box],
+                           layout=W.Layout(display='none'))
+    self.controls = W.HBox([self.score_buttons, self.previous_button, self.next_button, self.skip_button,
+                            self.submit_button], layout=W.Layout(display='none'))
     bar = W.VBox([self.controls, self.status_html])
     self.ui = W.VBox([W.HTML(f"<h3>Human scoring: {html.escape(self.experiment)}</h3>"),
                       W.HBox([self.name_box, self.start_button]), W.HBox([self.progress_html, self.agreement_html]),
                       self.item_box, bar, self.keys])
-    for box, name in [(self.ui, 'scorer'), (media, 'media'), (video, 'video-column'), (frames, 'frames'),
-                      (buttons, 'buttons'), (bar, 'scorebar')]: box.add_class(f'vmeval-{name}')
+    for box, name in [(self.ui, 'scorer'), (self.item_box, 'run'), (media, 'media'), (video, 'video-column'),
+                      (frames, 'frames'), (self.controls, 'buttons'), (bar, 'scorebar')]: box.add_class(f'vmeval-{name}')
 
 # %% ../../nbs/47_human.ipynb #30ce115b
 def _png(path:Path)->bytes: return path.read_bytes() if path.is_file() else b''
 
 def question_html(item:ScoringItem, position:int, total:int, earlier:ScoreRecord|None,
                   model:str|None=None)->str: # shown only when given (not blind)
-    "The heading of one run: question, place in the queue, the prompt, and any earlier score by this annotator."
+    "The heading of one run: question, place in the queue, and any earlier score by this annotator."
     again = f" · you scored this {earlier.score} before" if earlier and earlier.score else ''
     by = f" · {html.escape(model)}" if model else ''
     return (f"<h4>{html.escape(item.task_id)} ({html.escape(domain_of(item.task_id))}){by} · {position + 1} of {total}"
-            f"{again}</h4><p><b>Prompt:</b> {html.escape(item.prompt)}</p>")
+            f"{again}</h4>")
 
 @patch
 def _show(self:HumanScorer):
@@ -470,15 +482,18 @@ def _show(self:HumanScorer):
     self.agreement_html.value = agreement_html(pairwise_agreement(q.ratings()))
     self.item_box.layout.display = self.controls.layout.display = 'none' if item is None else 'flex'
     self.keys.shortcuts = [] if item is None else list(SHORTCUTS)
-    if item is None: return self._say(f"All done: nothing left in your queue, {html.escape(q.annotator)}. Thank you!")
+    if item is None:
+        self.keys.focus(show='.vmeval-scorer')
+        return self._say(f"All done: nothing left in your queue, {html.escape(q.annotator)}. Thank you!")
     mine = q.my_record(item)
     self.question_html.value = question_html(item, q.position, len(q.queue), mine, None if self.blind else item.model)
+    self.prompt_html.value = f"<p><b>Prompt:</b> {html.escape(item.prompt)}</p>"
     self.first_image.value, self.final_image.value = _png(item.first_frame), _png(item.final_frame)
     self.player.show(item.video)
     self.score_buttons.value = mine.score if mine else None
     self.comment_box.value = mine.explanation if mine else ''
     self.previous_button.disabled = q.position == 0
-    self.keys.focus()
+    self.keys.focus(show='.vmeval-run')
 
 # %% ../../nbs/47_human.ipynb #d0704644
 @patch
@@ -530,9 +545,10 @@ NOTEBOOK_INTRO = """# Human scoring: {experiment}
 
 Run the cell below (Shift+Enter), enter your name, press Start, and score each video from 1 (wrong) to 5 (perfect):
 click, or press 1–5 and Enter (p / n move back and forth, s skips, Space and the arrows play and step the video).
-The screen is blind: it does not say which model made a video. Every Submit is saved at once under `scorings/human-eval/{experiment}/`, in a file of your own; close this notebook
-any time and reopen it to continue where you stopped. Several people can score at the same time. To have each run
-scored by more than one person, raise `annotators_per_run`."""
+The screen is blind: it does not say which model made a video. Every Submit is saved at once under
+`scorings/human-eval/{experiment}/`, in a file of your own; close this notebook any time and reopen it to continue
+where you stopped. Several people can score at the same time. To have each run scored by more than one person, raise
+`annotators_per_run`."""
 
 def notebook_path(layout:DataLayout, experiment:str)->Path:
     "Where the scoring notebook of `experiment` lives."
