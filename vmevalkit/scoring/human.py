@@ -20,11 +20,11 @@ from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, is_current, ori
 _log = logging.getLogger('vmevalkit.scoring.human')
 
 # %% auto #0
-__all__ = ['RUBRIC', 'SHORTCUTS', 'KEYS_HINT', 'PLAYER_ESM', 'PLAYER_CSS', 'KEYS_ESM', 'SCREEN_CSS', 'NOTEBOOK_INTRO',
-           'ScoringItem', 'scoring_items', 'annotator_order', 'write_human_record', 'human_records', 'annotators_of',
-           'check_annotator', 'AnnotationQueue', 'progress_html', 'pair_agreement', 'pairwise_agreement',
-           'agreement_html', 'HumanScorer', 'video_player_type', 'shortcut_keys_type', 'question_html', 'notebook_path',
-           'scoring_notebook', 'lab_command', 'HumanQueue', 'score_human']
+__all__ = ['RUBRIC', 'SHORTCUTS', 'KEYS_HINT', 'NOTEBOOK_INTRO', 'ScoringItem', 'scoring_items', 'annotator_order',
+           'write_human_record', 'human_records', 'annotators_of', 'check_annotator', 'AnnotationQueue',
+           'progress_html', 'pair_agreement', 'pairwise_agreement', 'agreement_html', 'HumanScorer',
+           'video_player_type', 'shortcut_keys_type', 'question_html', 'notebook_path', 'scoring_notebook',
+           'lab_command', 'HumanQueue', 'score_human']
 
 # %% ../../nbs/47_human.ipynb #0007
 @dataclass(frozen=True)
@@ -280,7 +280,7 @@ class HumanScorer:
         return f"HumanScorer({self.experiment!r}, {self.runs} runs, {who})"
 
 # %% ../../nbs/47_human.ipynb #c111f6ef
-PLAYER_ESM = """
+_PLAYER_ESM = """
 export default {
   render({ model, el }) {
     const make = (tag, props) => Object.assign(document.createElement(tag), props);
@@ -328,7 +328,7 @@ export default {
   },
 };
 """
-PLAYER_CSS = """
+_PLAYER_CSS = """
 .vmeval-video { display: block; width: 100%; min-width: 640px; max-height: 60vh; background: #000; }
 .vmeval-video-controls { display: flex; gap: 6px; align-items: center; margin-top: 4px; }
 .vmeval-frame { font-variant-numeric: tabular-nums; color: var(--jp-ui-font-color2, #555); }
@@ -340,7 +340,7 @@ def video_player_type()->type:
     import anywidget, traitlets as T
     class VideoPlayer(anywidget.AnyWidget):
         "A video sent as bytes, with play/pause, frame stepping and loop."
-        _esm, _css = PLAYER_ESM, PLAYER_CSS
+        _esm, _css = _PLAYER_ESM, _PLAYER_CSS
         data, mime = T.Bytes(b'').tag(sync=True), T.Unicode('video/mp4').tag(sync=True)
         fps, loop = T.Float(25.0).tag(sync=True), T.Bool(True).tag(sync=True)
         def show(self, video:Path):
@@ -352,7 +352,7 @@ def video_player_type()->type:
     return VideoPlayer
 
 # %% ../../nbs/47_human.ipynb #0bd35e9b
-KEYS_ESM = """
+_KEYS_ESM = """
 const TEXT_BOX = 'textarea, select, [contenteditable=""], [contenteditable="true"], ' +
                  'input:not([type=checkbox]):not([type=radio]):not([type=button])';
 export default {
@@ -389,8 +389,9 @@ export default {
   },
 };
 """
-SCREEN_CSS = """
+_SCREEN_CSS = """
 .vmeval-scorer:focus { outline: none; }
+/* a sticky bar sticks within the nearest box that clips or scrolls: let JupyterLab's output boxes overflow */
 .jp-OutputArea:has(.vmeval-scorer), .jp-OutputArea-child:has(.vmeval-scorer), .jp-OutputArea-output:has(.vmeval-scorer),
 .vmeval-scorer, .vmeval-scorer .widget-box { overflow: visible; }
 .vmeval-scorebar { position: sticky; bottom: 0; z-index: 10; padding: 4px 0;
@@ -408,7 +409,7 @@ def shortcut_keys_type()->type:
     import anywidget, traitlets as T
     class ShortcutKeys(anywidget.AnyWidget):
         "Sends Python the `shortcuts` pressed inside the element matching `scope`, except in text boxes."
-        _esm, _css = KEYS_ESM, SCREEN_CSS
+        _esm, _css = _KEYS_ESM, _SCREEN_CSS
         shortcuts, scope = T.List(T.Unicode()).tag(sync=True), T.Unicode().tag(sync=True)
         def focus(self, show:str=''): # a selector of the part to scroll into view
             "Give the keys back to the screen (unless the annotator is typing)."
