@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/human.html.md"""
 
 # %% ../../nbs/47_human.ipynb #0002
 from __future__ import annotations
-import functools, html, importlib.util, itertools, logging, mimetypes, os, random, shlex, subprocess, sys
+import functools, html, importlib.util, itertools, logging, mimetypes, os, random, re, shlex, subprocess, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -514,7 +514,14 @@ def _say(self:HumanScorer, message:str, error:bool=False):
 def _guarded(self:HumanScorer, action):
     "Run an action, showing a failure in the status line."
     try: action()
-    except (VMEvalError, OSError) as e: self._say(f"Not done: {html.escape(str(e))}", error=True)
+    except (VMEvalError, OSError) as e: self._say(f"Not done: {html.escape(self._blinded(str(e)))}", error=True)
+
+@patch
+def _blinded(self:HumanScorer, text:str)->str:
+    "`text` with the experiment's model names replaced by 'a model' when the screen is blind (paths name them)."
+    if not (self.blind and self.queue): return text
+    names = sorted({i.model for i in self.queue.items}, key=len, reverse=True)  # longest first: no half-replaced name
+    return re.sub('|'.join(map(re.escape, names)), 'a model', text)
 
 # %% ../../nbs/47_human.ipynb #ec82715f
 @patch
