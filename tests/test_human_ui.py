@@ -1,6 +1,7 @@
 """The human scorer for real: `vmevalkit score human` writes the notebook, JupyterLab serves it on 127.0.0.1, headless
-Chromium runs it and clicks through two runs; and two annotators scoring at the same time in two processes."""
-import json, os, socket, subprocess, sys, textwrap, time, urllib.request
+Chromium runs it and scores three runs blind with the keyboard (screenshots in tests/artifacts/); and two annotators
+scoring at the same time in two processes."""
+import json, os, re, socket, subprocess, sys, textwrap, time, urllib.request
 from pathlib import Path
 import pytest
 from conftest import vmevalkit
@@ -8,6 +9,7 @@ from browser import chromium_page
 
 TOKEN = 'vmeval-human-test'
 MODELS = ['oracle', 'still', 'crossfade']
+ARTIFACTS = Path(__file__).resolve().parent/'artifacts'
 
 def _free_port()->int:
     with socket.socket() as s:
@@ -47,7 +49,11 @@ def lab(data):
     port, home = _free_port(), data.parent
     env = {k: v for k, v in os.environ.items() if k != 'VMEVAL_DATA_DIR'}
     env.update(JUPYTER_RUNTIME_DIR=str(home/'runtime'), JUPYTER_CONFIG_DIR=str(home/'config'),
-               JUPYTERLAB_WORKSPACES_DIR=str(home/'workspaces'))
+               JUPYTERLAB_WORKSPACES_DIR=str(home/'workspaces'), JUPYTERLAB_SETTINGS_DIR=str(home/'settings'))
+    # no "get notified about Jupyter news?" toast over the page (it would cover the score bar)
+    news = home/'settings/@jupyterlab/apputils-extension/notification.jupyterlab-settings'
+    news.parent.mkdir(parents=True)
+    news.write_text(json.dumps({'fetchNews': 'false'}))
     cmd = [sys.executable, '-m', 'jupyterlab', '--no-browser', '--ServerApp.ip=127.0.0.1', f'--ServerApp.port={port}',
            '--ServerApp.port_retries=0', f'--IdentityProvider.token={TOKEN}', f'--ServerApp.root_dir={data}']
     if getattr(os, 'geteuid', lambda: 1)() == 0: cmd.append('--allow-root')
@@ -76,33 +82,108 @@ def _run_all_cells(page, timeout_ms:int=120_000):
     name.wait_for(timeout=timeout_ms)
     return name
 
-def _submit(page, label:str, status:str, timeout_ms:int=60_000):
-    page.click(f'button.widget-toggle-button:text-is("{label}")')
-    page.click('button:text-is("Submit"):not([disabled])')
-    page.wait_for_function(f'document.body.innerText.includes({json.dumps(status)})', timeout=timeout_ms)
+MODEL_TEXT = re.compile(r'oracle|still|crossfade|outputs/|_s0')  # a model's name, a run id or a run's folder
 
-def test_score_two_runs_in_jupyterlab(data, lab):
-    with chromium_page() as page:
+IN_VIEW = """(sel => [...document.querySelectorAll(sel)].map(el => {
+    const r = el.getBoundingClientRect(), x = r.left + r.width/2, y = r.top + r.height/2;
+    return r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth &&
+           el.contains(document.elementFromPoint(x, y));
+}).every(Boolean))"""  # every element matching `sel` lies inside the viewport, uncovered
+
+def _press(page, key:str, until:str, timeout_ms:int=60_000):
+    "Press `key` and wait until the JavaScript condition `until` holds."
+    page.keyboard.press(key)
+    page.wait_for_function(until, timeout=timeout_ms)
+
+def _status(text:str)->str:
+    return f'document.querySelector(".vmeval-scorebar").innerText.includes({json.dumps(text)})'
+
+VIDEO = 'document.querySelector(".vmeval-scorer video")'
+LOADED = f'(v => v.readyState >= 2 && v.duration > 0)({VIDEO})'
+
+def _frame(page)->dict:
+    return page.evaluate(f"(v => ({{time: v.currentTime, src: v.src,"
+                         f"readout: document.querySelector('.vmeval-frame').textContent}}))({VIDEO})")
+
+def test_score_with_the_keyboard_in_jupyterlab(data, lab):
+    """Ada scores the three answers to the question blind, with the keyboard, at 1280×720: the score buttons are in
+    view without scrolling, typing a comment scores nothing, the video steps frame by frame, and the agreement panel
+    compares her with Grace, who scored the same runs before."""
+    from vmevalkit.core import DataLayout
+    from vmevalkit.scoring.human import AnnotationQueue, annotator_order, scoring_items
+    from vmevalkit.analysis.agreement import cohen_kappa
+    notebook = data/'scorings/human-eval/score_demo.ipynb'
+    notebook.write_text(notebook.read_text().replace('annotators_per_run=1', 'annotators_per_run=2'))
+    first, second, third = annotator_order(scoring_items(DataLayout(data), 'demo'), 'Ada Lovelace', 'demo')
+    grace, GRACE = AnnotationQueue('demo', 'Grace', data, annotators_per_run=2), {first: 5, second: 2, third: 1}
+    while grace.current: grace.submit(GRACE[grace.current])
+    ARTIFACTS.mkdir(exist_ok=True)
+    with chromium_page(viewport=(1280, 720)) as page:
+        requests = []
+        page.on('request', lambda r: requests.append(r.url))
         page.goto(f'{lab}/lab/tree/scorings/human-eval/score_demo.ipynb?token={TOKEN}')
         _run_all_cells(page).fill('Ada Lovelace')
         page.click('button:text-is("Start")')
-        page.wait_for_function('document.body.innerText.includes("3 runs to score")', timeout=60_000)
-        # the video streams from Jupyter's /files/ route and the browser decodes it
-        page.wait_for_function('(v => v && v.readyState >= 1 && v.duration > 0)(document.querySelector("video"))',
-                               timeout=60_000)
-        assert '/files/outputs/demo/' in page.evaluate('document.querySelector("video").src')
-        assert page.locator('.widget-image').count() == 2
-        page.fill('textarea', 'smooth and solved')
-        _submit(page, '5 perfect', 'Saved 5 (perfect) for maze_0000')
-        _submit(page, '1 wrong', 'Saved 1 (wrong) for maze_0000')
-        assert 'scored by Ada Lovelace' in page.inner_text('body')
-    recs = {r['metadata']['model_name']: r for r in _records(data)}
-    assert set(recs) == {'crossfade', 'oracle'}  # question by question, models in name order
-    assert {m: r['result']['solution_correctness_score'] for m, r in recs.items()} == {'crossfade': 5, 'oracle': 1}
-    assert {(r['metadata']['scorer'], r['metadata']['annotator']) for r in recs.values()} == {('human', 'Ada Lovelace')}
-    assert recs['crossfade']['result']['comments'] == 'smooth and solved' and recs['oracle']['result']['comments'] == ''
-    assert recs['oracle']['metadata']['run_id'] == 'oracle_maze_0000_s0'
-    assert (data/'scorings/human-eval/demo/crossfade/maze_task/maze_0000/human-eval.Ada-Lovelace.json').is_file()
+        page.wait_for_function(_status('3 runs to score'), timeout=60_000)
+        page.wait_for_function(LOADED, timeout=60_000)
+        page.wait_for_function(f'{IN_VIEW}(".vmeval-run h4")')  # the screen scrolled the run into view
+        page.screenshot(path=str(ARTIFACTS/'human_scoring_start.png'))
+        # blind: every medium comes from a blob: address, and nothing in the screen or any request names a model
+        sources = page.eval_on_selector_all('.vmeval-scorer video, .vmeval-scorer img', 'els => els.map(e => e.src)')
+        assert len(sources) == 3 and all(s.startswith('blob:') for s in sources), sources
+        assert not MODEL_TEXT.findall(page.eval_on_selector('.vmeval-scorer', 'e => e.outerHTML'))
+        # the video is at least 640 px wide; the scores and Submit are in view without scrolling
+        assert page.eval_on_selector('.vmeval-scorer video', 'v => v.getBoundingClientRect().width') >= 640
+        assert page.locator('.vmeval-scorebar button').count() == 9
+        assert page.evaluate(f'{IN_VIEW}(".vmeval-scorebar button")')  # no scrolling done by the test
+        page.wait_for_function('document.querySelector(".vmeval-scorer").contains(document.activeElement)')
+
+        _press(page, '5', 'document.querySelector("button.mod-active")?.innerText === "5 perfect"')
+        page.click('.vmeval-scorer textarea')
+        page.keyboard.type('1 smooth, solved')  # typed, not shortcuts: the score stays 5
+        assert page.input_value('.vmeval-scorer textarea') == '1 smooth, solved'
+        assert page.inner_text('button.mod-active') == '5 perfect'
+        _press(page, 'Escape', 'document.activeElement === document.querySelector(".vmeval-scorer")')
+        first_video = _frame(page)['src']
+        _press(page, 'Enter', _status('Saved 5 (perfect) for maze_0000'))
+        page.wait_for_function(f'{VIDEO}.src !== {json.dumps(first_video)} && {LOADED}', timeout=60_000)
+
+        # frame stepping pauses the video and moves it by one frame; l turns the loop off
+        _press(page, 'ArrowRight', f'{VIDEO}.paused')
+        page.wait_for_function(f'!{VIDEO}.seeking')
+        start = _frame(page)
+        _press(page, 'ArrowRight', f'{VIDEO}.currentTime > {start["time"]} && !{VIDEO}.seeking')
+        ahead = _frame(page)
+        _press(page, 'ArrowLeft', f'{VIDEO}.currentTime < {ahead["time"]} && !{VIDEO}.seeking')
+        assert abs(_frame(page)['time'] - start['time']) < 1e-3
+        n = int(start['readout'].split()[1])
+        assert (start['readout'].split()[:2], ahead['readout'].split()[:2]) == (['frame', str(n)], ['frame', str(n + 1)])
+        _press(page, 'l', f'!{VIDEO}.loop && !document.querySelector(".vmeval-video-controls input").checked')
+        _press(page, ' ', f'!{VIDEO}.paused')
+
+        heading = 'document.querySelector(".vmeval-scorer h4").innerText'
+        _press(page, 'p', f'{heading}.includes("1 of 3 · you scored this 5 before")')
+        _press(page, 'n', f'{heading}.includes("2 of 3") && !{heading}.includes("before")')
+        before = _frame(page)['src']
+        _press(page, 's', f'{VIDEO}.src !== {json.dumps(before)} && {heading}.includes("2 of 3")')  # the third run now
+        page.keyboard.press('1')
+        _press(page, 'Enter', _status('Saved 1 (wrong) for maze_0000'))
+        page.keyboard.press('3')
+        _press(page, 'Enter', _status('All done'))
+        page.wait_for_function(f'{IN_VIEW}(".vmeval-scorer table:last-child")')  # the agreement panel
+        panel = page.inner_text('.vmeval-scorer table:has-text("agreement")')
+        page.screenshot(path=str(ARTIFACTS/'human_scoring_done.png'))
+        # none of the keys reached the notebook: its two cells are as they were, and s did not save it
+        assert (page.locator('.jp-MarkdownCell').count(), page.locator('.jp-CodeCell').count()) == (1, 1)
+        assert page.locator('.lm-TabBar-tab.jp-mod-dirty:has-text("score_demo.ipynb")').count() == 1
+    kappa = cohen_kappa([5, 3, 1], [5, 2, 1])
+    assert ['Ada Lovelace & Grace', '3', '67%', f'{kappa:.2f}'] == panel.splitlines()[-1].split('\t'), panel
+    assert not [u for u in requests if MODEL_TEXT.search(u)]
+    ada = {r['metadata']['run_id']: r for r in _records(data) if r['metadata']['annotator'] == 'Ada Lovelace'}
+    assert {k: r['result']['solution_correctness_score'] for k, r in ada.items()} == {
+        first.run_id: 5, second.run_id: 3, third.run_id: 1}
+    assert ada[first.run_id]['result']['comments'] == '1 smooth, solved'
+    assert ada[third.run_id]['result']['comments'] == ''
 
 ANNOTATE = textwrap.dedent("""
     import sys

@@ -1,4 +1,4 @@
-"""Score videos by hand in JupyterLab: a queue per annotator, one atomic record per submission, resumable, several annotators at once.
+"""Score videos by hand in JupyterLab: blind by default, driven from the keyboard, one atomic record per submission, resumable, several annotators at once and their agreement.
 
 Docs: https://vmevalkit.github.io/vmevalkit/human.html.md"""
 
@@ -6,13 +6,13 @@ Docs: https://vmevalkit.github.io/vmevalkit/human.html.md"""
 
 # %% ../../nbs/47_human.ipynb #0002
 from __future__ import annotations
-import html, importlib.util, logging, os, shlex, subprocess, sys
+import functools, html, importlib.util, itertools, logging, mimetypes, os, random, re, shlex, subprocess, sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastcore.basics import patch
 from ..core import (FINAL_FRAME, FIRST_FRAME, PROMPT_FILE, ConflictError, DataError, DataLayout, Run, VMEvalError,
-                            domain_of, read_json, safe_name, write_json, write_text)
+                            domain_of, read_json, safe_name, video_info, write_json, write_text)
 from ..inference import completed_result
 from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, is_current, original_records,
                                run_dirs, run_state, score_path)
@@ -20,10 +20,11 @@ from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, is_current, ori
 _log = logging.getLogger('vmevalkit.scoring.human')
 
 # %% auto #0
-__all__ = ['RUBRIC', 'NOTEBOOK_INTRO', 'ScoringItem', 'scoring_items', 'write_human_record', 'human_records', 'annotators_of',
-           'check_annotator', 'AnnotationQueue', 'progress_html', 'HumanScorer', 'jupyter_context', 'served_path',
-           'video_widget', 'question_html', 'notebook_path', 'scoring_notebook', 'lab_command', 'HumanQueue',
-           'score_human']
+__all__ = ['RUBRIC', 'SHORTCUTS', 'KEYS_HINT', 'NOTEBOOK_INTRO', 'ScoringItem', 'scoring_items', 'annotator_order',
+           'write_human_record', 'human_records', 'annotators_of', 'check_annotator', 'AnnotationQueue',
+           'progress_html', 'pair_agreement', 'pairwise_agreement', 'agreement_html', 'HumanScorer',
+           'video_player_type', 'shortcut_keys_type', 'question_html', 'notebook_path', 'scoring_notebook',
+           'lab_command', 'HumanQueue', 'score_human']
 
 # %% ../../nbs/47_human.ipynb #0007
 @dataclass(frozen=True)
@@ -57,6 +58,15 @@ def scoring_items(layout:DataLayout, experiment:str,
         raise DataError(f"Experiment {experiment!r} in {layout.outputs} has {len(dirs)} runs (with these filters) and "
                         "no video among them. Run `vmevalkit infer` first, or check --model / --domains.")
     return sorted(items, key=lambda i: (i.task_id, i.model, i.run_id))
+
+# %% ../../nbs/47_human.ipynb #f43fb43d
+def annotator_order(items:list, # `ScoringItem`s question by question, as `scoring_items` lists them
+                    annotator:str, experiment:str)->list:
+    "`items` question by question, each question's runs in an order of this annotator's own."
+    rng = random.Random(f"{experiment}\n{annotator}")  # a str seed gives the same numbers in every process
+    questions = [list(runs) for _, runs in itertools.groupby(items, key=lambda i: i.task_id)]
+    for runs in questions: rng.shuffle(runs)
+    return [item for runs in questions for item in runs]
 
 # %% ../../nbs/47_human.ipynb #0011
 def _read_record(path:Path)->ScoreRecord|None:
@@ -96,15 +106,17 @@ def check_annotator(name:str)->str:
     return name
 
 class AnnotationQueue:
-    "The runs one annotator still has to score, and what submitting, skipping and going back do."
+    "The runs one annotator still has to score, and what submitting, skipping and moving do."
     def __init__(self, experiment:str, # the experiment to score (an outputs subfolder)
                  annotator:str, # who is scoring; their name goes into every record
                  data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
                  models:list|None=None, domains:list|None=None, # only these models / domains
-                 annotators_per_run:int=1): # a run scored by this many annotators leaves the other queues
+                 annotators_per_run:int=1, # a run scored by this many annotators leaves the other queues
+                 shuffle:bool=False): # each question's runs in the annotator's own order (`annotator_order`)
         self.experiment, self.annotator, self.layout = experiment, check_annotator(annotator), DataLayout(data_dir)
         self.annotators_per_run, self.position = annotators_per_run, 0
         self.items = scoring_items(self.layout, experiment, models, domains)
+        if shuffle: self.items = annotator_order(self.items, self.annotator, experiment)
         self.scored_by = {i: annotators_of(human_records(self.layout, experiment, i)) for i in self.items}
         self.queue = [i for i in self.items if self.wanted(i)]
 
@@ -130,25 +142,31 @@ class AnnotationQueue:
 @patch
 def submit(self:AnnotationQueue, score:int, # 1–5
            comment:str='')->Path: # what was right or wrong
-    "Write this annotator's score of the current run and move to the next; returns the record's path."
+    "Write this annotator's score of the current run and move to the next they have not scored; returns the path."
     item = self.current
     if item is None: raise VMEvalError("Nothing left to score in this queue; reopen it later to pick up new runs.")
     if score not in SCORE_MEANING: raise VMEvalError(f"A score is 1–5 (1 wrong … 5 perfect), not {score!r}.")
     rec = ScoreRecord('human', item.model, item.task_id, item.run_id, score=int(score), explanation=comment.strip(),
                       scoring_type='human_video_review', annotator=self.annotator, run_state=run_state(item.run_dir))
     path = write_human_record(self.layout, self.experiment, rec)
-    self.scored_by[item].add(self.annotator)
+    self.scored_by[item] = annotators_of(human_records(self.layout, self.experiment, item))  # others' too, as of now
     self.position += 1
-    self._settle()
+    self._settle(unscored=True)
     return path
 
 @patch
-def _settle(self:AnnotationQueue):
-    "Drop runs ahead that others have finished meanwhile (re-read from disk as they come up)."
-    while (item := self.current) is not None:
-        self.scored_by[item] = annotators_of(human_records(self.layout, self.experiment, item))
-        if self.annotator in self.scored_by[item] or self.wanted(item): return
-        self.queue.pop(self.position)
+def _settle(self:AnnotationQueue, unscored:bool=False): # pass over the runs this annotator has scored too
+    "Drop runs ahead that others finished meanwhile (re-read as they come up); past the end, go back to one passed over."
+    while True:
+        while (item := self.current) is not None:
+            self.scored_by[item] = annotators_of(human_records(self.layout, self.experiment, item))
+            mine = self.annotator in self.scored_by[item]
+            if (mine and not unscored) or self.wanted(item): return
+            if mine: self.position += 1
+            else: self.queue.pop(self.position)
+        passed = [i for i, item in enumerate(self.queue) if self.annotator not in self.scored_by[item]]
+        if not passed: return
+        self.position = passed[0]
 
 # %% ../../nbs/47_human.ipynb #0022
 @patch
@@ -164,6 +182,13 @@ def skip(self:AnnotationQueue):
 def previous(self:AnnotationQueue)->ScoringItem|None:
     "Step back one run."
     self.position = max(self.position - 1, 0)
+    return self.current
+
+@patch
+def forward(self:AnnotationQueue)->ScoringItem|None:
+    "Step forward one run, scored or not (the last run stays put)."
+    if self.position < len(self.queue) - 1: self.position += 1
+    self._settle()
     return self.current
 
 @patch
@@ -194,9 +219,43 @@ def progress_html(progress:dict, annotator:str)->str:
     return (f"<table><tr><th></th><th>scored by {html.escape(annotator)}</th><th>enough annotators</th></tr>"
             f"{body}</table>")
 
-# %% ../../nbs/47_human.ipynb #0032
+# %% ../../nbs/47_human.ipynb #9afc41d3
+def pair_agreement(x:list, y:list)->dict: # two annotators' scores of the same runs (at least one), paired
+    "Shared runs, exact agreement and Cohen's κ of two annotators."
+    n = len(x)
+    exact = sum(a == b for a, b in zip(x, y))/n
+    chance = sum(x.count(s)*y.count(s) for s in set(x))/n**2
+    return dict(runs=n, exact=exact, kappa=None if chance == 1 else (exact - chance)/(1 - chance))
+
+def pairwise_agreement(ratings:list)->list: # one {annotator: score} per run
+    "`pair_agreement` of every two annotators who scored the same runs."
+    names = sorted({name for run in ratings for name in run})
+    shared = {(a, b): [(r[a], r[b]) for r in ratings if a in r and b in r] for a, b in itertools.combinations(names, 2)}
+    return [dict(annotators=pair, **pair_agreement(*map(list, zip(*runs)))) for pair, runs in shared.items() if runs]
+
+# %% ../../nbs/47_human.ipynb #58edd620
+@patch
+def ratings(self:AnnotationQueue)->list:
+    "Each annotator's score of every run that two or more annotators scored: one {annotator: score} per run."
+    records = (human_records(self.layout, self.experiment, i) for i in self.items if len(self.scored_by[i]) > 1)
+    return [{r.annotator or '': r.score for r in recs if r.status == 'completed'} for recs in records]
+
+def agreement_html(rows:list)->str: # from `pairwise_agreement`
+    "The pairs' agreement as a small HTML table; empty when no two annotators scored the same run."
+    if not rows: return ''
+    kappa = lambda k: '–' if k is None else f"{k:.2f}"
+    body = ''.join(f"<tr><td>{html.escape(' & '.join(r['annotators']))}</td><td>{r['runs']}</td>"
+                   f"<td>{r['exact']:.0%}</td><td>{kappa(r['kappa'])}</td></tr>" for r in rows)
+    return f"<table><tr><th>agreement</th><th>shared runs</th><th>same score</th><th>Cohen's κ</th></tr>{body}</table>"
+
+# %% ../../nbs/47_human.ipynb #2097a994
 RUBRIC = {1: 'Wrong: no sign the task was understood', 2: 'Mostly wrong: a few correct elements',
           3: 'Half right', 4: 'Mostly right: the solution with minor errors', 5: 'Perfect: the puzzle is solved'}
+SHORTCUTS = {**{str(k): f"score {k} ({SCORE_MEANING[k]})" for k in RUBRIC}, 'Enter': 'submit', 'p': 'previous run',
+             'n': 'next run', 's': 'skip: score it later', ' ': 'play / pause', 'ArrowLeft': 'one frame back',
+             'ArrowRight': 'one frame forward', 'l': 'loop on / off'}
+KEYS_HINT = ("Keys: 1–5 score · Enter submit · p / n previous / next · s skip · Space play / pause · "
+             "← / → one frame · l loop · Esc leaves the comment box")
 
 class HumanScorer:
     "Score an experiment's videos by hand in Jupyter: enter a name, then judge each run 1–5."
@@ -204,9 +263,10 @@ class HumanScorer:
                  data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
                  models:list|None=None, domains:list|None=None, # only these models / domains
                  annotators_per_run:int=1, # a run scored by this many annotators leaves the other queues
-                 annotator:str|None=None): # start at once as this annotator
+                 annotator:str|None=None, # start at once as this annotator
+                 blind:bool=True): # hide the model and give each annotator their own order
         self.experiment, self.data_dir, self.models, self.domains = experiment_name, data_dir, models, domains
-        self.annotators_per_run, self.queue = annotators_per_run, None
+        self.annotators_per_run, self.blind, self.queue = annotators_per_run, blind, None
         self.runs = len(scoring_items(DataLayout(data_dir), experiment_name, models, domains))  # fail fast
         self._build()
         if annotator: self.start(annotator)
@@ -219,101 +279,229 @@ class HumanScorer:
         who = f"annotator={self.queue.annotator!r}, {self.queue.left} left" if self.queue else 'not started'
         return f"HumanScorer({self.experiment!r}, {self.runs} runs, {who})"
 
-# %% ../../nbs/47_human.ipynb #0034
+# %% ../../nbs/47_human.ipynb #c111f6ef
+_PLAYER_ESM = """
+export default {
+  render({ model, el }) {
+    const make = (tag, props) => Object.assign(document.createElement(tag), props);
+    const video = make('video', { muted: true, autoplay: true, playsInline: true, className: 'vmeval-video' });
+    const controls = make('div', { className: 'vmeval-video-controls' });
+    const fps = () => model.get('fps') || 25;
+    const frames = () => Math.max(Math.round((video.duration || 0) * fps()), 1);
+    const frame = () => Math.min(Math.floor(video.currentTime * fps() + 1e-3), frames() - 1);
+    const step = by => {
+      video.pause();
+      video.currentTime = (Math.min(Math.max(frame() + by, 0), frames() - 1) + 0.5) / fps();
+    };
+    const toggle = () => (video.paused ? video.play().catch(() => {}) : video.pause());
+    const button = (text, title, onclick) => controls.appendChild(
+      make('button', { type: 'button', className: 'jupyter-button', textContent: text, title, onclick }));
+    button('◀ 1 frame', 'One frame back (←)', () => step(-1));
+    const play = button('▮▮ pause', 'Play / pause (Space)', toggle);
+    button('1 frame ▶', 'One frame forward (→)', () => step(1));
+    const loop = make('input', { type: 'checkbox' });
+    loop.onchange = () => { model.set('loop', loop.checked); model.save_changes(); };
+    const label = make('label', { title: 'Loop (l)' });
+    label.append(loop, ' loop');
+    const readout = make('span', { className: 'vmeval-frame' });
+    controls.append(label, readout);
+    const show = () => {
+      play.textContent = video.paused ? '▶ play' : '▮▮ pause';
+      readout.textContent = `frame ${frame() + 1} of ${frames()}`;
+    };
+    ['play', 'pause', 'timeupdate', 'seeked', 'loadedmetadata'].forEach(e => video.addEventListener(e, show));
+    const setLoop = () => { video.loop = loop.checked = model.get('loop'); };
+    let url = null;
+    const load = () => {
+      if (url) URL.revokeObjectURL(url);
+      const data = model.get('data');
+      url = data && data.byteLength ? URL.createObjectURL(new Blob([data], { type: model.get('mime') })) : null;
+      if (url) video.src = url; else video.removeAttribute('src');
+    };
+    model.on('change:data', load);
+    model.on('change:loop', setLoop);
+    model.on('msg:custom', msg => (msg.do === 'toggle' ? toggle() : msg.do === 'step' ? step(msg.by) : null));
+    setLoop();
+    load();
+    el.append(video, controls);
+    return () => { if (url) URL.revokeObjectURL(url); };
+  },
+};
+"""
+_PLAYER_CSS = """
+.vmeval-video { display: block; width: 100%; min-width: 640px; max-height: 60vh; background: #000; }
+.vmeval-video-controls { display: flex; gap: 6px; align-items: center; margin-top: 4px; }
+.vmeval-frame { font-variant-numeric: tabular-nums; color: var(--jp-ui-font-color2, #555); }
+"""
+
+@functools.cache
+def video_player_type()->type:
+    "The video player widget class, made on first use."
+    import anywidget, traitlets as T
+    class VideoPlayer(anywidget.AnyWidget):
+        "A video sent as bytes, with play/pause, frame stepping and loop."
+        _esm, _css = _PLAYER_ESM, _PLAYER_CSS
+        data, mime = T.Bytes(b'').tag(sync=True), T.Unicode('video/mp4').tag(sync=True)
+        fps, loop = T.Float(25.0).tag(sync=True), T.Bool(True).tag(sync=True)
+        def show(self, video:Path):
+            "Play `video` (its bytes, at its own frame rate)."
+            self.fps, self.mime = video_info(video)['fps'], mimetypes.guess_type(video.name)[0] or 'video/mp4'
+            self.data = video.read_bytes()
+        def toggle(self): self.send({'do': 'toggle'})
+        def step(self, frames:int): self.send({'do': 'step', 'by': frames})
+    return VideoPlayer
+
+# %% ../../nbs/47_human.ipynb #0bd35e9b
+_KEYS_ESM = """
+const TEXT_BOX = 'textarea, select, [contenteditable=""], [contenteditable="true"], ' +
+                 'input:not([type=checkbox]):not([type=radio]):not([type=button])';
+export default {
+  render({ model, el }) {
+    let root = null;
+    const typing = node => node instanceof Element && node.matches(TEXT_BOX) && !node.disabled;
+    const onKey = e => {
+      const keys = model.get('shortcuts');
+      if (!keys.length || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (typing(e.target)) {
+        if (e.key === 'Escape') { e.stopPropagation(); root.focus({ preventScroll: true }); }
+        return;
+      }
+      e.stopPropagation();
+      if (!keys.includes(e.key)) return;
+      e.preventDefault();
+      if (!e.repeat || e.key.startsWith('Arrow')) model.send({ key: e.key });
+    };
+    const attach = (tries = 0) => {
+      root = el.closest(model.get('scope'));
+      if (!root) return tries < 200 && setTimeout(() => attach(tries + 1), 50);
+      root.tabIndex = -1;
+      root.addEventListener('keydown', onKey, true);  // capture: text boxes stop the keys they get
+    };
+    model.on('msg:custom', msg => {
+      if (msg.do !== 'focus' || !root) return;
+      const active = document.activeElement;
+      const target = msg.show && (root.matches(msg.show) ? root : root.querySelector(msg.show));
+      if (!(root.contains(active) && typing(active))) root.focus({ preventScroll: true });
+      if (target) setTimeout(() => target.scrollIntoView({ block: 'start' }), 50);  // once the widgets have redrawn
+    });
+    attach();
+    return () => root && root.removeEventListener('keydown', onKey, true);
+  },
+};
+"""
+_SCREEN_CSS = """
+.vmeval-scorer:focus { outline: none; }
+/* a sticky bar sticks within the nearest box that clips or scrolls: let JupyterLab's output boxes overflow */
+.jp-OutputArea:has(.vmeval-scorer), .jp-OutputArea-child:has(.vmeval-scorer), .jp-OutputArea-output:has(.vmeval-scorer),
+.vmeval-scorer, .vmeval-scorer .widget-box { overflow: visible; }
+.vmeval-scorebar { position: sticky; bottom: 0; z-index: 10; padding: 4px 0;
+  background: var(--jp-layout-color0, #fff); border-top: 1px solid var(--jp-border-color2, #ccc); }
+.vmeval-buttons { flex-wrap: wrap; gap: 4px; }
+.vmeval-media { gap: 12px; align-items: flex-start; }
+.vmeval-video-column { flex: 1 1 640px; min-width: 640px; max-width: 960px; }
+.vmeval-frames { flex: 0 0 200px; }
+.vmeval-frames img { width: 200px; height: auto; }
+"""
+
+@functools.cache
+def shortcut_keys_type()->type:
+    "The keyboard widget class, made on first use."
+    import anywidget, traitlets as T
+    class ShortcutKeys(anywidget.AnyWidget):
+        "Sends Python the `shortcuts` pressed inside the element matching `scope`, except in text boxes."
+        _esm, _css = _KEYS_ESM, _SCREEN_CSS
+        shortcuts, scope = T.List(T.Unicode()).tag(sync=True), T.Unicode().tag(sync=True)
+        def focus(self, show:str=''): # a selector of the part to scroll into view
+            "Give the keys back to the screen (unless the annotator is typing)."
+            self.send({'do': 'focus', 'show': show})
+    return ShortcutKeys
+
+# %% ../../nbs/47_human.ipynb #eeacd837
 @patch
 def _build(self:HumanScorer):
     import ipywidgets as W
     self.name_box = W.Text(placeholder='Your name', description='Annotator:')
     self.start_button = W.Button(description='Start', button_style='primary')
-    self.progress_html, self.question_html, self.status_html = W.HTML(), W.HTML(), W.HTML()
-    self.first_image = W.Image(format='png', layout=W.Layout(width='100%'))
-    self.final_image = W.Image(format='png', layout=W.Layout(width='100%'))
-    self.video_area = W.Box(layout=W.Layout(width='100%'))
+    self.progress_html, self.agreement_html, self.status_html = W.HTML(), W.HTML(), W.HTML()
+    self.question_html, self.prompt_html = W.HTML(), W.HTML()
+    self.first_image, self.final_image = W.Image(format='png'), W.Image(format='png')
+    self.player, self.keys = video_player_type()(), shortcut_keys_type()(scope='.vmeval-scorer')
     self.score_buttons = W.ToggleButtons(options=[(f"{k} {SCORE_MEANING[k]}", k) for k in RUBRIC], value=None,
                                          tooltips=list(RUBRIC.values()),
                                          style=W.ToggleButtonsStyle(button_width='auto'))
     self.comment_box = W.Textarea(placeholder='Comments (optional): what is right or wrong',
+                                  continuous_update=False,  # sent whole on leaving the box, before any key
                                   layout=W.Layout(width='100%'))
-    self.previous_button, self.skip_button = W.Button(description='◀ Previous'), W.Button(description='Skip')
-    self.submit_button = W.Button(description='Submit', button_style='success', disabled=True)
-    self.start_button.on_click(self._on_start)
-    self.submit_button.on_click(self._on_submit)
-    self.skip_button.on_click(self._on_skip)
-    self.previous_button.on_click(self._on_previous)
+    button = lambda label, **kw: W.Button(description=label, layout=W.Layout(width='auto'), **kw)
+    self.previous_button, self.next_button = button('◀ Previous (p)'), button('Next ▶ (n)')
+    self.skip_button = button('Skip (s)')
+    self.submit_button = button('Submit (Enter)', button_style='success', disabled=True)
+    self.start_button.on_click(lambda _: self._guarded(lambda: self.start(self.name_box.value)))
+    for button, key in [(self.submit_button, 'Enter'), (self.previous_button, 'p'), (self.next_button, 'n'),
+                        (self.skip_button, 's')]: button.on_click(lambda _, key=key: self.press(key))
+    self.keys.on_msg(lambda _, msg, buffers: self.press(msg.get('key', '')))
     self.score_buttons.observe(lambda change: setattr(self.submit_button, 'disabled', change.new is None), 'value')
     self._layout(W)
 
 @patch
 def _layout(self:HumanScorer, W):
-    column = lambda title, w: W.VBox([W.HTML(f"<b>{title}</b>"), w], layout=W.Layout(width='33%'))
-    media = W.HBox([column('Input (first frame)', self.first_image), column('Generated video', self.video_area),
-                    column('Expected final frame', self.final_image)])
+    titled = lambda title, w: [W.HTML(f"<b>{title}</b>"), w]
+    frames = W.VBox(titled('Input (first frame)', self.first_image) + titled('Expected final frame', self.final_image))
+    video = W.VBox(titled('Generated video', self.player))
+    media = W.HBox([video, frames])
     rubric = W.HTML("<small>" + ' · '.join(f"<b>{k}</b> {html.escape(v)}" for k, v in RUBRIC.items()) +
                     " (success = 4 or 5)</small>")
-    controls = W.HBox([self.previous_button, self.skip_button, self.submit_button])
-    self.item_box = W.VBox([self.question_html, media, self.score_buttons, rubric, self.comment_box, controls],
+    hint = W.HTML(f"<small>{KEYS_HINT}</small>")
+    self.item_box = W.VBox([self.question_html, media, self.prompt_html, rubric, hint, self.comment_box],
                            layout=W.Layout(display='none'))
+    self.controls = W.HBox([self.score_buttons, self.previous_button, self.next_button, self.skip_button,
+                            self.submit_button], layout=W.Layout(display='none'))
+    bar = W.VBox([self.controls, self.status_html])
     self.ui = W.VBox([W.HTML(f"<h3>Human scoring: {html.escape(self.experiment)}</h3>"),
-                      W.HBox([self.name_box, self.start_button]), self.progress_html, self.item_box, self.status_html])
+                      W.HBox([self.name_box, self.start_button]), W.HBox([self.progress_html, self.agreement_html]),
+                      self.item_box, bar, self.keys])
+    for box, name in [(self.ui, 'scorer'), (self.item_box, 'run'), (media, 'media'), (video, 'video-column'),
+                      (frames, 'frames'), (self.controls, 'buttons'), (bar, 'scorebar')]: box.add_class(f'vmeval-{name}')
 
-# %% ../../nbs/47_human.ipynb #0036
-def jupyter_context()->tuple:
-    "(the running notebook's folder, the root folders of this machine's Jupyter servers); (None, []) outside one."
-    notebook = os.environ.get('JPY_SESSION_NAME')  # set by Jupyter Server for the kernels it starts
-    if not notebook: return None, []
-    try: from jupyter_server.serverapp import list_running_servers
-    except ImportError: return None, []
-    here = Path(notebook).parent if os.path.isabs(notebook) else Path.cwd()
-    return here, [Path(s['root_dir']) for s in list_running_servers() if s.get('root_dir')]
-
-def served_path(video:Path, notebook_dir:Path|None, roots:list)->str|None:
-    "`video`'s address relative to the notebook, when a Jupyter root holds both; else None."
-    if notebook_dir is None: return None
-    video, here = Path(video).resolve(), Path(notebook_dir).resolve()
-    if not any(video.is_relative_to(r) and here.is_relative_to(r) for r in (Path(r).resolve() for r in roots)):
-        return None
-    return Path(os.path.relpath(video, here)).as_posix()
-
-# %% ../../nbs/47_human.ipynb #0038
-def video_widget(video:Path, address:str|None=None): # `served_path`'s answer: None embeds the bytes
-    "A widget that plays `video`: streamed from Jupyter's /files/ route at `address`, else embedded."
-    import ipywidgets as W
-    if address is None: return W.Video.from_file(video, autoplay=True, loop=True, layout=W.Layout(width='100%'))
-    tag = f'<video src="{html.escape(address)}" controls autoplay muted loop playsinline style="width:100%"></video>'
-    out = W.Output(layout=W.Layout(width='100%'))
-    out.outputs = ({'output_type': 'display_data', 'data': {'text/html': tag}, 'metadata': {}},)
-    return out
-
-# %% ../../nbs/47_human.ipynb #0041
+# %% ../../nbs/47_human.ipynb #30ce115b
 def _png(path:Path)->bytes: return path.read_bytes() if path.is_file() else b''
 
-def question_html(item:ScoringItem, position:int, total:int, earlier:ScoreRecord|None)->str:
-    "The heading of one run: question, place in the queue, the prompt, and any earlier score by this annotator."
+def question_html(item:ScoringItem, position:int, total:int, earlier:ScoreRecord|None,
+                  model:str|None=None)->str: # shown only when given (not blind)
+    "The heading of one run: question, place in the queue, and any earlier score by this annotator."
     again = f" · you scored this {earlier.score} before" if earlier and earlier.score else ''
-    return (f"<h4>{html.escape(item.task_id)} ({html.escape(domain_of(item.task_id))}) · {position + 1} of {total}"
-            f"{again}</h4><p><b>Prompt:</b> {html.escape(item.prompt)}</p>")
+    by = f" · {html.escape(model)}" if model else ''
+    return (f"<h4>{html.escape(item.task_id)} ({html.escape(domain_of(item.task_id))}){by} · {position + 1} of {total}"
+            f"{again}</h4>")
 
 @patch
 def _show(self:HumanScorer):
     "Show the queue's current run (or that the queue is done)."
     q, item = self.queue, self.queue.current
-    self.progress_html.value = progress_html(q.progress(), q.annotator)
-    self.item_box.layout.display = 'none' if item is None else 'flex'
-    if item is None: return self._say(f"All done: nothing left in your queue, {html.escape(q.annotator)}. Thank you!")
+    progress = q.progress()
+    self.progress_html.value = progress_html({'all': progress['all']} if self.blind else progress, q.annotator)
+    self.agreement_html.value = agreement_html(pairwise_agreement(q.ratings()))
+    self.item_box.layout.display = self.controls.layout.display = 'none' if item is None else 'flex'
+    self.keys.shortcuts = [] if item is None else list(SHORTCUTS)
+    if item is None:
+        self.keys.focus(show='.vmeval-scorer')
+        return self._say(f"All done: nothing left in your queue, {html.escape(q.annotator)}. Thank you!")
     mine = q.my_record(item)
-    self.question_html.value = question_html(item, q.position, len(q.queue), mine)
+    self.question_html.value = question_html(item, q.position, len(q.queue), mine, None if self.blind else item.model)
+    self.prompt_html.value = f"<p><b>Prompt:</b> {html.escape(item.prompt)}</p>"
     self.first_image.value, self.final_image.value = _png(item.first_frame), _png(item.final_frame)
-    self.video_area.children = (video_widget(item.video, served_path(item.video, *jupyter_context())),)
+    self.player.show(item.video)
     self.score_buttons.value = mine.score if mine else None
     self.comment_box.value = mine.explanation if mine else ''
     self.previous_button.disabled = q.position == 0
+    self.keys.focus(show='.vmeval-run')
 
-# %% ../../nbs/47_human.ipynb #0043
+# %% ../../nbs/47_human.ipynb #d0704644
 @patch
 def start(self:HumanScorer, annotator:str):
     "Begin (or resume) scoring as `annotator`."
     self.queue = AnnotationQueue(self.experiment, annotator, self.data_dir, self.models, self.domains,
-                                 self.annotators_per_run)
+                                 self.annotators_per_run, shuffle=self.blind)
     self.name_box.value, self.name_box.disabled, self.start_button.disabled = self.queue.annotator, True, True
     self._say(f"Hello {html.escape(self.queue.annotator)}: {self.queue.left} runs to score.")
     self._show()
@@ -324,34 +512,51 @@ def _say(self:HumanScorer, message:str, error:bool=False):
 
 @patch
 def _guarded(self:HumanScorer, action):
-    "Run a button's action, showing a failure in the status line."
+    "Run an action, showing a failure in the status line."
     try: action()
-    except (VMEvalError, OSError) as e: self._say(f"Not done: {html.escape(str(e))}", error=True)
+    except (VMEvalError, OSError) as e: self._say(f"Not done: {html.escape(self._blinded(str(e)))}", error=True)
 
-# %% ../../nbs/47_human.ipynb #0044
+@patch
+def _blinded(self:HumanScorer, text:str)->str:
+    "`text` with the experiment's model names replaced by 'a model' when the screen is blind (paths name them)."
+    if not (self.blind and self.queue): return text
+    names = sorted({i.model for i in self.queue.items}, key=len, reverse=True)  # longest first: no half-replaced name
+    return re.sub('|'.join(map(re.escape, names)), 'a model', text)
+
+# %% ../../nbs/47_human.ipynb #ec82715f
 @patch
 def _submit(self:HumanScorer):
     item, score = self.queue.current, self.score_buttons.value
+    if score is None: raise VMEvalError("Choose a score first: press 1–5 or click one.")
     self.queue.submit(score, self.comment_box.value)
     self._say(f"Saved {score} ({SCORE_MEANING[score]}) for {html.escape(item.task_id)}.")
     self._show()
 
 @patch
-def _on_start(self:HumanScorer, _): self._guarded(lambda: self.start(self.name_box.value))
+def _actions(self:HumanScorer)->dict:
+    "What each key of `SHORTCUTS` does."
+    q, player = self.queue, self.player
+    choose = lambda score: lambda: setattr(self.score_buttons, 'value', score)
+    move = lambda step: lambda: (step(), self._show())
+    return {**{str(k): choose(k) for k in RUBRIC}, 'Enter': self._submit, 'p': move(q.previous), 'n': move(q.forward),
+            's': move(q.skip), ' ': player.toggle, 'ArrowLeft': lambda: player.step(-1),
+            'ArrowRight': lambda: player.step(1), 'l': lambda: setattr(player, 'loop', not player.loop)}
+
 @patch
-def _on_submit(self:HumanScorer, _): self._guarded(self._submit)
-@patch
-def _on_skip(self:HumanScorer, _): self._guarded(lambda: (self.queue.skip(), self._show()))
-@patch
-def _on_previous(self:HumanScorer, _): self._guarded(lambda: (self.queue.previous(), self._show()))
+def press(self:HumanScorer, key:str): # a key of `SHORTCUTS`, as the browser names it
+    "Do what `key` does; the keyboard widget calls this for each shortcut pressed in the screen, and so do the buttons."
+    if self.queue is None or self.queue.current is None: return
+    if action := self._actions().get(key): self._guarded(action)
 
 # %% ../../nbs/47_human.ipynb #0052
 NOTEBOOK_INTRO = """# Human scoring: {experiment}
 
-Run the cell below (Shift+Enter), enter your name, press Start, and score each video from 1 (wrong) to 5 (perfect).
-Every Submit is saved at once under `scorings/human-eval/{experiment}/`, in a file of your own; close this notebook
-any time and reopen it to continue where you stopped. Several people can score at the same time. To have each run
-scored by more than one person, raise `annotators_per_run`."""
+Run the cell below (Shift+Enter), enter your name, press Start, and score each video from 1 (wrong) to 5 (perfect):
+click, or press 1–5 and Enter (p / n move back and forth, s skips, Space and the arrows play and step the video).
+The screen is blind: it does not say which model made a video. Every Submit is saved at once under
+`scorings/human-eval/{experiment}/`, in a file of your own; close this notebook any time and reopen it to continue
+where you stopped. Several people can score at the same time. To have each run scored by more than one person, raise
+`annotators_per_run`."""
 
 def notebook_path(layout:DataLayout, experiment:str)->Path:
     "Where the scoring notebook of `experiment` lives."
@@ -364,7 +569,7 @@ def scoring_notebook(layout:DataLayout, experiment:str, models:list|None=None, d
     import nbformat
     data_dir = Path(os.path.relpath(layout.root, path.parent)).as_posix()  # relative: the tree can move
     code = (f"from vmevalkit.scoring.human import HumanScorer\n\nHumanScorer(experiment_name={experiment!r}, "
-            f"data_dir={data_dir!r}, models={models!r}, domains={domains!r}, annotators_per_run=1)")
+            f"data_dir={data_dir!r}, models={models!r}, domains={domains!r}, annotators_per_run=1, blind=True)")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(NOTEBOOK_INTRO.format(experiment=experiment)),
                                          nbformat.v4.new_code_cell(code)])
     nb.metadata['kernelspec'] = dict(name='python3', display_name='Python 3 (ipykernel)', language='python')
@@ -381,7 +586,7 @@ def _should_launch(launch:bool|None)->bool:
     "Launch when asked to, else when run from a terminal; never without JupyterLab."
     if launch is None: launch = sys.stdin.isatty() and sys.stdout.isatty()
     if launch and importlib.util.find_spec('jupyterlab') is None:
-        print("JupyterLab is not installed here: pip install jupyterlab ipywidgets")
+        print("JupyterLab is not installed here: pip install jupyterlab ipywidgets anywidget")
         return False
     return bool(launch)
 
