@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/cli.html.md"""
 
 # %% ../nbs/01_cli.ipynb #0002
 from __future__ import annotations
-import argparse, logging, os, signal, sys, threading
+import argparse, json, logging, os, signal, sys, threading
 from pathlib import Path
 
 from . import __version__
@@ -58,24 +58,30 @@ def check_names(kind:str, # what the names are, e.g. "domain"
 # %% ../nbs/01_cli.ipynb #0010
 def cmd_models(args)->int:
     "List the models: name, family, kind, catalog status (and the day checked), price, and ready or what is missing."
-    if getattr(args, 'check', False): return cmd_models_check()
+    if getattr(args, 'check', False): return cmd_models_check(args.json)
     family = set(models_by_family(args.family)) if args.family else None  # an unknown family is an error, not silence
     rows = [r for r in models_table() if family is None or r['name'] in family]
+    if args.json: print(json.dumps(rows, indent=1)); return 0
     cols = ['name', 'family', 'kind', 'status', 'checked', 'price', 'here']
     table = [[c.upper() for c in cols]] + [[str(r[c]) for c in cols] for r in rows]
     widths = [max(len(t[i]) for t in table) for i in range(len(cols) - 1)]
     for t in table: print('  '.join(v.ljust(w) for v, w in zip(t, widths)) + '  ' + t[-1])
     return 0
 
-def cmd_models_check()->int:
+def cmd_models_check(as_json:bool=False)->int:
     "One free, authenticated call per provider whose key is set: does the key work, which catalog models are offered."
     rows = check_providers()
+    if as_json: print(json.dumps(rows, indent=1))
+    else: _print_checks(rows)
+    return 1 if any(r['state'] in ('refused', 'unreachable') for r in rows) else 0
+
+def _print_checks(rows:list):
+    "The provider checks as a table, then each provider's catalog models."
     table = [['PROVIDER', 'KEY', 'RESULT', 'DETAIL']] + [[r['provider'], r['key'], r['state'], r['detail']] for r in rows]
     widths = [max(len(t[i]) for t in table) for i in range(3)]
     for t in table: print('  '.join(v.ljust(w) for v, w in zip(t, widths)) + '  ' + t[-1])
     for r in rows:
         for name, offered in r['models'].items(): print(f"  {r['provider']}: {name} {'offered' if offered else 'NOT offered to this key'}")
-    return 1 if any(r['state'] in ('refused', 'unreachable') for r in rows) else 0
 
 CONFIRM_ABOVE_USD = 5.  # the default of VMEVAL_CONFIRM_ABOVE_USD: ask before a batch estimated to cost more
 
@@ -132,7 +138,8 @@ def _scorer_options(scorer, args)->dict:
         raise VMEvalError(f"{' '.join(map(_flag, stray))} {'does' if len(stray) == 1 else 'do'} not apply to scorer "
                           f"{scorer.name!r} (its flags: {mine}; the scorers that take it: {takers}). "
                           f"Drop {'it' if len(stray) == 1 else 'them'}, or pick one of those scorers.")
-    return {f: getattr(args, f) for f in given} | ({'quiet': args.quiet} if 'quiet' in scorer.options else {})
+    # without --quiet a scorer shows its progress bar on a terminal only (None), not in a log file or a pipe
+    return {f: getattr(args, f) for f in given} | ({'quiet': args.quiet or None} if 'quiet' in scorer.options else {})
 
 def _check_score_filters(args):
     "Refuse `--domains` and `--model` names that no run of the experiment can have."
@@ -173,10 +180,12 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument('--family', help='only this family (e.g. veo)')
     p.add_argument('--check', action='store_true',
                    help='ask each provider whose key is set, at no cost, whether the key works (never submits a job)')
+    p.add_argument('--json', action='store_true', help='print the rows as JSON (for scripts) instead of a table')
     p.set_defaults(func=cmd_models)
     p = sub.add_parser('infer', help='run models over the questions of a dataset')
-    function_flags(p, run_experiment, skip=('confirm',), required=('models',),
-                   types=dict(experiment=name_arg('experiment'), samples=int_arg(1), concurrency=int_arg(1)),
+    function_flags(p, run_experiment, skip=('confirm', 'model_options'), required=('models',),
+                   types=dict(experiment=name_arg('experiment'), samples=int_arg(1), concurrency=int_arg(1),
+                              limit=int_arg(1)),
                    names=dict(questions=['--questions-dir'], models=['--model']))
     _add_data_dir(p)  # DATA_DIR/questions and DATA_DIR/outputs unless --questions-dir or --output-dir say otherwise
     _add_yes(p)
@@ -256,7 +265,8 @@ def main(argv:list|None=None)->int:
     load_env()
     logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(name)s: %(message)s')
     args = build_parser().parse_args(argv)
-    logging.getLogger().setLevel(_log_level(args))
+    root, level = logging.getLogger(), logging.getLogger().level
+    root.setLevel(_log_level(args))
     if argv is None: _stop_on_sigterm()
     try: return args.func(args)
     except VMEvalError as e:
@@ -267,6 +277,8 @@ def main(argv:list|None=None)->int:
         print(f"vmevalkit {args.command}: stopped; finished work is kept, run the same command again to resume.",
               file=sys.stderr)
         code = 130
+    finally:
+        if argv is not None: root.setLevel(level)  # called from Python (a notebook, a script): its logging as it was
     if code == 130 and argv is None:  # the process itself: leave now, threads stuck in a request cannot hold it
         sys.stdout.flush(); sys.stderr.flush()
         os._exit(130)

@@ -208,12 +208,13 @@ class CostEstimate:
                  for m, n in self.runs.items()]
         return f"Estimated cost ${self.total:.2f} for {sum(self.runs.values())} runs ({'; '.join(parts)})"
 
-def estimate_jobs(runner:InferenceRunner, jobs:list, options:dict|None=None)->CostEstimate:
+def estimate_jobs(runner:InferenceRunner, jobs:list, options:dict|None=None,
+                  model_options:dict|None=None)->CostEstimate: # per model: options only it gets (they win)
     "The estimated cost of the `jobs` not yet completed, from each model's published price."
     est = CostEstimate()
     for j in jobs:
         est.runs.setdefault(j.model, 0)
-        opts = dict(options or {})
+        opts = {**(options or {}), **(model_options or {}).get(j.model, {})}
         one = estimate_cost(j.model, opts.pop('duration', None), **opts)
         est.usd.setdefault(j.model, None if one is None else 0.)
         if completed_result(runner.run_dir(j.model, j.pair.id, j.run_id)): continue
@@ -222,12 +223,15 @@ def estimate_jobs(runner:InferenceRunner, jobs:list, options:dict|None=None)->Co
     return est
 
 # %% ../nbs/30_inference.ipynb #0031
-def _check_models(models:list, options:dict):
+def _check_models(models:list, options:dict, model_options:dict):
     "Raise before any work if a model is unknown, cannot run here, or cannot serve the request (e.g. its duration)."
     for m in models: model_entry(m)
+    if stray := sorted(set(model_options) - set(models)):
+        raise VMEvalError(f"options are given for {', '.join(stray)}, which this experiment does not run "
+                          f"(its models: {', '.join(models)}).")
     for m in models: load_model(m)
     for m in models:
-        opts = {**model_entry(m)['defaults'], **options}
+        opts = {**model_entry(m)['defaults'], **options, **model_options.get(m, {})}
         say_dropped(m, fit_request(m, opts.get('duration'), 0, opts)[2])
 
 def _check_counts(**counts):
@@ -235,6 +239,16 @@ def _check_counts(**counts):
     for name, v in counts.items():
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise VMEvalError(f"{name} must be a whole number ≥ 1, not {v!r}.")
+
+def _first_of_each_domain(pairs:list, limit:int|None)->list:
+    "The first `limit` questions (by id) of each domain; all of them when `limit` is None."
+    if limit is None: return pairs
+    _check_counts(limit=limit)
+    kept, counted = [], {}
+    for p in sorted(pairs, key=lambda p: p.id):
+        counted[p.domain] = counted.get(p.domain, 0) + 1
+        if counted[p.domain] <= limit: kept.append(p)
+    return kept
 
 def _of_domains(pairs:list, domains:list|None, where:Path)->list:
     "The pairs of `domains` (all when None); an unknown domain, or a filter that matches nothing, is an error."
@@ -261,28 +275,31 @@ def run_experiment(questions:str|Path|None=None, # the questions folder (default
                    experiment:str='pilot_experiment', # experiment name (the outputs subfolder)
                    samples:int=1, # answers per question and model (distinct seeds, for pass@k)
                    domains:list|None=None, # only these domains
+                   limit:int|None=None, # only the first N questions of each domain (a quick try)
                    concurrency:int=4, # jobs in flight per API provider
                    shard:str|None=None, # 'I/N': this machine's share of the jobs (0 ≤ I < N)
                    seed:int=42, # experiment seed (sample seeds derive from it)
                    output_dir:str|Path|None=None, # the outputs folder (default: beside `questions`)
                    quiet:bool=False, # no progress bar
                    confirm=None, # called with the `CostEstimate` before any job starts; False stops the batch
-                   **options)->RunSummary:
+                   model_options:dict|None=None, # per model: options only it gets, e.g. {'luma-ray-2': {'duration': 9}}
+                   **options)->RunSummary: # options every model gets (a model's own win)
     "Run `models` on the questions under `questions`; returns a `RunSummary`."
     reset_stop()
     questions = Path(questions or DataLayout().questions)
     runner = InferenceRunner(output_dir or questions.parent/'outputs', experiment)
     _check_counts(samples=samples, concurrency=concurrency)
-    pairs = _of_domains(read_manifest(questions)['pairs'], domains, questions)
-    _check_models(list(models), options)
+    pairs = _first_of_each_domain(_of_domains(read_manifest(questions)['pairs'], domains, questions), limit)
+    model_options = model_options or {}
+    _check_models(list(models), options, model_options)
     jobs, summary, start = plan_jobs(pairs, list(models), samples, seed, shard), RunSummary(), time.monotonic()
-    if confirm is not None and not confirm(estimate_jobs(runner, jobs, options)):
+    if confirm is not None and not confirm(estimate_jobs(runner, jobs, options, model_options)):
         raise VMEvalError("Not started: the estimated cost was not accepted.")
     lanes = {name: threading.Semaphore(slots) for name, slots in (lane(m, concurrency) for m in models)}
     def work(job):
         with _slot(lanes[lane(job.model, concurrency)[0]]):
             return runner.run(job.model, questions/job.pair.first_image_path, job.pair.prompt, job.pair.to_dict(),
-                              job.run_id, job.sample, job.seed, **options)
+                              job.run_id, job.sample, job.seed, **{**options, **model_options.get(job.model, {})})
     try: _run_all(jobs, work, summary, max_workers=max(1, sum(lane(m, concurrency)[1] for m in set(models))), quiet=quiet)
     except Interrupted: raise _stopped(runner, jobs, summary) from None
     summary.seconds = time.monotonic() - start

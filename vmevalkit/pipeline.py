@@ -16,8 +16,8 @@ from .scoring import get_scorer
 from .analysis.report import analyze
 
 # %% auto #0
-__all__ = ['REFERENCE_MODELS', 'PIPELINE_STAGES', 'read_config', 'scorer_settings', 'analysis_settings', 'run_config',
-           'score_and_analyze', 'run_pipeline']
+__all__ = ['REFERENCE_MODELS', 'PIPELINE_STAGES', 'read_config', 'model_settings', 'scorer_settings', 'analysis_settings',
+           'run_config', 'score_and_analyze', 'run_pipeline']
 
 # %% ../nbs/02_pipeline.ipynb #a1c0f001
 def read_config(path:str|Path)->dict:
@@ -38,14 +38,24 @@ def read_config(path:str|Path)->dict:
 
 def _check_values(cfg:dict, path:Path):
     "Raise, naming the key, when a value of `cfg` cannot be used (before any question is created)."
-    if not isinstance(cfg['models'], list) or not all(isinstance(m, str) for m in cfg['models']):
-        raise DataError(f"Config {path}: 'models' must be a list of model names, not {cfg['models']!r}.")
+    model_settings(cfg, path)
     for key in ('samples', 'concurrency', 'seed'):
         v, low = cfg.get(key, 1), 0 if key == 'seed' else 1
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
             raise DataError(f"Config {path}: '{key}' must be a whole number ≥ {low}, not {v!r}.")
     try: safe_name(cfg.get('experiment', 'pilot_experiment'), 'experiment')
     except UnsafeNameError as e: raise DataError(f"Config {path}: 'experiment': {e}") from None
+
+def model_settings(cfg:dict, path='config')->tuple:
+    "The config's models as (names, {name: options}): each entry a name, or a mapping of one name to its own options."
+    entries = cfg['models']
+    one = lambda e: isinstance(e, str) or (isinstance(e, dict) and len(e) == 1 and isinstance(next(iter(e)), str)
+                                           and isinstance(next(iter(e.values())), (dict, type(None))))
+    if not isinstance(entries, list) or not all(one(e) for e in entries):
+        raise DataError(f"Config {path}: 'models' must be a list of model names, each optionally with its own "
+                        f"options (- luma-ray-2: {{duration: 9}}), not {entries!r}.")
+    names = [e if isinstance(e, str) else next(iter(e)) for e in entries]
+    return names, {next(iter(e)): dict(next(iter(e.values())) or {}) for e in entries if isinstance(e, dict)}
 
 def scorer_settings(cfg:dict, path='config')->dict:
     "The config's scorers as {name: options}, each a registered scorer given only options it takes; `auto` alone when it names none."
@@ -79,10 +89,12 @@ def run_config(path:str|Path, data_dir:str|Path|None=None, shard:str|None=None, 
     tasks = cfg.get('tasks') or {}
     create_dataset(tasks.get('pairs_per_domain', 3), tasks.get('domains'), seed=tasks.get('seed', 42),
                    difficulty=tasks.get('difficulty'), output_dir=layout.questions)
-    summary = run_experiment(layout.questions, cfg['models'], cfg.get('experiment', 'pilot_experiment'),
+    models, model_options = model_settings(cfg, path)
+    summary = run_experiment(layout.questions, models, cfg.get('experiment', 'pilot_experiment'),
                              samples=cfg.get('samples', 1), domains=tasks.get('domains'),
                              concurrency=cfg.get('concurrency', 4), shard=shard, seed=cfg.get('seed', 42),
-                             output_dir=layout.outputs, quiet=quiet, confirm=confirm, **(cfg.get('options') or {}))
+                             output_dir=layout.outputs, quiet=quiet, confirm=confirm, model_options=model_options,
+                             **(cfg.get('options') or {}))
     if say: say(summary)
     if shard is None: score_and_analyze(cfg, layout, quiet)
     return summary

@@ -940,33 +940,43 @@ def _alive(pid:int)->bool:
     except PermissionError: pass
     return True
 
-def _in_pool(jobs:list, workers:int)->list:
+def _in_pool(jobs:list, workers:int, bar)->list:
     pool = ProcessPoolExecutor(workers, initializer=_die_with_parent, initargs=(os.getpid(),))
-    try: outcomes = [f.result() for f in [pool.submit(_score_and_write, j) for j in jobs]]
+    try: outcomes = [_ticked(f.result(), bar) for f in [pool.submit(_score_and_write, j) for j in jobs]]
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)  # queued runs are dropped, runs in flight finish on their own
         raise
     pool.shutdown()
     return outcomes
 
-def _in_order(jobs:list)->list:
+def _in_order(jobs:list, bar)->list:
     outcomes = []
-    for j in jobs: pause(); outcomes.append(_score_and_write(j))
+    for j in jobs: pause(); outcomes.append(_ticked(_score_and_write(j), bar))
     return outcomes
+
+def _ticked(outcome, bar):
+    "`outcome`, after moving the progress bar one run on."
+    bar.update()
+    return outcome
 
 # %% ../../nbs/40_scoring.ipynb #0042
 def score_experiment(experiment:str, # the outputs subfolder to score
                      data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
                      models:list|None=None, domains:list|None=None,
                      workers:int|None=None, # processes (default: one per core)
-                     scorer:str='auto')->ScoreSummary:
+                     scorer:str='auto',
+                     quiet:bool|None=None, # no progress bar (default: a bar only on a terminal)
+                    )->ScoreSummary:
     "Score every run of `experiment` without a current record; returns a summary."
+    from tqdm.auto import tqdm
     if workers is not None and workers < 1: raise VMEvalError(f"workers must be at least 1 (got {workers}).")
     layout, workers = DataLayout(data_dir), workers or os.cpu_count() or 1
     runs = run_dirs(layout, experiment, models, domains)
     jobs = [(d, layout.root, experiment, scorer) for d in runs if not _already_scored(layout, experiment, d, scorer)]
     reset_stop()
-    try: outcomes = _in_order(jobs) if workers == 1 or len(jobs) < 4 else _in_pool(jobs, workers)
+    try:
+        with tqdm(total=len(jobs), disable=quiet, unit='run', desc=f"score {scorer}") as bar:
+            outcomes = _in_order(jobs, bar) if workers == 1 or len(jobs) < 4 else _in_pool(jobs, workers, bar)
     except (KeyboardInterrupt, Interrupted):
         request_stop()
         raise Interrupted(f"scoring stopped; the records written are kept. Resume with: vmevalkit score {scorer} "
