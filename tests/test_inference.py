@@ -24,7 +24,7 @@ def test_demo_config_writes_the_documented_tree(tmp_path):
                 ['metadata.json', 'question/final_frame.png', 'question/first_frame.png', 'question/prompt.txt',
                  'question/question_metadata.json', 'video/generated_video.mp4'])
     m = json.loads((run/'metadata.json').read_text())
-    fct.test_eq(sorted(m), ['inference', 'input', 'output', 'paths', 'question_data'])
+    fct.test_eq(sorted(m), ['inference', 'input', 'output', 'paths', 'provenance', 'question_data'])
     fct.test_eq(m['output']['video_path'], 'outputs/demo/oracle/maze_task/maze_0001/oracle_maze_0001_s0/video/generated_video.mp4')
     fct.test_eq(m['input']['image_path'], 'questions/maze_task/maze_0001/first_frame.png')
     fct.test_eq(m['question_data']['id'], 'maze_0001')
