@@ -1,5 +1,5 @@
 "Scoring split over machines: `vmevalkit score auto|vlm --shard I/N` in processes running at once score each run once."
-import json, os, re, subprocess, sys
+import json, os, re, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 from fastcore import test as fct
@@ -45,7 +45,6 @@ def scored_now(stdout:str)->int:
 
 
 def test_two_auto_shards_at_once_score_every_run_once(experiment, tmp_path):
-    import shutil
     data = Path(shutil.copytree(experiment, tmp_path/'data'))
     score = lambda i: ['score', 'auto', '--experiment', 'e', '--data-dir', data, '--workers', 1, '--quiet', '--shard', f'{i}/2']
     results = at_once(score(0), score(1), env={})
@@ -58,7 +57,6 @@ def test_two_auto_shards_at_once_score_every_run_once(experiment, tmp_path):
 
 
 def test_two_judge_shards_at_once_ask_for_every_run_once(experiment, tmp_path):
-    import shutil
     data = Path(shutil.copytree(experiment, tmp_path/'data'))
     with OpenAIServer(key=KEY, models=['judge'], delay=.2) as srv:
         judge = lambda i: ['score', 'vlm', '--experiment', 'e', '--data-dir', data, '--base-url', srv.url,
@@ -72,7 +70,6 @@ def test_two_judge_shards_at_once_ask_for_every_run_once(experiment, tmp_path):
 
 def test_a_shard_beside_a_whole_pass_still_scores_each_run_once(experiment, tmp_path):
     "Machines that disagree on N (here 0/2 beside no shard) are kept apart by the runs' claims."
-    import shutil
     data = Path(shutil.copytree(experiment, tmp_path/'data'))
     with OpenAIServer(key=KEY, models=['judge'], delay=.2) as srv:
         judge = lambda *shard: ['score', 'vlm', '--experiment', 'e', '--data-dir', data, '--base-url', srv.url,
