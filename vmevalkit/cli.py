@@ -125,7 +125,8 @@ def cmd_score(args)->int:
     print(summary)
     return 1 if any(r.status == 'failed' for r in summary.records) else 0
 
-SCORER_FLAGS = ('workers', 'base_url', 'judge_model', 'frames', 'concurrency', 'launch')  # each taken by some scorers only
+# each taken by some scorers only
+SCORER_FLAGS = ('workers', 'base_url', 'judge_model', 'frames', 'concurrency', 'shard', 'launch')
 
 def _flag(option:str)->str: return '--' + option.replace('_', '-')
 
@@ -203,6 +204,7 @@ def build_parser()->argparse.ArgumentParser:
     p.add_argument('--frames', type=int_arg(1),
                    help='judges: video frames shown (1 = the last, the default; N = evenly spaced)')
     p.add_argument('--concurrency', type=int_arg(1), help='judges: requests in flight (default: 4)')
+    p.add_argument('--shard', help="auto and judges: I/N, score this machine's share of the runs (0 ≤ I < N)")
     p.add_argument('--launch', action=argparse.BooleanOptionalAction, default=None,
                    help='human: open JupyterLab (default: when run from a terminal)')
     p.set_defaults(func=cmd_score)

@@ -17,7 +17,7 @@ from ..core import (CANVAS, METADATA_NAME, PLUGIN_GROUPS, Busy, DataError, DataL
                             TaskPair, VMEvalError, add_plugins, claim, domain_of, load_ref, is_success, iter_frames, pause,
                             provenance, read_ahead, read_json, request_stop, reset_stop, safe_name, unknown_name, utc_now,
                             write_json)
-from ..inference import completed_result
+from ..inference import completed_result, parse_shard
 from ..models import MODEL_CATALOG
 from ..tasks import DOMAIN_REGISTRY, get_task, original_format
 
@@ -28,8 +28,9 @@ __all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 
            'MIN_FRAMES', 'ORIGINAL_RECORDS', 'SCORERS', 'ScoreRecord', 'scorer_folder', 'score_path', 'write_score',
            'Registration', 'to_canvas', 'register_frame', 'refine', 'grown', 'perturb', 'seen_box', 'cut_off',
            'Checker', 'get_checker', 'register_checker', 'others_median', 'hold_gaps', 'read_states', 'Follower',
-           'Verdict', 'judge', 'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs', 'is_current',
-           'original_records', 'claim_and_score', 'score_experiment', 'Scorer', 'get_scorer', 'register_scorer']
+           'Verdict', 'judge', 'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs', 'runs_in_shard',
+           'is_current', 'original_records', 'claim_and_score', 'score_experiment', 'Scorer', 'get_scorer',
+           'register_scorer']
 
 # %% ../../nbs/40_scoring.ipynb #0005
 SCORE_MEANING = {1: 'wrong', 2: 'mostly wrong', 3: 'half right', 4: 'mostly right', 5: 'perfect'}
@@ -872,6 +873,12 @@ def run_dirs(layout:DataLayout, experiment:str, models:list|None=None, domains:l
                         f"it has runs of {', '.join(sorted({_run_identity(d)[0] for d in dirs}))}.")
     return chosen
 
+def runs_in_shard(runs:list, # run folders, e.g. from `run_dirs`
+                  shard:str|None)->list: # 'I/N': every N-th run from the I-th; None: all
+    "This machine's share of `runs`: the same on every machine, whatever is scored already."
+    i, n = parse_shard(shard)
+    return sorted(runs)[i::n]  # paths under one experiment folder sort the same wherever the tree is mounted
+
 def _check_filter(kind:str, wanted:list|None, known:set):
     for name in wanted or []:
         if name not in known: raise unknown_name(kind, name, known)
@@ -963,15 +970,16 @@ def _ticked(outcome, bar):
 def score_experiment(experiment:str, # the outputs subfolder to score
                      data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
                      models:list|None=None, domains:list|None=None,
+                     shard:str|None=None, # 'I/N': this machine's share of the runs (see `runs_in_shard`)
                      workers:int|None=None, # processes (default: one per core)
                      scorer:str='auto',
                      quiet:bool|None=None, # no progress bar (default: a bar only on a terminal)
                     )->ScoreSummary:
-    "Score every run of `experiment` without a current record; returns a summary."
+    "Score every run of `experiment` (in `shard`) without a current record; returns a summary."
     from tqdm.auto import tqdm
     if workers is not None and workers < 1: raise VMEvalError(f"workers must be at least 1 (got {workers}).")
     layout, workers = DataLayout(data_dir), workers or os.cpu_count() or 1
-    runs = run_dirs(layout, experiment, models, domains)
+    runs = runs_in_shard(run_dirs(layout, experiment, models, domains), shard)
     jobs = [(d, layout.root, experiment, scorer) for d in runs if not _already_scored(layout, experiment, d, scorer)]
     reset_stop()
     try:

@@ -21,7 +21,7 @@ from ..core import (FINAL_FRAME, FIRST_FRAME, DataError, DataLayout, Interrupted
 from ..models import FinalError, ModelError, TransientError, redact
 from ..models.api import RetryPolicy, _retry_after, data_uri, with_retries
 from . import (ScoreRecord, ScoreSummary, _already_scored, _run_identity, _summary, claim_and_score,
-                               run_dirs, run_state)
+                               run_dirs, run_state, runs_in_shard)
 from ..core import file_digest
 
 # %% auto #0
@@ -423,13 +423,14 @@ def score_vlm(experiment:str, # the outputs subfolder to score
               frames:int=1, # video frames shown: 1 = the last; n = evenly spaced, last included
               concurrency:int=4, # requests in flight
               models:list|None=None, domains:list|None=None, # only these video models / domains
+              shard:str|None=None, # 'I/N': this machine's share of the runs (see `runs_in_shard`)
               quiet:bool=False, # no progress bar
               policy:RetryPolicy|None=None)->ScoreSummary: # retries and time-out (default: env `VMEVAL_HTTP_*`)
     "Have a VLM judge score every run of `experiment` without a current record; returns a summary with the tokens spent."
     if judge not in JUDGES: raise unknown_name('judge', judge, JUDGES)
     if frames < 1 or concurrency < 1: raise VMEvalError(f"frames and concurrency must be at least 1 (got {frames}, {concurrency}).")
     layout = DataLayout(data_dir)
-    runs = run_dirs(layout, experiment, models, domains)
+    runs = runs_in_shard(run_dirs(layout, experiment, models, domains), shard)
     todo = [d for d in runs if not _already_scored(layout, experiment, d, judge)]
     if not todo: return JudgeSummary([], len(runs))
     j = make_judge(judge, base_url, judge_model, policy)
