@@ -15,7 +15,7 @@ from typing import Callable
 from .core import DataLayout, write_json
 
 # %% auto #0
-__all__ = ['INDEX_NAME', 'RUNS', 'SCORES', 'index_file', 'connect', 'generation', 'Table', 'sync', 'note_change']
+__all__ = ['INDEX_NAME', 'RUNS', 'SCORES', 'index_file', 'connect', 'generation', 'Table', 'built', 'sync', 'note_change']
 
 # %% ../nbs/09_data_index.ipynb #0006
 INDEX_NAME = '.vmevalkit-index.sqlite'  # hidden: no walk of the tree lists it, no sync carries it
@@ -90,10 +90,14 @@ _OWN = ('file', 'mtime_ns', 'size', 'ino')
 # %% ../nbs/09_data_index.ipynb #0016
 def _signature(table:Table)->str: return json.dumps([table.columns, table.keys])
 
+def built(con:sqlite3.Connection, table:Table)->bool:
+    "Whether the index holds `table` as this version defines it (if not, the next `sync` builds it)."
+    row = con.execute('SELECT value FROM state WHERE key = ?', (f"table:{table.name}",)).fetchone()
+    return bool(row) and row[0] == _signature(table)
+
 def _ensure(con:sqlite3.Connection, table:Table):
     "Make `table` in the index, or make it again when its columns changed."
-    row = con.execute('SELECT value FROM state WHERE key = ?', (f"table:{table.name}",)).fetchone()
-    if row and row[0] == _signature(table): return
+    if built(con, table): return
     cols = ', '.join(f"{c} {_TYPES[t]}" for c, t in table.columns.items())
     with _writing(con):
         con.execute(f"DROP TABLE IF EXISTS {table.name}")
