@@ -130,3 +130,33 @@ def test_a_locked_index_never_fails_a_score(data):
     fct.test_eq(path.is_file(), True)
     fct.test_eq(load_scores(data).loc[lambda d: d.path == path.relative_to(data).as_posix(), 'score'].tolist(), [1.0])
     same_as_scan(data)
+
+def test_the_dashboards_run_table_follows_the_tree(data, tmp_path):
+    from vmevalkit.dashboard import ResultFolder, read_run, run_files
+    def scanned():
+        return [read_run(Path(f).parent, data/'outputs') for f in run_files(DataLayout(data)) if Path(f).is_file()]
+    folder = ResultFolder(data)
+    fct.test_eq(folder.runs(), scanned())
+    write_synthetic_scores(data, experiment='second', tasks=2, samples=1, seed=1)              # added
+    fct.test_eq(folder.runs(), scanned())
+    shutil.rmtree(data/'outputs/synthetic/still')                                              # deleted
+    shutil.copytree(data/'outputs/second', data/'outputs/copied')                              # copied in
+    meta = next((data/'outputs/copied').rglob('metadata.json'))
+    meta.write_text(meta.read_text().replace('"synthetic"', '"success"'))                      # edited
+    runs = folder.runs()
+    fct.test_eq(runs, scanned())
+    fct.test_eq(sorted({r['experiment'] for r in runs}), ['copied', 'second', 'synthetic'])
+    fct.test_eq(sum(r['status'] == 'success' for r in runs), 1)
+
+def test_a_serving_dashboard_sees_changes_behind_its_back(data):
+    from vmevalkit.dashboard import ResultFolder
+    folder = ResultFolder(data, refresh=0.2)
+    fct.test_eq(folder.read().count(model='still') > 0, True)
+    shutil.rmtree(data/'outputs/synthetic/still')                                               # no writer told
+    deadline = time.monotonic() + 20
+    while folder.read().count(model='still') and time.monotonic() < deadline: time.sleep(0.1)
+    fct.test_eq(folder.read().count(model='still'), 0)
+    rescore(data, 'synthetic', 'oracle', 'maze_0000', 'oracle_maze_0000_s0', 1, scorer='human')  # a writer told:
+    res = folder.read()                                                                           # the next request
+    fct.test_eq([s['score'] for r in res.query(model='oracle', task_id='maze_0000', scorer='human') for s in r['scores']
+                 if s['annotator'] == ''], [1.0])

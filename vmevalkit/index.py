@@ -120,6 +120,12 @@ def _key(path:str, base:str)->str:
     "`_relative`, by slicing where it can (far cheaper over 100,000 files)."
     return path[len(base) + 1:].replace(os.sep, '/') if path.startswith(base + os.sep) else _relative(path, Path(base))
 
+def _known(con:sqlite3.Connection, table:Table, files:set|None)->dict:
+    "file → (mtime_ns, size, ino) of `table`'s rows (of `files` only, when given)."
+    ask = f"SELECT file, mtime_ns, size, ino FROM {table.name}"
+    rows = con.execute(ask) if files is None else (r for f in files for r in con.execute(ask + ' WHERE file = ?', (f,)))
+    return {f: (m, s, i) for f, m, s, i in rows}
+
 def _noted(con:sqlite3.Connection, table:Table)->tuple:
     "(the last pending entry's number, the files writers told about) for `table`."
     rows = con.execute('SELECT seq, file FROM pending WHERE tbl = ?', (table.name,)).fetchall()
@@ -134,8 +140,9 @@ def sync(root:str|Path, # the data root
     layout = DataLayout(root)
     with (closing(connect(layout.root)) if con is None else _as_is(con)) as con:
         _ensure(con, table)
-        known = {f: (m, s, i) for f, m, s, i in con.execute(f"SELECT file, mtime_ns, size, ino FROM {table.name}")}
         last, noted = _noted(con, table)  # before the walk: a file noted later stays pending for the next sync
+        if not (full or noted): return dict(read=0, removed=0)  # the common case of a server's request: one query
+        known = _known(con, table, None if full else noted)
         base = str(layout.root)
         look = {f: os.path.join(base, f) for f in noted}
         if full: look |= {_key(p, base): p for p in table.find(layout)}
