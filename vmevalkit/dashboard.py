@@ -211,7 +211,7 @@ def read(self:ResultFolder)->Results:
 @patch(as_prop=True)
 def runs(self:Results)->list:
     "Every run, in path order (each with its scores): for the static export, which shows them all."
-    return self.query()
+    return self._cached('runs', self.query)
 
 @patch(as_prop=True)
 def scores(self:Results):
@@ -1026,7 +1026,7 @@ class DashboardServer:
     def start(self): self.thread.start(); return self
     def stop(self):
         if self.debug: self.server.shutdown()
-        else: self.server.close(); self.server.task_dispatcher.shutdown()
+        else: self.server.task_dispatcher.shutdown(); self.server.close()  # requests finish before the socket goes
         if self.thread.is_alive(): self.thread.join()
     def __repr__(self): return f"DashboardServer({self.url!r}{', debug=True' if self.debug else ''})"
 
