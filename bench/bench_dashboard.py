@@ -29,8 +29,11 @@ def _link(src:Path, dest:Path):
 def write_tree(root:Path, runs:int)->int:
     "About `runs` runs (3 samples per question) with media hard-linked, an auto record each and a human one for 1 in 10."
     layout, samples = DataLayout(root), 3
-    media = {n: root/'.media'/n for n in ('generated_video.mp4', 'first_frame.png', 'final_frame.png')}
-    for n, p in media.items(): write_bytes(p, b'\0'*(2048 if n.endswith('mp4') else 512))
+    def media(name:str, count:int)->Path:
+        "The file to link: a new one every 50,000 runs (ext4 allows 65,000 links to one file)."
+        src = root/'.media'/str(count//50_000)/name
+        if not src.exists(): write_bytes(src, b'\0'*(2048 if name.endswith('mp4') else 512))
+        return src
     tasks, count = max(1, runs//(len(MODELS)*len(DOMAINS)*samples)), 0
     for model in MODELS:
         for domain in DOMAINS:
@@ -44,8 +47,8 @@ def write_tree(root:Path, runs:int)->int:
                         '{"inference": {"run_id": "%s", "model": "%s", "status": "success", "sample": %d}, '
                         '"input": {"prompt": "Solve it."}, "question_data": {"id": "%s", "domain": "%s", '
                         '"difficulty": "easy"}}' % (run_id, model, s, task_id, domain))
-                    _link(media['generated_video.mp4'], run/'video/generated_video.mp4')
-                    for n in ('first_frame.png', 'final_frame.png'): _link(media[n], run/'question'/n)
+                    _link(media('generated_video.mp4', count), run/'video/generated_video.mp4')
+                    for n in ('first_frame.png', 'final_frame.png'): _link(media(n, count), run/'question'/n)
                     score = (t + s + len(model)) % 5 + 1
                     recs = [ScoreRecord('auto', model, task_id, run_id, score=score, explanation='bench', scoring_type='bench')]
                     if count % 10 == 0: recs.append(ScoreRecord('human', model, task_id, run_id, score=6 - score,
