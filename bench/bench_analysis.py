@@ -1,5 +1,6 @@
-"""How fast `load_scores` reads a large results set: 100,000 synthetic score files, read with one thread and with a
-thread pool, in one run. Prints files per second and the ratio.
+"""How fast `load_scores` reads a large results set: 100,000 synthetic score files, read file by file with one thread
+and with a thread pool, and through the data folder's index (built from nothing, then up to date), in one run. Prints
+files per second and the ratios.
 
     .venv/bin/python bench/bench_analysis.py [--files 100000] [--dir /tmp/bench_analysis] [--workers 1 4 8]
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from vmevalkit.analysis import load_scores, score_files
 from vmevalkit.core import DataLayout
+from vmevalkit.index import INDEX_NAME
 from vmevalkit.scoring import ScoreRecord, score_path
 
 SCORERS, MODELS, DOMAINS = ['auto', 'gpt4o'], ['oracle', 'still', 'crossfade', 'cut-to-final', 'veo'], \
@@ -39,9 +41,9 @@ def write_records(root:Path, n:int)->int:
                         count += 1
     return count
 
-def timed(root:Path, workers:int)->tuple:
+def timed(root:Path, workers:int=1, index:bool=False)->tuple:
     start = time.perf_counter()
-    df = load_scores(root, workers=workers)
+    df = load_scores(root, workers=workers, index=index)
     return time.perf_counter() - start, len(df)
 
 def main():
@@ -69,6 +71,11 @@ def main():
         seconds, rows = timed(args.dir, w)
         base = base or seconds
         print(f"load_scores, {w} thread(s): {rows} rows in {seconds:.2f} s = {rows/seconds:,.0f} files/s "
+              f"({base/seconds:.2f}x the first, {floor/seconds:.2f}x the floor's speed)")
+    for f in args.dir.glob(INDEX_NAME + '*'): f.unlink()
+    for what in ('building it', 'up to date'):
+        seconds, rows = timed(args.dir, index=True)
+        print(f"load_scores through the index, {what}: {rows} rows in {seconds:.2f} s = {rows/seconds:,.0f} files/s "
               f"({base/seconds:.2f}x the first, {floor/seconds:.2f}x the floor's speed)")
 
 if __name__ == '__main__': main()

@@ -6,26 +6,29 @@ Docs: https://vmevalkit.github.io/vmevalkit/dashboard.html.md"""
 
 # %% ../nbs/65_dashboard.ipynb #0002
 from __future__ import annotations
-import math, os, posixpath, re, shutil, threading
+import math, os, posixpath, re, shutil, sqlite3, threading, time
 from collections import Counter
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from fastcore.basics import patch
-from .core import (FINAL_FRAME, FIRST_FRAME, METADATA_NAME, ConflictError, DataError, DataLayout, Run,
+from .core import (FINAL_FRAME, FIRST_FRAME, METADATA_NAME, SUCCESS_FROM, ConflictError, DataError, DataLayout, Run,
                             VMEvalError, atomic_dir, int_arg, name_arg, read_json, run_video, safe_name, write_bytes,
                             write_json, write_text)
-from .analysis import empty_scores, load_scores, score_files, success_rates
+from .analysis import SCORE_TABLE, _refuse_unreadable, empty_scores, load_scores, success_rates, wilson_interval
+from .index import RUNS, SCORES, Table, built, connect, generation, index_file, sync
 
 # %% auto #0
-__all__ = ['FILTERS', 'OUTCOMES', 'MEDIA', 'SITE', 'BASE_HTML', 'MACROS_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML', 'RUNS_HTML',
-           'COMPARE_HTML', 'TEMPLATES', 'STATIC_PAGE', 'ROUTES', 'EXPORT_MARK', 'read_run', 'ResultFolder',
-           'score_index', 'verdict', 'verdicts', 'Results', 'paginate', 'page_args', 'media_path', 'media_files',
-           'media_urls', 'Leaderboard', 'rate_text', 'make_leaderboard', 'leaderboard_rows', 'leaderboard_csv',
-           'report_file', 'site_path', 'relative_link', 'link', 'api_results', 'api_leaderboard', 'leaderboard_page',
-           'runs_page', 'compare_page', 'report_page', 'media', 'create_app', 'check_port', 'DashboardServer',
-           'export_target', 'site_pages', 'site_files', 'export_site', 'cmd_dashboard', 'add_dashboard_command']
+__all__ = ['RUN_TABLE', 'FILTERS', 'OUTCOMES', 'MEDIA', 'SITE', 'BASE_HTML', 'MACROS_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML',
+           'RUNS_HTML', 'COMPARE_HTML', 'TEMPLATES', 'STATIC_PAGE', 'ROUTES', 'EXPORT_MARK', 'read_run', 'run_files',
+           'ResultFolder', 'score_index', 'verdict', 'verdicts', 'Results', 'paginate', 'page_args', 'media_path',
+           'media_files', 'media_urls', 'Leaderboard', 'rate_text', 'make_leaderboard', 'leaderboard_rows',
+           'leaderboard_csv', 'report_file', 'site_path', 'relative_link', 'link', 'api_results', 'api_leaderboard',
+           'leaderboard_page', 'runs_page', 'compare_page', 'report_page', 'media', 'create_app', 'check_port',
+           'DashboardServer', 'export_target', 'site_pages', 'site_files', 'export_site', 'cmd_dashboard',
+           'add_dashboard_command']
 
 # %% ../nbs/65_dashboard.ipynb #0008
 def read_run(run_dir:Path, # outputs/{experiment}/{model}/{domain}_task/{task_id}/{run_id}
@@ -43,47 +46,101 @@ def read_run(run_dir:Path, # outputs/{experiment}/{model}/{domain}_task/{task_id
             'sample': inference.get('sample'), 'prompt': prompt, 'difficulty': question.get('difficulty'),
             'timestamp': inference.get('timestamp'), 'duration_seconds': inference.get('duration_seconds')}
 
-# %% ../nbs/65_dashboard.ipynb #0011
-def _stamp(path:str|Path)->tuple|None:
-    "(mtime, size) of a file: what tells a changed file from an unchanged one; None when it is gone."
-    try: st = os.stat(path)
-    except OSError: return None
-    return st.st_mtime_ns, st.st_size
+# %% ../nbs/65_dashboard.ipynb #67088599
+def _folders(paths:list, task_level:bool=False)->list:
+    "The visible sub-folders of `paths` (only `*_task` ones at the domain level)."
+    out = []
+    for path in paths:
+        try: entries = list(os.scandir(path))
+        except (FileNotFoundError, NotADirectoryError): continue
+        out += [e.path for e in entries if e.is_dir() and not e.name.startswith('.') and (not task_level or e.name.endswith('_task'))]
+    return out
 
+def run_files(layout:DataLayout)->list:
+    "Every run's `metadata.json` path under `layout.outputs` (`{experiment}/{model}/{domain}_task/{task_id}/{run_id}/`)."
+    folders = [str(layout.outputs)]
+    for depth in range(5): folders = _folders(folders, task_level=depth == 2)
+    return sorted(os.path.join(f, METADATA_NAME) for f in folders)
+
+_RUN_COLUMNS = dict(experiment='str', model='str', domain='str', task_id='str', run_id='str', path='str', status='str',
+                    error='str', sample='int64', prompt='str', difficulty='str', timestamp='str', duration_seconds='float64')
+
+def _run_row(path:str, root:str)->tuple:
+    run = read_run(Path(path).parent, Path(root)/'outputs')
+    return tuple(run.get(c) for c in _RUN_COLUMNS)
+
+RUN_TABLE = Table(RUNS, _RUN_COLUMNS, run_files, _run_row, keys=(('experiment', 'model', 'domain', 'task_id', 'run_id'),))
+
+# %% ../nbs/65_dashboard.ipynb #0011
 class ResultFolder:
-    "A data folder's runs and scores, read from disk on each call (parsed files cached by mtime and size)."
+    "A data folder's runs and scores, answered from its index (see `sync`)."
     def __init__(self, data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
-                 experiment:str|None=None): # the experiment shown first (default: the newest with scores)
+                 experiment:str|None=None, # the experiment shown first (default: the newest with scores)
+                 refresh:float|None=None): # seconds between walks of the tree (None: walk on every `sync`)
         self.layout, self.experiment = DataLayout(data_dir), experiment and safe_name(experiment, 'experiment')
-        self._runs, self._scores, self._last = {}, ((), None, None), (None, None)
+        self.refresh, self._walked, self._walking, self._local = refresh, None, threading.Lock(), threading.local()
+        self._scores, self._last = (None, None, None), (None, None)
     def __repr__(self): return f"ResultFolder({str(self.layout.root)!r})"
+
+@patch
+def connection(self:ResultFolder)->sqlite3.Connection:
+    "This thread's connection to the index (one per thread: a server answers requests in several)."
+    if getattr(self._local, 'con', None) is None: self._local.con = connect(self.layout.root)
+    return self._local.con
+
+@patch
+def _walk(self:ResultFolder):
+    "Reconcile both tables with the whole tree."
+    with closing(connect(self.layout.root)) as con:
+        for table in (RUN_TABLE, SCORE_TABLE): sync(self.layout.root, table, con=con)
+    self._walked = time.monotonic()
+
+@patch
+def _walk_in_background(self:ResultFolder):
+    try: self._walk()
+    except (sqlite3.Error, OSError): self._walked = time.monotonic()  # try again after `refresh` seconds
+    finally: self._walking.release()
+
+@patch
+def sync(self:ResultFolder)->bool:
+    "Bring the index up to date as `refresh` says; False when there is no data folder (and so no index)."
+    if not self.layout.root.is_dir(): return False
+    con = self.connection()
+    if self.refresh is None or not all(built(con, t) for t in (RUN_TABLE, SCORE_TABLE)):
+        self._walk()
+        return True
+    for table in (RUN_TABLE, SCORE_TABLE): sync(self.layout.root, table, full=False, con=con)  # what writers told
+    due = self._walked is None or time.monotonic() - self._walked >= self.refresh
+    if due and self._walking.acquire(blocking=False):
+        threading.Thread(target=self._walk_in_background, daemon=True).start()
+    return True
 
 @patch
 def runs(self:ResultFolder)->list:
     "Every run under `outputs/`, in path order."
-    outputs, fresh = self.layout.outputs, {}
-    for meta in sorted(outputs.glob(f'*/*/*_task/*/*/{METADATA_NAME}')):
-        if any(part.startswith('.') for part in meta.relative_to(outputs).parts): continue  # a run being written
-        stamp, cached = _stamp(meta), self._runs.get(meta)
-        fresh[meta] = cached if cached and cached[0] == stamp else (stamp, read_run(meta.parent, outputs))
-    self._runs = fresh
-    return [run for _, run in fresh.values()]
+    if not self.sync(): return []
+    rows = self.connection().execute(f"SELECT {', '.join(_RUN_COLUMNS)} FROM {RUNS} ORDER BY {_RUN_ORDER}")
+    return [dict(zip(_RUN_COLUMNS, r)) for r in rows]
+
+_RUN_ORDER = 'experiment, model, domain, task_id, run_id'  # the folders' order
 
 # %% ../nbs/65_dashboard.ipynb #0015
 @patch
 def scores(self:ResultFolder):
-    "Every score record (a `load_scores` table), loaded again only when a record file changed."
-    signature = tuple((f, _stamp(f)) for f in score_files(self.layout)) if self.layout.root.is_dir() else ()
-    if not signature: return empty_scores()
-    if self._scores[0] != signature:
-        try: self._scores = (signature, load_scores(self.layout.root), None)
-        except DataError as e: self._scores = (signature, empty_scores(), str(e))
+    "Every score record (a `load_scores` table, through the index), loaded again only when the index changed."
+    if not self.sync(): return empty_scores()
+    now = generation(self.connection())
+    if self._scores[0] != now:
+        try: self._scores = (now, load_scores(self.layout.root), None)
+        except DataError as e: self._scores = (now, empty_scores(), str(e))
     return self._scores[1]
 
 @patch(as_prop=True)
 def score_error(self:ResultFolder)->str|None:
     "Why the score records could not be read, if they could not."
-    return self._scores[2]
+    rows = self.connection().execute(f"SELECT file, error FROM {SCORES} WHERE error != '' ORDER BY file").fetchall()
+    try: _refuse_unreadable([f"{os.path.join(str(self.layout.root), f)} ({e})" for f, e in rows])
+    except DataError as e: return str(e)
 
 # %% ../nbs/65_dashboard.ipynb #0018
 def _plain(v):
@@ -122,55 +179,135 @@ def verdicts(scores:list)->list:
 # %% ../nbs/65_dashboard.ipynb #0021
 @dataclass
 class Results:
-    "One consistent view of a data folder's runs and scores."
-    layout: DataLayout
-    runs: list
-    scores: object                 # a `load_scores` table
-    experiment: str|None = None    # the configured experiment
+    "One view of a data folder's runs and scores, from its index."
+    folder: ResultFolder
+    generation: int|None = None    # the index's generation it answers for (None: no data folder)
     score_error: str|None = None   # why the scores could not be read
-    def __post_init__(self): self.index, self._boards = score_index(self.scores), {}
-    def __repr__(self): return f"Results({str(self.layout.root)!r}: {len(self.runs)} runs, {len(self.scores)} scores)"
+    def __post_init__(self): self._cache = {}
+    @property
+    def layout(self)->DataLayout: return self.folder.layout
+    @property
+    def experiment(self)->str|None: return self.folder.experiment
+    def __repr__(self): return f"Results({str(self.layout.root)!r}: {self.count()} runs)"
+
+@patch
+def sql(self:Results, query:str, params:tuple=())->list:
+    "The rows `query` selects from the index (none when there is no data folder)."
+    return self.folder.connection().execute(query, params).fetchall() if self.generation is not None else []
+
+@patch
+def _cached(self:Results, key, make):
+    if key not in self._cache: self._cache[key] = make()
+    return self._cache[key]
 
 @patch
 def read(self:ResultFolder)->Results:
-    "The runs and scores as they are now (the previous `Results` when no file changed)."
-    runs, scores = self.runs(), self.scores()
-    state = (tuple((path, stamp) for path, (stamp, _) in self._runs.items()), self._scores[0])
-    if self._last[0] != state:
-        self._last = (state, Results(self.layout, runs, scores, self.experiment, self.score_error))
+    "The runs and scores as they are now (the previous `Results` when the index did not change)."
+    if not self.sync(): return Results(self)
+    now = generation(self.connection())
+    if self._last[0] != now: self._last = (now, Results(self, now, self.score_error))
     return self._last[1]
+
+@patch(as_prop=True)
+def runs(self:Results)->list:
+    "Every run, in path order (each with its scores): for the static export, which shows them all."
+    return self._cached('runs', self.query)
+
+@patch(as_prop=True)
+def scores(self:Results):
+    "The score records as a `load_scores` table."
+    return self.folder.scores() if self.generation is not None else empty_scores()
 
 # %% ../nbs/65_dashboard.ipynb #0024
 FILTERS = ('experiment', 'model', 'domain', 'task_id', 'scorer', 'outcome')
-OUTCOMES = {'scored': lambda s: s['status'] == 'completed', 'success': lambda s: s['success'] is True,
-            'failure': lambda s: s['success'] is False}
+OUTCOMES = {'scored': "s.status = 'completed'", 'success': f"s.status = 'completed' AND s.score >= {SUCCESS_FROM}",
+            'failure': f"s.status = 'completed' AND s.score < {SUCCESS_FROM}"}  # over a run's score records `s`
 
-def _outcome_matches(scores:list, outcome:str|None)->bool:
-    if outcome is None: return True
-    if outcome == 'unscored': return not any(OUTCOMES['scored'](s) for s in scores)
-    if outcome not in OUTCOMES:
-        raise VMEvalError(f"outcome must be one of {', '.join([*OUTCOMES, 'unscored'])}, not {outcome!r}")
-    return any(OUTCOMES[outcome](s) for s in scores)
+# a record the original toolkit wrote names no run: it judged the model's one answer to the question, and counts
+# once (not when a record of the same scorer and annotator names the run, nor twice): what `load_scores` keeps
+_COUNTED = (f"(s.run_id != '' OR NOT EXISTS (SELECT 1 FROM {SCORES} t WHERE t.experiment = s.experiment AND "
+            "t.model = s.model AND t.task_id = s.task_id AND t.scorer = s.scorer AND t.annotator = s.annotator AND "
+            "(t.run_id != '' OR t.file < s.file)))")
 
 # %% ../nbs/65_dashboard.ipynb #0025
 @patch
-def query(self:Results, experiment:str|None=None, model:str|None=None,
-          domain:str|None=None, # 'chess' or 'chess_task'
-          task_id:str|None=None, scorer:str|None=None, # only runs this scorer scored, with its scores only
-          outcome:str|None=None, # 'scored', 'success', 'failure' or 'unscored'
-         )->list:
-    "The runs that match every filter given (None matches all), each with its `scores`."
-    domain = domain and domain.removesuffix('_task')
-    wanted = dict(experiment=experiment, model=model, domain=domain, task_id=task_id)
-    found = []
-    for run in self.runs:
-        if any(v is not None and run[k] != v for k, v in wanted.items()): continue
-        key = (run['experiment'], run['model'], run['task_id'])
-        # a record the original toolkit wrote names no run: it judged the model's one answer to the question
-        scores = [s for s in self.index.get((*key, run['run_id']), []) + self.index.get((*key, ''), [])
-                  if scorer is None or s['scorer'] == scorer]
-        if (scorer is None or scores) and _outcome_matches(scores, outcome): found.append({**run, 'scores': scores})
-    return found
+def _scores_of(self:Results, scorer:str|None=None)->tuple:
+    "(SQL, params): the score records `s` of run `r` (of `scorer` only, when given)."
+    ok = '1' if self.score_error is None else '0'  # unreadable records: no scores are shown
+    sql = (f"{ok} AND s.experiment = r.experiment AND s.model = r.model AND s.task_id = r.task_id AND "
+           f"(s.run_id = r.run_id OR (s.run_id = '' AND {_COUNTED}))")
+    return (sql + ' AND s.scorer = ?', (scorer,)) if scorer is not None else (sql, ())
+
+@patch
+def _where(self:Results, experiment:str|None=None, model:str|None=None,
+           domain:str|None=None, # 'chess' or 'chess_task'
+           task_id:str|None=None, scorer:str|None=None, # only runs this scorer scored
+           outcome:str|None=None)->tuple: # 'scored', 'success', 'failure' or 'unscored'
+    "(SQL, params): the runs `r` that match every filter given (None matches all)."
+    if outcome not in (None, 'unscored', *OUTCOMES):
+        raise VMEvalError(f"outcome must be one of {', '.join([*OUTCOMES, 'unscored'])}, not {outcome!r}")
+    wanted = dict(experiment=experiment, model=model, domain=domain and domain.removesuffix('_task'), task_id=task_id)
+    conds, params = [f"r.{k} = ?" for k, v in wanted.items() if v is not None], [v for v in wanted.values() if v is not None]
+    match, extra = self._scores_of(scorer)
+    def having(cond:str, negate:bool=False):
+        conds.append(f"{'NOT ' if negate else ''}EXISTS (SELECT 1 FROM {SCORES} s WHERE {match}{' AND ' + cond if cond else ''})")
+        params.extend(extra)
+    if scorer is not None: having('')
+    if outcome: having(OUTCOMES['scored' if outcome == 'unscored' else outcome], negate=outcome == 'unscored')
+    return ' AND '.join(conds) or '1', tuple(params)
+
+@patch
+def query(self:Results, page:int|None=None, per_page:int=50, # one page of the runs (None: all)
+          **filters)->list: # `_where`'s: experiment, model, domain, task_id, scorer, outcome
+    "The runs that match every filter given, in path order, each with its `scores` (only `scorer`'s, when given)."
+    where, params = self._where(**filters)
+    limit = f" LIMIT {int(per_page)} OFFSET {(int(page) - 1)*int(per_page)}" if page else ''
+    rows = self.sql(f"SELECT {', '.join(_RUN_COLUMNS)} FROM {RUNS} r WHERE {where} ORDER BY {_RUN_ORDER}{limit}", params)
+    runs = [dict(zip(_RUN_COLUMNS, r)) for r in rows]
+    match, extra = self._scores_of(filters.get('scorer'))
+    ask = (f"SELECT s.scorer, s.annotator, s.score, s.status, s.skip_cause, s.explanation FROM {SCORES} s, "
+           f"(SELECT ? AS experiment, ? AS model, ? AS task_id, ? AS run_id) r WHERE {match} ORDER BY s.run_id = '', s.file")
+    for run in runs:
+        found = self.sql(ask, (run['experiment'], run['model'], run['task_id'], run['run_id'], *extra))
+        run['scores'] = [_score(*s) for s in found]
+    return runs
+
+def _score(scorer, annotator, score, status, skip_cause, explanation)->dict:
+    "A score record as a run's `scores` list shows it (plain JSON values)."
+    return dict(scorer=scorer, annotator=annotator, score=score, success=score >= SUCCESS_FROM if status == 'completed' else None,
+                status=status, skip_cause=skip_cause, explanation=explanation)
+
+# %% ../nbs/65_dashboard.ipynb #80ade107
+@patch
+def count(self:Results, **filters)->int:
+    "How many runs match `filters`."
+    where, params = self._where(**filters)
+    return self._cached(('count', *sorted(filters.items())),
+                        lambda: self.sql(f"SELECT count(*) FROM {RUNS} r WHERE {where}", params)[0][0] if self.generation else 0)
+
+@patch
+def narrow(self:Results, level:str, # 'model', 'domain' or 'task_id'
+           **filters)->list:
+    "(value of `level`, number of runs) among the runs that match `filters`, sorted."
+    if level not in ('model', 'domain', 'task_id'): raise VMEvalError(f"cannot narrow by {level!r}")
+    where, params = self._where(**filters)
+    return self._cached(('narrow', level, *sorted(filters.items())), lambda: [tuple(r) for r in self.sql(
+        f"SELECT r.{level}, count(*) FROM {RUNS} r WHERE {where} GROUP BY r.{level} ORDER BY r.{level}", params)])
+
+@patch
+def page(self:Results, page:int=1, per_page:int=50, **filters)->dict:
+    "One page of the runs that match `filters`, as `paginate` gives it."
+    total = self.count(**filters)
+    return dict(total=total, page=page, per_page=per_page, pages=max(1, math.ceil(total/per_page)),
+                items=self.query(page, per_page, **filters))
+
+@patch
+def values(self:Results, column:str)->list:
+    "The values of a run's `model` or `domain`, or of a record's `scorer`, that the data holds, sorted."
+    table = SCORES if column == 'scorer' else RUNS
+    if column not in ('model', 'domain', 'scorer'): raise VMEvalError(f"no choice of {column!r}")
+    if table == SCORES and self.score_error: return []
+    return self._cached(('values', column), lambda: [r[0] for r in self.sql(f"SELECT DISTINCT {column} FROM {table} ORDER BY 1")])
 
 # %% ../nbs/65_dashboard.ipynb #0028
 def paginate(items:list, page:int=1, per_page:int=50)->dict:
@@ -283,25 +420,62 @@ def make_leaderboard(scores, # a `load_scores` table
 
 # %% ../nbs/65_dashboard.ipynb #0042
 @patch
+def _score_experiments(self:Results)->list:
+    if self.score_error: return []
+    return self._cached('score experiments', lambda: [r[0] for r in self.sql(f"SELECT DISTINCT experiment FROM {SCORES} ORDER BY 1")])
+
+@patch
+def _run_experiments(self:Results)->list:
+    return self._cached('run experiments', lambda: [r[0] for r in self.sql(f"SELECT DISTINCT experiment FROM {RUNS} ORDER BY 1")])
+
+@patch
 def experiments(self:Results)->list:
     "The experiments with runs or scores, sorted."
-    return sorted({r['experiment'] for r in self.runs} | set(self.scores.experiment))
+    return sorted(set(self._run_experiments()) | set(self._score_experiments()))
 
 @patch
 def default_experiment(self:Results)->str|None:
     "The experiment shown first: the configured one, else the newest with scores (else the newest)."
     if self.experiment: return self.experiment
-    names = sorted(set(self.scores.experiment)) or sorted({r['experiment'] for r in self.runs})
+    names = self._score_experiments() or self._run_experiments()
     newest = lambda e: ((self.layout.outputs/e).stat().st_mtime_ns if (self.layout.outputs/e).is_dir() else 0, e)
     return max(names, key=newest, default=None)
 
 @patch
+def empty(self:Results)->bool:
+    "Whether there is nothing to show: no runs and no scores."
+    return not self.experiments()
+
+@patch
 def leaderboards(self:Results, experiment:str)->list:
-    "One `Leaderboard` per scorer of `experiment` (worked out once per `Results`)."
-    if experiment not in self._boards:
-        scorers = sorted(set(self.scores.scorer[self.scores.experiment == experiment]))
-        self._boards[experiment] = [make_leaderboard(self.scores, experiment, s) for s in scorers]
-    return self._boards[experiment]
+    "One `Leaderboard` per scorer of `experiment` (worked out once per `Results`, by one SQL query)."
+    return self._cached(('boards', experiment), lambda: _boards(experiment, self.sql(_BOARD_SQL, (experiment,))) if not self.score_error else [])
+
+# per scorer, model and domain: completed records, successes, the sum of their scores, the records not completed
+_BOARD_SQL = (f"SELECT scorer, model, domain, sum(status = 'completed'), sum(status = 'completed' AND score >= {SUCCESS_FROM}), "
+              f"sum(CASE WHEN status = 'completed' THEN score END), sum(status != 'completed') FROM {SCORES} s "
+              f"WHERE experiment = ? AND {_COUNTED} GROUP BY scorer, model, domain")
+
+def _rate_cell(n:int, successes:int, total:float|None)->dict|None:
+    "A leaderboard cell, as `make_leaderboard` makes it (None without a completed record)."
+    if not n: return None
+    low, high = wilson_interval(successes, n)
+    return dict(n=n, successes=successes, rate=successes/n, ci_low=low, ci_high=high, mean_score=total/n)
+
+def _boards(experiment:str, groups:list)->list:
+    "The leaderboards of `experiment` from `_BOARD_SQL`'s rows."
+    boards = []
+    for scorer in sorted({g[0] for g in groups}):
+        mine = [g[1:] for g in groups if g[0] == scorer]
+        rows = []
+        for model in sorted({m for m, *_ in mine}):
+            cells = {d: (n, k, t or 0.) for m, d, n, k, t, _ in mine if m == model}
+            overall = _rate_cell(*(sum(c[i] for c in cells.values()) for i in range(3)))
+            rows.append(dict(model=model, overall=overall, not_scored=sum(x for m, *_, x in mine if m == model),
+                             cells={d: _rate_cell(*c) for d, c in sorted(cells.items()) if c[0]}))
+        rows.sort(key=lambda r: -r['overall']['rate'] if r['overall'] else 1)
+        boards.append(Leaderboard(experiment, scorer, sorted({d for _, d, *_ in mine}), rows))
+    return boards
 
 # %% ../nbs/65_dashboard.ipynb #26b91c35
 _BOARD_COLUMNS = ['experiment', 'scorer', 'model', 'domain', 'n', 'successes', 'rate', 'ci_low', 'ci_high',
@@ -708,7 +882,7 @@ def api_results():
     import flask
     res, args = _results(), flask.request.args
     filters = _filters(args)
-    page = paginate(res.query(**filters), *page_args(args))
+    page = res.page(*page_args(args), **filters)
     page['results'] = [{**r, **media_urls(res.layout.root, r)} for r in page.pop('items')]
     return flask.jsonify(filters=filters, **page, score_error=res.score_error)
 
@@ -729,32 +903,29 @@ def leaderboard_page():
     "GET /: the leaderboard of one experiment, one table per scorer."
     import flask
     res, args = _results(), flask.request.args
-    if not res.runs and res.scores.empty: return _empty_page(res)
+    if res.empty(): return _empty_page(res)
     experiment, scorer = args.get('experiment') or res.default_experiment(), args.get('scorer') or None
     boards = [b for b in res.leaderboards(experiment) if scorer in (None, b.scorer)]
-    scorers = sorted(set(res.scores.scorer))
+    scorers = res.values('scorer')
     return _render('leaderboard.html', title='Leaderboard', experiment=experiment, scorer=scorer, scorers=scorers,
                    boards=boards)
 
 def _choices(res:Results)->dict:
     "The values each filter of the run browser offers."
-    runs, scores = res.runs, res.scores
-    return dict(experiment=res.experiments(), model=sorted({r['model'] for r in runs}),
-                domain=sorted({r['domain'] for r in runs}), scorer=sorted(set(scores.scorer)),
-                outcome=[*OUTCOMES, 'unscored'])
+    return dict(experiment=res.experiments(), model=res.values('model'), domain=res.values('domain'),
+                scorer=res.values('scorer'), outcome=[*OUTCOMES, 'unscored'])
 
 def runs_page():
     "GET /runs: browse runs (model → domain → question, and filters), each with its question, video and verdicts."
     import flask
     res, args = _results(), flask.request.args
-    if not res.runs and res.scores.empty: return _empty_page(res)
+    if res.empty(): return _empty_page(res)
     static = STATIC_PAGE in flask.request.environ
     filters = _filters({'experiment': args.get('experiment')} if static else args)
-    runs = res.query(**filters)
-    page = paginate(runs, 1, max(1, len(runs))) if static else paginate(runs, *page_args(args, per_page=12))
+    page = res.page(1, max(1, res.count(**filters)), **filters) if static else res.page(*page_args(args, per_page=12), **filters)
     page['items'] = [_for_page(res, r) for r in page['items']]
     level = next((k for k in ('model', 'domain', 'task_id') if not filters[k]), None)
-    narrow = level and (level, sorted(Counter(r[level] for r in runs).items()))
+    narrow = level and (level, res.narrow(level, **filters))
     return _render('runs.html', title='Runs', filters=filters, page=page, narrow=narrow, choices=_choices(res),
                    experiment=filters['experiment'] or res.default_experiment())
 
@@ -804,14 +975,15 @@ ROUTES = [('/', leaderboard_page), ('/runs', runs_page), ('/compare', compare_pa
           ('/media/<any(video, image):kind>/<model>/<domain>/<task_id>/<run_id>/<filename>', media)]
 
 def create_app(data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
-               experiment:str|None=None): # the experiment shown first (default: the latest)
+               experiment:str|None=None, # the experiment shown first (default: the latest)
+               refresh:float|None=5.): # seconds between walks of the tree (`ResultFolder`); writers' news shows at once
     "The dashboard as a Flask application."
     import flask, jinja2
     app = flask.Flask('vmevalkit.dashboard')
     app.jinja_loader = jinja2.DictLoader(TEMPLATES)
     app.jinja_env.globals['link'] = link
     app.json.sort_keys = False
-    app.extensions['vmevalkit'] = ResultFolder(data_dir, experiment)
+    app.extensions['vmevalkit'] = ResultFolder(data_dir, experiment, refresh)
     for rule, view in ROUTES: app.add_url_rule(rule, view.__name__, view)
     app.register_error_handler(VMEvalError, _error)
     return app
@@ -827,19 +999,36 @@ def check_port(host:str, port:int):
             raise VMEvalError(f"cannot listen on {host}:{port} ({e.strerror}): "
                               "pass another --port (0 picks a free one)") from None
 
+def _waitress():
+    try: import waitress
+    except ImportError: raise VMEvalError("the dashboard serves through waitress: pip install 'vmevalkit[dashboard]' "
+                                          "(or pass --debug for Flask's development server)") from None
+    return waitress
+
 class DashboardServer:
-    "The dashboard served over HTTP from a background thread."
-    def __init__(self, app, host:str='127.0.0.1', port:int=5000):
-        from werkzeug.serving import make_server
+    "The dashboard served over HTTP: by waitress, or by Flask's development server with `debug`."
+    def __init__(self, app, host:str='127.0.0.1', port:int=5000,
+                 debug:bool=False, # Flask's development server (werkzeug) instead of waitress
+                 threads:int=8): # waitress's worker threads
         check_port(host, port)
-        self.server = make_server(host, port, app, threaded=True)
-        self.host, self.thread = host, threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.host, self.debug = host, debug
+        if debug:
+            from werkzeug.serving import make_server
+            self.server = make_server(host, port, app, threaded=True)
+            self.port, self.serve_forever = self.server.server_port, self.server.serve_forever
+        else:
+            self.server = _waitress().create_server(app, host=host, port=port, threads=threads)
+            self.port, self.serve_forever = int(self.server.effective_port), self.server.run  # waitress gives a str
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property
-    def url(self)->str: return f"http://{self.host}:{self.server.server_port}/"
+    def url(self)->str: return f"http://{self.host}:{self.port}/"
     def start(self): self.thread.start(); return self
-    def stop(self): self.server.shutdown(); self.thread.join()
-    def __repr__(self): return f"DashboardServer({self.url!r})"
+    def stop(self):
+        if self.debug: self.server.shutdown()
+        else: self.server.task_dispatcher.shutdown(); self.server.close()  # requests finish before the socket goes
+        if self.thread.is_alive(): self.thread.join()
+    def __repr__(self): return f"DashboardServer({self.url!r}{', debug=True' if self.debug else ''})"
 
 # %% ../nbs/65_dashboard.ipynb #142ab4b9
 EXPORT_MARK = 'vmevalkit-export.json'
@@ -936,12 +1125,12 @@ def cmd_dashboard(args)->int:
     root = DataLayout(args.data_dir).root
     if root.exists() and not root.is_dir(): raise VMEvalError(f"{root} is a file; --data-dir takes the data folder")
     if args.export: return _export(args)
-    server = DashboardServer(create_app(args.data_dir, args.experiment), args.host, args.port)
+    server = DashboardServer(create_app(args.data_dir, args.experiment), args.host, args.port, debug=args.debug)
     print(f"vmevalkit dashboard: {root} at {server.url} (Ctrl+C to stop)", flush=True)
     if not root.is_dir(): print(f"note: {root} does not exist yet; the page says how to fill it", flush=True)
     if args.host not in ('127.0.0.1', 'localhost', '::1'):
         print(f"warning: listening on {args.host}: anyone who can reach this machine can see the results", flush=True)
-    try: server.server.serve_forever()
+    try: server.serve_forever()
     except KeyboardInterrupt: pass
     return 0
 
@@ -953,6 +1142,8 @@ def add_dashboard_command(subparsers):
     p.add_argument('--experiment', type=name_arg('experiment'), help='the experiment shown first (default: the latest)')
     p.add_argument('--host', default='127.0.0.1', help='address to listen on (default: this machine only)')
     p.add_argument('--port', type=int_arg(0, 65535), default=5000, help='port (0: any free port)')
+    p.add_argument('--debug', action='store_true', help="serve with Flask's development server (tracebacks in the log) "
+                                                        'instead of waitress')
     p.add_argument('--export', metavar='DIR', help='write a static site to DIR (new, empty or a previous export) '
                                                    'instead of serving')
     p.set_defaults(func=cmd_dashboard)

@@ -16,6 +16,7 @@ from .core import (FIRST_FRAME, FINAL_FRAME, METADATA_NAME, PROMPT_FILE, QUESTIO
                             DataError, DataLayout, Interrupted, Run, TaskPair, VMEvalError, atomic_dir, run_video,
                             claim, domain_of, pause, read_json, read_manifest, remove_tree, request_stop, reset_stop,
                             provenance, safe_name, stop_requested, unknown_name, utc_now, write_json)
+from .index import RUNS, note_change
 from .models import estimate_cost, fit_request, load_model, model_entry, redact, say_dropped
 
 _log = logging.getLogger('vmevalkit.inference')
@@ -123,6 +124,7 @@ def _make(self:InferenceRunner, model, pair:TaskPair, image_path:Path, prompt:st
         res = model.generate(image_path, prompt, seed=seed, output_path=tmp/'video'/VIDEO_NAME,
                              question_data=pair.to_dict(), job_file=job_file, **kw)
         write_json(tmp/METADATA_NAME, self._metadata(pair, res, run_id, image_path, prompt, sample, seed))
+    note_change(self.root, RUNS, final/METADATA_NAME)  # readers of the index see the run on their next request
     if res.success: job_file.unlink(missing_ok=True)  # the video is in place: the provider's job has served
     _log.info("%s %s: %s", model.name, run_id, res.status if res.success else res.error)
     return {**res.to_dict(), 'video_path': str(final/'video'/VIDEO_NAME) if res.success else None,

@@ -6,19 +6,21 @@ Docs: https://vmevalkit.github.io/vmevalkit/analysis.html.md"""
 
 # %% ../../nbs/60_analysis.ipynb #0002
 from __future__ import annotations
-import json, math, os, random, re
+import json, math, os, random, re, sqlite3
+from contextlib import closing
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from statistics import NormalDist
 
 from ..core import DataError, DataLayout, domain_of, is_success, provenance, read_json, write_json
+from ..index import SCORES, Table, connect, sync
 from ..scoring import ORIGINAL_RECORDS, scorer_folder, ScoreRecord, write_score
 
 # %% auto #0
-__all__ = ['SYNTHETIC_SKILL', 'DIFFICULTIES', 'SCORE_COLUMNS', 'STATUSES', 'RATE_COLUMNS', 'write_synthetic_scores',
-           'empty_scores', 'score_files', 'aggregate_files', 'aggregate_notes', 'skip_cause', 'score_row',
-           'load_scores', 'known_experiments', 'version_notes', 'wilson_interval', 'success_rates', 'rates_table',
-           'score_distribution', 'pass_at_k', 'pass_at_k_table']
+__all__ = ['SYNTHETIC_SKILL', 'DIFFICULTIES', 'SCORE_COLUMNS', 'STATUSES', 'SCORE_TABLE', 'RATE_COLUMNS',
+           'write_synthetic_scores', 'empty_scores', 'score_files', 'aggregate_files', 'aggregate_notes', 'skip_cause',
+           'score_row', 'load_scores', 'known_experiments', 'version_notes', 'wilson_interval', 'success_rates',
+           'rates_table', 'score_distribution', 'pass_at_k', 'pass_at_k_table']
 
 # %% ../../nbs/60_analysis.ipynb #0005
 SYNTHETIC_SKILL = {'oracle': 4.6, 'crossfade': 3.2, 'still': 1.4}  # mean true quality per model, on the 1–5 scale
@@ -137,14 +139,23 @@ def skip_cause(result:dict)->str:
     details = result.get('details') or {}
     return details.get('skip_cause') or _OLD_CAUSES.get(details.get('uncertain'), 'unspecified')
 
+def _relative(path:str, root:str)->str:
+    "`path` under `root`, `/`-separated."
+    # slicing off the root is the common case (and far cheaper than os.path.relpath over 100,000 files)
+    rel = path[len(root) + 1:] if path.startswith(root + os.sep) else os.path.relpath(path, root)
+    return rel.replace(os.sep, '/')
+
+def _record_names(rel:str)->tuple:
+    "(experiment, scorer, model, domain, task_id) of a record, from its folders."
+    scorer, experiment, model, domain, task_id, name = rel.split('/')[-6:]
+    if rel.startswith('evaluations/'): scorer = ORIGINAL_RECORDS[name]  # the original's file name says which scorer
+    return experiment, scorer.removesuffix('-eval'), model, domain.removesuffix('_task'), task_id
+
 def score_row(path:str, # a record file
               root:str)->tuple: # the data root `path` is under
     "One record as a tuple in `SCORE_COLUMNS` order (difficulty left empty)."
-    # slicing off the root is the common case (and far cheaper than os.path.relpath over 100,000 files)
-    rel = path[len(root) + 1:] if path.startswith(root + os.sep) else os.path.relpath(path, root)
-    rel = rel.replace(os.sep, '/')
-    scorer, experiment, model, domain, task_id, name = rel.split('/')[-6:]
-    if rel.startswith('evaluations/'): scorer = ORIGINAL_RECORDS[name]  # the original's file name says which scorer
+    rel = _relative(path, root)
+    experiment, scorer, model, domain, task_id = _record_names(rel)
     with open(path, 'rb') as f: d = json.loads(f.read())
     meta, result = d.get('metadata') or {}, d.get('result') or {}
     status, score = result.get('status', 'completed'), result.get('solution_correctness_score')
@@ -153,8 +164,7 @@ def score_row(path:str, # a record file
         raise ValueError(f"a completed record needs a solution_correctness_score from 1 to 5, not {score!r}")
     score = float(score) if status == 'completed' else math.nan
     run_id = meta.get('run_id') or ''
-    return (experiment, scorer.removesuffix('-eval'), meta.get('annotator') or '', model, domain.removesuffix('_task'),
-            task_id, run_id, _sample_of(run_id), '', score, None, status, skip_cause(result),
+    return (experiment, scorer, meta.get('annotator') or '', model, domain, task_id, run_id, _sample_of(run_id), '', score, None, status, skip_cause(result),
             result.get('explanation') or result.get('comments') or '', rel, (meta.get('provenance') or {}).get('vmevalkit', ''))
 
 # %% ../../nbs/60_analysis.ipynb #0018
@@ -169,10 +179,12 @@ def _read_rows(files:list, root:str, workers:int)->list:
     if workers > 1 and len(files) > 256:
         with ThreadPoolExecutor(workers) as pool: results = list(pool.map(_row_or_error, jobs, chunksize=512))
     else: results = [_row_or_error(j) for j in jobs]
-    errors = [e for _, e in results if e]
+    _refuse_unreadable([e for _, e in results if e])
+    return [r for r, _ in results]
+
+def _refuse_unreadable(errors:list):
     if errors: raise DataError(f"{len(errors)} score file(s) cannot be read: {'; '.join(errors[:5])}"
                                f"{' …' if len(errors) > 5 else ''}. Fix or remove them (re-score those runs).")
-    return [r for r, _ in results]
 
 # %% ../../nbs/60_analysis.ipynb #0020
 def _question_difficulty(layout:DataLayout, experiment:str, model:str, task_id:str, run_id:str)->str:
@@ -194,18 +206,45 @@ def _add_difficulty(df:pd.DataFrame, layout:DataLayout)->pd.DataFrame:
     df['difficulty'] = (df.experiment + '/' + df.task_id).map({f"{e}/{t}": d for (e, t), d in found.items()})
     return df
 
+# %% ../../nbs/60_analysis.ipynb #8ad03228
+def _index_row(path:str, root:str)->tuple:
+    "A record as the index keeps it: `score_row` and '', or what its folders say and why it cannot be read."
+    try: return (*score_row(path, root), '')
+    except (OSError, ValueError, TypeError, AttributeError, KeyError) as e:
+        rel = _relative(path, root)
+        experiment, scorer, model, domain, task_id = _record_names(rel)
+        return (experiment, scorer, '', model, domain, task_id, '', 0, '', None, None, '', '', '', rel, '', str(e) or repr(e))
+
+SCORE_TABLE = Table(SCORES, {**SCORE_COLUMNS, 'error': 'str'}, score_files, _index_row,
+                    keys=(('experiment', 'scorer'), ('experiment', 'model', 'task_id', 'run_id')))
+
+def _indexed_rows(layout:DataLayout, experiment:str|None, scorer:str|None)->list|None:
+    "The rows of the records `score_files` lists, from the index; None when the index cannot be used."
+    wanted = {k: v for k, v in dict(experiment=experiment, scorer=scorer and scorer.removesuffix('-eval')).items() if v}
+    where = ' AND '.join(f"{k} = ?" for k in wanted)
+    try:
+        with closing(connect(layout.root)) as con:
+            sync(layout.root, SCORE_TABLE, con=con)
+            rows = con.execute(f"SELECT {', '.join(SCORE_TABLE.columns)} FROM {SCORES}{' WHERE ' + where if where else ''} "
+                               "ORDER BY file", tuple(wanted.values())).fetchall()
+    except sqlite3.OperationalError: return None
+    _refuse_unreadable([f"{os.path.join(str(layout.root), r[14])} ({r[-1]})" for r in rows if r[-1]])
+    return [(*r[:9], math.nan if r[9] is None else r[9], *r[10:-1]) for r in rows]  # SQLite keeps no NaN
+
 # %% ../../nbs/60_analysis.ipynb #0022
 def load_scores(data_dir:str|Path|None=None, # the data root (default: `$VMEVAL_DATA_DIR` or `data`)
                 experiment:str|None=None, # one experiment; None = all
                 scorer:str|None=None, # one scorer ('auto', 'gpt4o', 'human', …); None = all
-                workers:int=1)->pd.DataFrame: # reader threads (more only help where opening files is slow)
+                workers:int=1, # reader threads (more only help where opening files is slow)
+                index:bool=True)->pd.DataFrame: # read through the data folder's index (False: read every file)
     "Every score record under `data_dir/scorings` as one tidy table (columns: `SCORE_COLUMNS`)."
     import pandas as pd
     layout = DataLayout(data_dir)
     _check_folders(layout, experiment)
-    files = score_files(layout, experiment, scorer)
-    if not files: return empty_scores()
-    df = pd.DataFrame.from_records(_read_rows(files, str(layout.root), workers), columns=list(SCORE_COLUMNS))
+    rows = _indexed_rows(layout, experiment, scorer) if index else None
+    if rows is None: rows = _read_rows(score_files(layout, experiment, scorer), str(layout.root), workers)
+    if not rows: return empty_scores()
+    df = pd.DataFrame.from_records(rows, columns=list(SCORE_COLUMNS))
     df = _count_once(df)
     df['success'] = is_success(df.score).astype('boolean').mask(df.status != 'completed')
     return _add_difficulty(df, layout).astype(SCORE_COLUMNS)

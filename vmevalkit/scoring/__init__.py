@@ -17,6 +17,7 @@ from ..core import (CANVAS, METADATA_NAME, PLUGIN_GROUPS, Busy, DataError, DataL
                             TaskPair, VMEvalError, add_plugins, claim, domain_of, load_ref, is_success, iter_frames, pause,
                             provenance, read_ahead, read_json, request_stop, reset_stop, safe_name, unknown_name, utc_now,
                             write_json)
+from ..index import SCORES, note_change
 from ..inference import completed_result, parse_shard
 from ..models import MODEL_CATALOG
 from ..tasks import DOMAIN_REGISTRY, get_task, original_format
@@ -89,8 +90,10 @@ def score_path(layout:DataLayout, experiment:str, rec:ScoreRecord)->Path:
     return folder/('.'.join(parts) + '.json')
 
 def write_score(layout:DataLayout, experiment:str, rec:ScoreRecord)->Path:
-    "Write `rec` atomically; returns its path."
-    return write_json(score_path(layout, experiment, rec), rec.to_dict())
+    "Write `rec` atomically (and tell the data folder's index, if it has one); returns its path."
+    path = write_json(score_path(layout, experiment, rec), rec.to_dict())
+    note_change(layout.root, SCORES, path)
+    return path
 
 # %% ../../nbs/40_scoring.ipynb #0013
 @dataclass

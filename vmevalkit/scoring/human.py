@@ -13,6 +13,7 @@ from pathlib import Path
 from fastcore.basics import patch
 from ..core import (FINAL_FRAME, FIRST_FRAME, PROMPT_FILE, ConflictError, DataError, DataLayout, Run, VMEvalError,
                             domain_of, read_json, safe_name, video_info, write_json, write_text)
+from ..index import SCORES, note_change
 from ..inference import completed_result
 from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, is_current, original_records,
                                run_dirs, run_state, score_path)
@@ -83,7 +84,9 @@ def write_human_record(layout:DataLayout, experiment:str, rec:ScoreRecord)->Path
                             "file. Choose a distinguishable annotator name.")
     d = rec.to_dict()
     d['result']['comments'] = rec.explanation
-    return write_json(path, d)
+    write_json(path, d)
+    note_change(layout.root, SCORES, path)  # the dashboard shows it on its next request
+    return path
 
 # %% ../../nbs/47_human.ipynb #0013
 def human_records(layout:DataLayout, experiment:str, item:ScoringItem)->list:

@@ -10,6 +10,7 @@ import fnmatch, os
 from pathlib import Path
 
 from ..core import DataError, UnsafeNameError, file_digest, safe_name  # file_digest: S3 and the Hub compare checksums
+from ..index import INDEX_NAME
 
 # %% auto #0
 __all__ = ['IGNORE_PATTERNS', 'no_links_below', 'safe_join', 'ignored', 'local_files']
@@ -42,7 +43,8 @@ def safe_join(root:str|Path, # the local folder everything must stay in
     return no_links_below(root, Path(root).joinpath(*parts))
 
 # %% ../../nbs/50_sync.ipynb #0011
-IGNORE_PATTERNS = ['.DS_Store', '__pycache__', '*.pyc', '.ipynb_checkpoints', '.*.tmp*', '*.partial', '.*.lock', '.*.job.json']
+IGNORE_PATTERNS = ['.DS_Store', '__pycache__', '*.pyc', '.ipynb_checkpoints', '.*.tmp*', '*.partial', '.*.lock', '.*.job.json',
+                   f'{INDEX_NAME}*']  # the index (and its -wal, -shm files) is rebuilt wherever the tree lands
 
 def ignored(rel:str, # a `/`-separated relative path
             patterns:list=IGNORE_PATTERNS)->bool:
