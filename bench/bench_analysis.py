@@ -11,7 +11,7 @@ from pathlib import Path
 
 from vmevalkit.analysis import load_scores, score_files
 from vmevalkit.core import DataLayout
-from vmevalkit.index import INDEX_NAME
+from vmevalkit.core.index import INDEX_NAME
 from vmevalkit.scoring import ScoreRecord, score_path
 
 SCORERS, MODELS, DOMAINS = ['auto', 'gpt4o'], ['oracle', 'still', 'crossfade', 'cut-to-final', 'veo'], \

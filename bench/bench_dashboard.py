@@ -14,7 +14,7 @@ from pathlib import Path
 
 from vmevalkit.analysis import load_scores
 from vmevalkit.core import DataLayout, write_bytes
-from vmevalkit.index import INDEX_NAME
+from vmevalkit.core.index import INDEX_NAME
 from vmevalkit.scoring import ScoreRecord, score_path
 import vmevalkit.dashboard as dashboard
 

@@ -11,7 +11,7 @@ from fastcore import test as fct
 from vmevalkit.analysis import SCORE_TABLE, load_scores, score_files, write_synthetic_scores
 from vmevalkit.analysis import _read_rows
 from vmevalkit.core import DataLayout
-from vmevalkit.index import INDEX_NAME, SCORES, connect, index_file, sync
+from vmevalkit.core.index import INDEX_NAME, SCORES, connect, index_file, sync
 from vmevalkit.scoring import ScoreRecord, write_score
 
 REPO = Path(__file__).resolve().parent.parent

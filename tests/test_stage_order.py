@@ -5,7 +5,7 @@ from fastcore import test as fct
 
 PACKAGE = Path(__file__).resolve().parent.parent/'vmevalkit'
 # a module may import from its own row and the rows below it; the package root holds only the version
-STAGE = dict(core=0, index=0, tasks=1, models=1, inference=2, scoring=3, sync=4, analysis=4, pipeline=5, cli=5, dashboard=5,
+STAGE = dict(core=0, tasks=1, models=1, inference=2, scoring=3, sync=4, analysis=4, pipeline=5, cli=5, dashboard=5,
              runner=5, utils=5, eval=5)  # the last three: the original toolkit's import paths, as aliases (03_compat)
 
 def module_name(path:Path)->str:

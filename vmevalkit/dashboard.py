@@ -18,7 +18,7 @@ from .core import (FINAL_FRAME, FIRST_FRAME, METADATA_NAME, SUCCESS_FROM, Confli
                             VMEvalError, atomic_dir, int_arg, name_arg, read_json, run_video, safe_name, write_bytes,
                             write_json, write_text)
 from .analysis import SCORE_TABLE, _refuse_unreadable, empty_scores, load_scores, success_rates, wilson_interval
-from .index import RUNS, SCORES, Table, built, connect, generation, index_file, sync
+from .core.index import RUNS, SCORES, Table, built, connect, generation, index_file, sync
 
 # %% auto #0
 __all__ = ['RUN_TABLE', 'FILTERS', 'OUTCOMES', 'MEDIA', 'SITE', 'BASE_HTML', 'MACROS_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML',

@@ -16,7 +16,7 @@ from .core import (FIRST_FRAME, FINAL_FRAME, METADATA_NAME, PROMPT_FILE, QUESTIO
                             DataError, DataLayout, Interrupted, Run, TaskPair, VMEvalError, atomic_dir, run_video,
                             claim, domain_of, pause, read_json, read_manifest, remove_tree, request_stop, reset_stop,
                             provenance, safe_name, stop_requested, unknown_name, utc_now, write_json)
-from .index import RUNS, note_change
+from .core.index import RUNS, note_change
 from .models import estimate_cost, fit_request, load_model, model_entry, redact, say_dropped
 
 _log = logging.getLogger('vmevalkit.inference')

@@ -13,7 +13,7 @@ from pathlib import Path
 from statistics import NormalDist
 
 from ..core import DataError, DataLayout, domain_of, is_success, provenance, read_json, write_json
-from ..index import SCORES, Table, connect, sync
+from ..core.index import SCORES, Table, connect, sync
 from ..scoring import ORIGINAL_RECORDS, scorer_folder, ScoreRecord, write_score
 
 # %% auto #0

@@ -17,7 +17,7 @@ from ..core import (CANVAS, METADATA_NAME, PLUGIN_GROUPS, Busy, DataError, DataL
                             TaskPair, VMEvalError, add_plugins, claim, domain_of, load_ref, is_success, iter_frames, pause,
                             provenance, read_ahead, read_json, request_stop, reset_stop, safe_name, unknown_name, utc_now,
                             write_json)
-from ..index import SCORES, note_change
+from ..core.index import SCORES, note_change
 from ..inference import completed_result, parse_shard
 from ..models import MODEL_CATALOG
 from ..tasks import DOMAIN_REGISTRY, get_task, original_format

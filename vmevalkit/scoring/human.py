@@ -13,7 +13,7 @@ from pathlib import Path
 from fastcore.basics import patch
 from ..core import (FINAL_FRAME, FIRST_FRAME, PROMPT_FILE, ConflictError, DataError, DataLayout, Run, VMEvalError,
                             domain_of, read_json, safe_name, video_info, write_json, write_text)
-from ..index import SCORES, note_change
+from ..core.index import SCORES, note_change
 from ..inference import completed_result
 from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, is_current, original_records,
                                run_dirs, run_state, score_path)

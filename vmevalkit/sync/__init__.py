@@ -10,7 +10,7 @@ import fnmatch, os
 from pathlib import Path
 
 from ..core import DataError, UnsafeNameError, file_digest, safe_name  # file_digest: S3 and the Hub compare checksums
-from ..index import INDEX_NAME
+from ..core.index import INDEX_NAME
 
 # %% auto #0
 __all__ = ['IGNORE_PATTERNS', 'no_links_below', 'safe_join', 'ignored', 'local_files']
