@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/data_index.html.md"""
 
 # %% ../../nbs/09_data_index.ipynb #0002
 from __future__ import annotations
-import json, os, re, sqlite3
+import hashlib, json, os, re, sqlite3
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +18,17 @@ from . import DataLayout, write_json
 __all__ = ['INDEX_NAME', 'RUNS', 'SCORES', 'index_file', 'connect', 'generation', 'Table', 'built', 'sync', 'note_change']
 
 # %% ../../nbs/09_data_index.ipynb #0006
-INDEX_NAME = '.vmevalkit-index.sqlite'  # hidden: no walk of the tree lists it, no sync carries it
+INDEX_NAME = '.vmevalkit-index.sqlite'  # hidden: no walk of the tree lists it; syncs leave it out (sync.IGNORE_PATTERNS)
 RUNS, SCORES = 'runs', 'scores'  # the tables writers tell about: inference writes runs, scoring writes records
 
 def index_file(root:str|Path)->Path:
-    "Where the index of the data tree at `root` lives."
-    return DataLayout(root).root/INDEX_NAME
+    "Where the index of the data tree at `root` lives: beside it, or in the user's cache when the tree is read-only."
+    root = DataLayout(root).root
+    if not root.is_dir() or os.access(root, os.W_OK): return root/INDEX_NAME
+    # a read-only tree (a shared mount, a published dataset) is still served: its index is kept for this user
+    cache = Path(os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache')/'vmevalkit'
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache/f"index-{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]}.sqlite"
 
 # %% ../../nbs/09_data_index.ipynb #0008
 _SCHEMA = """
