@@ -7,7 +7,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/data_index.html.md"""
 # %% ../../nbs/09_data_index.ipynb #0002
 from __future__ import annotations
 import hashlib, json, os, re, sqlite3
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -143,7 +143,7 @@ def sync(root:str|Path, # the data root
          con:sqlite3.Connection|None=None)->dict: # an open connection (default: one for this call)
     "Bring `table` up to date with the tree; returns how many files were `read` and rows `removed`."
     layout = DataLayout(root)
-    with (closing(connect(layout.root)) if con is None else _as_is(con)) as con:
+    with (closing(connect(layout.root)) if con is None else nullcontext(con)) as con:
         _ensure(con, table)
         last, noted = _noted(con, table)  # before the walk: a file noted later stays pending for the next sync
         if not (full or noted): return dict(read=0, removed=0)  # the common case of a server's request: one query
@@ -159,9 +159,6 @@ def sync(root:str|Path, # the data root
             elif stamp != known.get(f): changed.append((f, *stamp, *table.read(path, base)))
         _write(con, table, changed, gone, last)
     return dict(read=len(changed), removed=len(gone))
-
-@contextmanager
-def _as_is(con): yield con
 
 def _write(con:sqlite3.Connection, table:Table, changed:list, gone:set, last:int):
     if not (changed or gone or last): return
