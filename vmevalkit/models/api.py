@@ -6,7 +6,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/api.html.md"""
 
 # %% ../../nbs/21_api.ipynb #0002
 from __future__ import annotations
-import base64, hashlib, io, json, logging, os, random, time
+import base64, hashlib, io, json, logging, os, random, threading, time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -155,10 +155,15 @@ def ssl_context():
     return ssl.create_default_context(cafile=certifi.where())
 
 @lru_cache(maxsize=1)
-def http_client():
-    "One pooled, thread-safe client for the process: polls reuse connections instead of opening one each."
+def _new_client():
     import httpx
     return httpx.Client(verify=ssl_context(), limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+
+_building = threading.Lock()  # lru_cache alone lets the threads of a batch that start together each build a client
+
+def http_client():
+    "One pooled, thread-safe client for the process: polls reuse connections instead of opening one each."
+    with _building: return _new_client()
 
 @patch
 def _send(self:ApiModel, method, url, policy, what, headers=None, **kwargs)->dict:
