@@ -8,8 +8,10 @@ Docs: https://vmevalkit.github.io/vmevalkit/tasks.html.md"""
 from __future__ import annotations
 import json, os, random
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from PIL import Image
 from ..core import (CANVAS, FINAL_FRAME, FIRST_FRAME, MANIFEST_NAME, PROMPT_FILE, QUESTION_METADATA, ConflictError,
@@ -242,35 +244,56 @@ def _existing_pair(questions:Path, tid:str, seed:int, difficulty:str|None)->Task
     return pair
 
 # %% ../../nbs/10_tasks.ipynb #0041
-def _draw(args):
-    domain, index, seed, difficulty = args
-    return get_task(domain).make_pair(index, seed, difficulty)
+def _make_question(job:tuple)->tuple:
+    "Draw (attempt 0), render and write one question; its pair and puzzle key."
+    domain, index, seed, difficulty, questions = job
+    task = get_task(domain)
+    pair = task.make_pair(index, seed, difficulty)
+    write_question(task, pair, Path(questions), replace=True)
+    return pair, task.puzzle_key(pair.metadata)
 
-def _write(args):
-    domain, pair, questions = args
-    return write_question(get_task(domain), pair, questions, replace=True)
-
-def _pool_map(fn, jobs:list, workers:int|None)->list:
-    "`fn` over `jobs`, in order: in a process pool unless there is too little work (or one worker) to pay for it."
+@contextmanager
+def _question_pool(workers:int|None, jobs:int):
+    "A process pool for the whole call; None when there is too little work (or one worker) to pay for it."
     workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(jobs) < 8: return [fn(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as pool: return list(pool.map(fn, jobs, chunksize=4))
+    if workers == 1 or jobs < 8: yield None; return
+    pool = ProcessPoolExecutor(max_workers=workers)
+    try: yield pool
+    finally: pool.shutdown(cancel_futures=True)  # on an error, stop at once instead of making every queued question
+
+def _made(jobs:list, pool)->Iterator:
+    "`_make_question` over `jobs`, results in order, streamed: in `pool`, or here when there is none."
+    return pool.map(_make_question, jobs, chunksize=8) if pool else map(_make_question, jobs)
 
 # %% ../../nbs/10_tasks.ipynb #0043
-def _make_domain(domain, n, seed, difficulty, questions, workers)->list:
-    "The `n` questions of `domain`: the finished ones as they are, the others made and written."
-    task = get_task(domain)
-    ids = [f"{domain}_{i:04d}" for i in range(n)]
-    have = {tid: _existing_pair(questions, tid, seed, difficulty) for tid in ids}
-    drawn = dict(zip([i for i, t in enumerate(ids) if not have[t]],
-                     _pool_map(_draw, [(domain, i, seed, difficulty) for i, t in enumerate(ids) if not have[t]], workers)))
-    seen, new = set(), []
-    for i, tid in enumerate(ids):
-        if have[tid]: seen.add(task.puzzle_key(have[tid].metadata)); continue
-        have[tid] = task.unique_pair(i, seed, difficulty, seen, first=drawn[i])
-        new.append(have[tid])
-    _pool_map(_write, [(domain, p, questions) for p in new], workers)
-    return list(have.values())
+def _finished(domains:list, n:int, seed:int, difficulty:str|None, questions:Path)->dict:
+    "The finished questions on disk, by id; raises, before anything is written, if another one is in the way."
+    ids = [f"{d}_{i:04d}" for d in domains for i in range(n)]
+    return {tid: pair for tid in ids if (pair := _existing_pair(questions, tid, seed, difficulty))}
+
+def _make_questions(domains:list, n:int, seed:int, difficulty:str|None, questions:Path, workers:int|None)->list:
+    "The `n` questions of each domain: finished ones as they are, the others made and written, repeats redrawn."
+    have = _finished(domains, n, seed, difficulty, questions)
+    jobs = [(d, i, seed, difficulty, str(questions)) for d in domains for i in range(n) if f"{d}_{i:04d}" not in have]
+    pairs = []
+    with _question_pool(workers, len(jobs)) as pool:
+        made = _made(jobs, pool)
+        for d in domains:
+            task, seen = get_task(d), set()
+            for i in range(n):
+                old = have.get(f"{d}_{i:04d}")
+                pair, key = (old, task.puzzle_key(old.metadata)) if old else next(made)
+                if key in seen: pair = _redraw(task, pair, seed, difficulty, seen, questions)
+                else: seen.add(key)
+                pairs.append(pair)
+    return pairs
+
+def _redraw(task:Task, repeat:TaskPair, seed:int, difficulty:str|None, seen:set, questions:Path)->TaskPair:
+    "The next attempt at `repeat`'s index that is not in `seen`, written over `repeat`'s folder."
+    index = repeat.extra['generator']['index']
+    pair = task.unique_pair(index, seed, difficulty, seen, first=repeat)
+    write_question(task, pair, questions, replace=True)
+    return pair
 
 # %% ../../nbs/10_tasks.ipynb #0045
 def create_dataset(pairs_per_domain:int=15, # questions per domain
@@ -287,7 +310,7 @@ def create_dataset(pairs_per_domain:int=15, # questions per domain
     _check_size(pairs_per_domain, domains, old['pairs'])
     _check_writable(questions)
     pairs = {p.id: p for p in old['pairs']}
-    for d in domains: pairs.update({p.id: p for p in _make_domain(d, pairs_per_domain, seed, difficulty, questions, workers)})
+    pairs.update({p.id: p for p in _make_questions(domains, pairs_per_domain, seed, difficulty, questions, workers)})
     manifest = make_manifest(list(pairs.values()), _generation_info(pairs.values(), seed, pairs_per_domain, domains))
     write_manifest(manifest, questions/MANIFEST_NAME)
     return manifest
