@@ -39,3 +39,11 @@ def first_frame(tmp_path_factory)->Path:
     path = tmp_path_factory.mktemp('q')/'first_frame.png'
     Image.new('RGB', (1280, 720), (10, 120, 200)).save(path)
     return path
+
+def answered_mazes(root:Path, questions:int, seed:int)->Path:
+    "The data root `root` with `questions` maze questions answered by the oracle and the still model (experiment `e`)."
+    from vmevalkit.tasks import create_dataset
+    from vmevalkit.inference import run_experiment
+    create_dataset(questions, ['maze'], seed=seed, output_dir=root/'questions', workers=1)
+    run_experiment(root/'questions', ['oracle', 'still'], 'e', quiet=True)
+    return root

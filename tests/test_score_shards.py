@@ -3,7 +3,7 @@ import json, os, re, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 from fastcore import test as fct
-from conftest import vmevalkit
+from conftest import answered_mazes, vmevalkit
 from openai_server import OpenAIServer
 
 KEY = 'sk-shard-judge-7373'
@@ -12,12 +12,7 @@ KEY = 'sk-shard-judge-7373'
 @pytest.fixture(scope='module')
 def experiment(tmp_path_factory):
     "Four maze questions answered by the oracle and the still model: eight runs in experiment `e`."
-    from vmevalkit.tasks import create_dataset
-    from vmevalkit.inference import run_experiment
-    data = tmp_path_factory.mktemp('shards')/'data'
-    create_dataset(4, ['maze'], seed=3, output_dir=data/'questions', workers=1)
-    run_experiment(data/'questions', ['oracle', 'still'], 'e', quiet=True)
-    return data
+    return answered_mazes(tmp_path_factory.mktemp('shards')/'data', 4, seed=3)
 
 
 def run_ids(data:Path)->list:

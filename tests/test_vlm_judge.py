@@ -3,7 +3,7 @@ import json, shutil, time
 from pathlib import Path
 import pytest
 from fastcore import test as fct
-from conftest import ctrl_c_reaches_it, vmevalkit
+from conftest import answered_mazes, ctrl_c_reaches_it, vmevalkit
 from openai_server import OpenAIServer
 from vmevalkit.core import VMEvalError
 from vmevalkit.models.api import RetryPolicy
@@ -16,12 +16,7 @@ FAST = RetryPolicy(attempts=3, backoff=.01, timeout=2)
 @pytest.fixture(scope='module')
 def experiment(tmp_path_factory):
     "Three maze questions answered by the oracle and the still model: six runs in experiment `e`."
-    from vmevalkit.tasks import create_dataset
-    from vmevalkit.inference import run_experiment
-    data = tmp_path_factory.mktemp('judge')/'data'
-    create_dataset(3, ['maze'], seed=1, output_dir=data/'questions', workers=1)
-    run_experiment(data/'questions', ['oracle', 'still'], 'e', quiet=True)
-    return data
+    return answered_mazes(tmp_path_factory.mktemp('judge')/'data', 3, seed=1)
 
 
 @pytest.fixture
