@@ -65,7 +65,7 @@ def guarded(root, monkeypatch):
     import vmevalkit.tasks
     def reached(*args, **kwargs): raise AssertionError('the bad argument reached the work')
     monkeypatch.setattr(vmevalkit.dashboard, 'DashboardServer', reached)  # it would serve forever
-    monkeypatch.setattr(vmevalkit.tasks, '_make_domain', reached)  # it would fill memory for hours
+    monkeypatch.setattr(vmevalkit.tasks, '_make_questions', reached)  # it would fill memory for hours
     for module, job in [(vmevalkit.inference, 'run_experiment'), (vmevalkit.pipeline, 'run_config'),
                         (vmevalkit.scoring, 'score_experiment'), (vmevalkit.analysis.report, '_scores_or_explain')]:
         monkeypatch.setattr(module, job, reached)
