@@ -7,6 +7,7 @@ Docs: https://vmevalkit.github.io/vmevalkit/analysis.html.md"""
 # %% ../../nbs/60_analysis.ipynb #0002
 from __future__ import annotations
 import json, math, os, random, re, sqlite3
+from collections import Counter
 from contextlib import closing
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,8 +20,8 @@ from ..scoring import ORIGINAL_RECORDS, scorer_folder, ScoreRecord, write_score
 # %% auto #0
 __all__ = ['SYNTHETIC_SKILL', 'DIFFICULTIES', 'SCORE_COLUMNS', 'STATUSES', 'SCORE_TABLE', 'RATE_COLUMNS',
            'write_synthetic_scores', 'empty_scores', 'score_files', 'aggregate_files', 'aggregate_notes', 'skip_cause',
-           'score_row', 'load_scores', 'known_experiments', 'version_notes', 'wilson_interval', 'success_rates',
-           'rates_table', 'score_distribution', 'pass_at_k', 'pass_at_k_table']
+           'score_row', 'load_scores', 'known_experiments', 'record_versions', 'version_notes', 'wilson_interval',
+           'success_rates', 'rates_table', 'score_distribution', 'pass_at_k', 'pass_at_k_table']
 
 # %% ../../nbs/60_analysis.ipynb #0005
 SYNTHETIC_SKILL = {'oracle': 4.6, 'crossfade': 3.2, 'still': 1.4}  # mean true quality per model, on the 1–5 scale
@@ -276,11 +277,15 @@ def known_experiments(layout:DataLayout)->list:
     return sorted({p.name for p in folders})
 
 # %% ../../nbs/60_analysis.ipynb #bfdcee9b
+def record_versions(scores:pd.DataFrame)->dict:
+    "How many records of `scores` each vmevalkit version wrote (records older than provenance left out), by version."
+    return dict(sorted(Counter(v for v in scores.get('version', []) if v).items()))
+
 def version_notes(scores:pd.DataFrame)->list:
     "A warning when the records in `scores` were written by more than one vmevalkit version (none otherwise)."
-    counts = scores.version[scores.version != ''].value_counts()
+    counts = record_versions(scores)
     if len(counts) < 2: return []
-    return [f"Mixed versions: these records were written by vmevalkit {', '.join(f'{v} ({n})' for v, n in sorted(counts.items()))}; "
+    return [f"Mixed versions: these records were written by vmevalkit {', '.join(f'{v} ({n})' for v, n in counts.items())}; "
             "compare like with like, or re-score with one version."]
 
 # %% ../../nbs/60_analysis.ipynb #0031

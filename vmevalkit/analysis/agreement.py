@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 from ..core import SUCCESS_FROM, is_success, provenance, unknown_name, write_text
-from . import (DIFFICULTIES, STATUSES, empty_scores, pass_at_k_table, score_distribution,
-                                success_rates)
+from . import (DIFFICULTIES, STATUSES, empty_scores, pass_at_k_table, record_versions,
+                                score_distribution, success_rates)
 
 # %% auto #0
 __all__ = ['RUN_KEYS', 'PAIR_KEYS', 'COMPARISON_COLUMNS', 'RATE_VIEWS', 'scorer_rows', 'consensus', 'matched_scores',
@@ -373,8 +373,7 @@ def write_statistics(df:pd.DataFrame, # a score table from `load_scores`
     "Write `statistics.json` and the CSV tables of `df` into `folder`; returns the paths written."
     import pandas as pd
     # what made these numbers, and which versions wrote the records they come from
-    versions = df.version[df.version != ''].value_counts().sort_index() if 'version' in df else {}
-    doc = {**statistics(df, **kwargs), 'provenance': provenance(), 'record_versions': {v: int(n) for v, n in versions.items()}}
+    doc = {**statistics(df, **kwargs), 'provenance': provenance(), 'record_versions': record_versions(df)}
     folder = Path(folder)
     files = {'statistics.json': json.dumps(doc, indent=1) + '\n', 'scores.csv': _csv(df)}
     cs = consensus_scores(df)

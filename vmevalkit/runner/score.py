@@ -15,8 +15,8 @@ from ..cli import main as cli_main
 
 # %% ../../nbs/08_runner_score.ipynb #c5798315
 # flags of the original with no meaning here: (how many values each takes, why)
-_SET_ASIDE = {'--share': (0, "scoring by hand is a JupyterLab notebook on this machine, not a Gradio page"),
-              '--port': (1, "scoring by hand is a JupyterLab notebook on this machine, not a Gradio page"),
+_NOT_GRADIO = "scoring by hand is a JupyterLab notebook on this machine, not a Gradio page"
+_SET_ASIDE = {'--share': (0, _NOT_GRADIO), '--port': (1, _NOT_GRADIO),
               '--annotator': (1, "the scoring notebook asks who is scoring")}
 
 def _data_root(scorings:str)->Path:
