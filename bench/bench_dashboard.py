@@ -1,9 +1,10 @@
 """How fast the dashboard answers over a leaderboard-sized experiment: a synthetic experiment of N runs (default 150,000;
 media hard-linked to one small file each), with the index and without it, in one run. Prints, per page, the first
-request after start (cold) and the median of later ones (warm), and the ratios.
+request after start (cold) and the median of later ones (warm), and the ratios; then the time an annotator's queue
+(`AnnotationQueue`) takes to open over the same experiment, through the index and as before (`--human-before REV`).
 
     .venv/bin/python bench/bench_dashboard.py [--runs 150000] [--dir /tmp/bench_dashboard] [--repeat 5]
-                                              [--before 1d66726] [--before-repeat 3]
+                                              [--before 1d66726] [--before-repeat 3] [--human-before e3b0367]
 
 "With the index" is this version of `vmevalkit.dashboard`. "Without" is the dashboard as it was before the index
 (`git show REV:vmevalkit/dashboard.py`, `--before REV`; reading every file, as it did then); `--before ''` skips it.
@@ -17,6 +18,7 @@ from vmevalkit.core import DataLayout, write_bytes
 from vmevalkit.core.index import INDEX_NAME
 from vmevalkit.scoring import ScoreRecord, score_path
 import vmevalkit.dashboard as dashboard
+import vmevalkit.scoring.human as human
 
 MODELS = ['oracle', 'still', 'crossfade', 'cut-to-final', 'veo', 'sora', 'kling', 'luma', 'runway', 'wan']
 DOMAINS = ['chess', 'maze', 'raven', 'rotation', 'sudoku']
@@ -60,17 +62,23 @@ def write_tree(root:Path, runs:int)->int:
                     count += 1
     return count
 
-def module_before(rev:str):
-    "The dashboard module as it was at `rev`, reading every file (its `load_scores` told not to use the index)."
-    src = subprocess.run(['git', 'show', f'{rev}:vmevalkit/dashboard.py'], cwd=REPO, capture_output=True, text=True,
-                         check=True).stdout
-    spec = importlib.util.spec_from_loader('vmevalkit._dashboard_before', loader=None)
+def module_at(rev:str, path:str='vmevalkit/dashboard.py'):
+    "The module at `path` as it was at `rev` (the dashboard's `load_scores` told not to use the index)."
+    src = subprocess.run(['git', 'show', f'{rev}:{path}'], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    package = path.removesuffix('.py').replace('/', '.').rsplit('.', 1)[0]
+    spec = importlib.util.spec_from_loader(f"{package}._before_{Path(path).stem}", loader=None)
     mod = importlib.util.module_from_spec(spec)
-    mod.__package__ = 'vmevalkit'
+    mod.__package__ = package
     sys.modules[spec.name] = mod  # dataclasses look their module up
-    exec(compile(src, f'{rev}:vmevalkit/dashboard.py', 'exec'), mod.__dict__)
-    mod.load_scores = functools.partial(load_scores, index=False)
+    exec(compile(src, f'{rev}:{path}', 'exec'), mod.__dict__)
+    if hasattr(mod, 'load_scores'): mod.load_scores = functools.partial(load_scores, index=False)
     return mod
+
+def time_queue(module, root:Path)->tuple:
+    "Seconds to open an annotator's queue over the experiment, and how many runs it holds and has left."
+    start = time.perf_counter()
+    q = module.AnnotationQueue('bench', 'Grace', root)
+    return time.perf_counter() - start, len(q.items), len(q.queue)
 
 PAGES = {'leaderboard page': '/?experiment=bench', 'leaderboard API': '/api/leaderboard?experiment=bench',
          'filtered results API': '/api/results?experiment=bench&model=veo&scorer=auto&outcome=failure',
@@ -98,6 +106,7 @@ def main():
     ap.add_argument('--repeat', type=int, default=5, help='warm requests per page (the median is shown)')
     ap.add_argument('--before', default='1d66726', help="the commit of the dashboard without an index ('' skips it)")
     ap.add_argument('--before-repeat', type=int, default=3, help='warm requests per page without the index')
+    ap.add_argument('--human-before', default='e3b0367', help="the commit of the annotation queue without the index ('' skips it)")
     args = ap.parse_args()
     root = args.dir/f'data-{args.runs}'
     if not (root/'.written').exists():
@@ -110,7 +119,7 @@ def main():
     build = get(dashboard.create_app(root).test_client(), PAGES['leaderboard page'])
     print(f"building the index (first request ever, no index yet): {build:.2f} s")
     results = {'index': time_pages(dashboard, root, args.repeat)}
-    if args.before: results['before'] = time_pages(module_before(args.before), root, args.before_repeat)
+    if args.before: results['before'] = time_pages(module_at(args.before), root, args.before_repeat)
     print(f"{'page':24} {'cold, index':>12} {'warm, index':>12}" +
           (f" {'cold, before':>13} {'warm, before':>13} {'cold ratio':>11} {'warm ratio':>11}" if args.before else ''))
     for name in PAGES:
@@ -119,5 +128,12 @@ def main():
             bc, bw = results['before'][name]
             line = f" {bc*1000:11.0f}ms {bw*1000:11.0f}ms {bc/c:10.1f}x {bw/w:10.1f}x"
         print(f"{name:24} {c*1000:10.0f}ms {w*1000:10.0f}ms" + line)
+    seconds, runs, left = time_queue(human, root)
+    line = f"opening an annotator's queue: {runs} runs to score, {left} left for this annotator, {seconds:.2f} s with the index"
+    if args.human_before:
+        before, *same = time_queue(module_at(args.human_before, 'vmevalkit/scoring/human.py'), root)
+        assert same == [runs, left], (same, runs, left)
+        line += f", {before:.2f} s reading every run and record folder ({before/seconds:.1f}x)"
+    print(line)
 
 if __name__ == '__main__': main()

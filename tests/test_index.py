@@ -160,3 +160,33 @@ def test_a_serving_dashboard_sees_changes_behind_its_back(data):
     res = folder.read()                                                                           # the next request
     fct.test_eq([s['score'] for r in res.query(model='oracle', task_id='maze_0000', scorer='human') for s in r['scores']
                  if s['annotator'] == ''], [1.0])
+
+def test_the_human_queue_from_the_index_equals_one_from_every_file(tmp_path):
+    "An annotator's queue opened through the index holds what reading every run and record says, as the tree changes."
+    import json
+    from unittest import mock
+    from conftest import answered_mazes
+    from vmevalkit.scoring import human
+    root = answered_mazes(tmp_path/'data', 3, seed=0)
+    def queue(**kw):
+        fast = human.AnnotationQueue('e', 'Grace', root, **kw)
+        with mock.patch.object(human, '_indexed_runs', lambda layout, experiment: None), \
+             mock.patch.object(human, 'human_record_files', lambda layout, experiment: None):
+            slow = human.AnnotationQueue('e', 'Grace', root, **kw)
+        fct.test_eq((fast.items, fast.scored_by, fast.queue), (slow.items, slow.scored_by, slow.queue))
+        return fast
+    fct.test_eq(len(queue().items), 6)
+    fct.test_eq(index_file(root).is_file(), True)
+    queue().submit(5)                                                                     # our own record
+    human.write_human_record(DataLayout(root), 'e', ScoreRecord('human', 'still', 'maze_0001', 'still_maze_0001_s0', score=1,
+                                                                 annotator='Ada'))       # another annotator's
+    original = root/'evaluations/e/oracle/maze_task/maze_0002/human-eval.json'             # the original toolkit's
+    original.parent.mkdir(parents=True)
+    original.write_text(json.dumps(dict(metadata=dict(scorer='human-eval', annotator='Ann', model_name='oracle',
+                                                      task_id='maze_0002'), result=dict(solution_correctness_score=4, status='completed'))))
+    q = queue(annotators_per_run=2)
+    fct.test_eq(sorted(len(v) for v in q.scored_by.values()), [0, 0, 0, 1, 1, 1])
+    shutil.rmtree(root/'outputs/e/still/maze_task/maze_0002')                               # a run deleted
+    run = root/'outputs/e/oracle/maze_task/maze_0001/oracle_maze_0001_s0'
+    (run/'video/generated_video.mp4').unlink()                                               # a video lost
+    fct.test_eq(len(queue().items), 4)

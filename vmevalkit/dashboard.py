@@ -14,62 +14,20 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from fastcore.basics import patch
-from .core import (FINAL_FRAME, FIRST_FRAME, METADATA_NAME, SUCCESS_FROM, ConflictError, DataError, DataLayout, Run,
-                            VMEvalError, atomic_dir, int_arg, name_arg, read_json, run_video, safe_name, write_bytes,
-                            write_json, write_text)
+from .core import (FINAL_FRAME, FIRST_FRAME, SUCCESS_FROM, ConflictError, DataError, DataLayout, VMEvalError,
+                            atomic_dir, int_arg, name_arg, run_video, safe_name, write_bytes, write_json, write_text)
 from .analysis import SCORE_TABLE, _refuse_unreadable, empty_scores, load_scores, success_rates, wilson_interval
-from .core.index import RUNS, SCORES, Table, built, connect, generation, index_file, sync
+from .core.index import (RUN_COLUMNS, RUN_TABLE, RUNS, SCORES, built, connect, generation, index_file, read_run,
+                                  run_files, sync)
 
 # %% auto #0
-__all__ = ['RUN_TABLE', 'FILTERS', 'OUTCOMES', 'MEDIA', 'SITE', 'BASE_HTML', 'MACROS_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML',
-           'RUNS_HTML', 'COMPARE_HTML', 'TEMPLATES', 'STATIC_PAGE', 'ROUTES', 'EXPORT_MARK', 'read_run', 'run_files',
-           'ResultFolder', 'score_index', 'verdict', 'verdicts', 'Results', 'paginate', 'page_args', 'media_path',
-           'media_files', 'media_urls', 'Leaderboard', 'rate_text', 'make_leaderboard', 'leaderboard_rows',
-           'leaderboard_csv', 'report_file', 'site_path', 'relative_link', 'link', 'api_results', 'api_leaderboard',
-           'leaderboard_page', 'runs_page', 'compare_page', 'report_page', 'media', 'create_app', 'check_port',
-           'DashboardServer', 'export_target', 'site_pages', 'site_files', 'export_site', 'cmd_dashboard',
-           'add_dashboard_command']
-
-# %% ../nbs/65_dashboard.ipynb #0008
-def read_run(run_dir:Path, # outputs/{experiment}/{model}/{domain}_task/{task_id}/{run_id}
-             outputs:Path)->dict: # the outputs folder
-    "One run's summary from its folder; a broken `metadata.json` gives status 'unreadable' and the reason."
-    r = Run.from_dir(run_dir)
-    run = dict(experiment=r.experiment, model=r.model, domain=r.domain, task_id=r.task_id, run_id=r.run_id,
-               path=f"outputs/{r.dir.relative_to(outputs).as_posix()}")
-    try: meta = r.metadata()
-    except DataError as e: meta = str(e)
-    if not isinstance(meta, dict): return {**run, 'status': 'unreadable', 'error': str(meta)}
-    inference, question = meta.get('inference') or {}, meta.get('question_data') or {}
-    prompt = (meta.get('input') or {}).get('prompt') or question.get('prompt')
-    return {**run, 'status': inference.get('status', 'unknown'), 'error': inference.get('error'),
-            'sample': inference.get('sample'), 'prompt': prompt, 'difficulty': question.get('difficulty'),
-            'timestamp': inference.get('timestamp'), 'duration_seconds': inference.get('duration_seconds')}
-
-# %% ../nbs/65_dashboard.ipynb #67088599
-def _folders(paths:list, task_level:bool=False)->list:
-    "The visible sub-folders of `paths` (only `*_task` ones at the domain level)."
-    out = []
-    for path in paths:
-        try: entries = list(os.scandir(path))
-        except (FileNotFoundError, NotADirectoryError): continue
-        out += [e.path for e in entries if e.is_dir() and not e.name.startswith('.') and (not task_level or e.name.endswith('_task'))]
-    return out
-
-def run_files(layout:DataLayout)->list:
-    "Every run's `metadata.json` path under `layout.outputs` (`{experiment}/{model}/{domain}_task/{task_id}/{run_id}/`)."
-    folders = [str(layout.outputs)]
-    for depth in range(5): folders = _folders(folders, task_level=depth == 2)
-    return sorted(os.path.join(f, METADATA_NAME) for f in folders)
-
-_RUN_COLUMNS = dict(experiment='str', model='str', domain='str', task_id='str', run_id='str', path='str', status='str',
-                    error='str', sample='int64', prompt='str', difficulty='str', timestamp='str', duration_seconds='float64')
-
-def _run_row(path:str, root:str)->tuple:
-    run = read_run(Path(path).parent, Path(root)/'outputs')
-    return tuple(run.get(c) for c in _RUN_COLUMNS)
-
-RUN_TABLE = Table(RUNS, _RUN_COLUMNS, run_files, _run_row, keys=(('experiment', 'model', 'domain', 'task_id', 'run_id'),))
+__all__ = ['FILTERS', 'OUTCOMES', 'MEDIA', 'SITE', 'BASE_HTML', 'MACROS_HTML', 'EMPTY_HTML', 'LEADERBOARD_HTML', 'RUNS_HTML',
+           'COMPARE_HTML', 'TEMPLATES', 'STATIC_PAGE', 'ROUTES', 'EXPORT_MARK', 'ResultFolder', 'score_index',
+           'verdict', 'verdicts', 'Results', 'paginate', 'page_args', 'media_path', 'media_files', 'media_urls',
+           'Leaderboard', 'rate_text', 'make_leaderboard', 'leaderboard_rows', 'leaderboard_csv', 'report_file',
+           'site_path', 'relative_link', 'link', 'api_results', 'api_leaderboard', 'leaderboard_page', 'runs_page',
+           'compare_page', 'report_page', 'media', 'create_app', 'check_port', 'DashboardServer', 'export_target',
+           'site_pages', 'site_files', 'export_site', 'cmd_dashboard', 'add_dashboard_command']
 
 # %% ../nbs/65_dashboard.ipynb #0011
 class ResultFolder:
@@ -119,8 +77,8 @@ def sync(self:ResultFolder)->bool:
 def runs(self:ResultFolder)->list:
     "Every run under `outputs/`, in path order."
     if not self.sync(): return []
-    rows = self.connection().execute(f"SELECT {', '.join(_RUN_COLUMNS)} FROM {RUNS} ORDER BY {_RUN_ORDER}")
-    return [dict(zip(_RUN_COLUMNS, r)) for r in rows]
+    rows = self.connection().execute(f"SELECT {', '.join(RUN_COLUMNS)} FROM {RUNS} ORDER BY {_RUN_ORDER}")
+    return [dict(zip(RUN_COLUMNS, r)) for r in rows]
 
 _RUN_ORDER = 'experiment, model, domain, task_id, run_id'  # the folders' order
 
@@ -262,8 +220,8 @@ def query(self:Results, page:int|None=None, per_page:int=50, # one page of the r
     "The runs that match every filter given, in path order, each with its `scores` (only `scorer`'s, when given)."
     where, params = self._where(**filters)
     limit = f" LIMIT {int(per_page)} OFFSET {(int(page) - 1)*int(per_page)}" if page else ''
-    rows = self.sql(f"SELECT {', '.join(_RUN_COLUMNS)} FROM {RUNS} r WHERE {where} ORDER BY {_RUN_ORDER}{limit}", params)
-    runs = [dict(zip(_RUN_COLUMNS, r)) for r in rows]
+    rows = self.sql(f"SELECT {', '.join(RUN_COLUMNS)} FROM {RUNS} r WHERE {where} ORDER BY {_RUN_ORDER}{limit}", params)
+    runs = [dict(zip(RUN_COLUMNS, r)) for r in rows]
     match, extra = self._scores_of(filters.get('scorer'))
     ask = (f"SELECT s.scorer, s.annotator, s.score, s.status, s.skip_cause, s.explanation FROM {SCORES} s, "
            f"(SELECT ? AS experiment, ? AS model, ? AS task_id, ? AS run_id) r WHERE {match} ORDER BY s.run_id = '', s.file")

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import DataLayout, write_json
+from . import METADATA_NAME, DataError, DataLayout, Run, write_json
 
 # %% auto #0
-__all__ = ['INDEX_NAME', 'RUNS', 'SCORES', 'index_file', 'connect', 'generation', 'Table', 'built', 'sync', 'note_change']
+__all__ = ['INDEX_NAME', 'RUNS', 'SCORES', 'RUN_COLUMNS', 'RUN_TABLE', 'index_file', 'connect', 'generation', 'Table', 'built',
+           'sync', 'note_change', 'read_run', 'run_files']
 
 # %% ../../nbs/09_data_index.ipynb #0006
 INDEX_NAME = '.vmevalkit-index.sqlite'  # hidden: no walk of the tree lists it; syncs leave it out (sync.IGNORE_PATTERNS)
@@ -180,3 +181,44 @@ def note_change(root:str|Path, # the data root
             con.execute('INSERT INTO pending(tbl, file) VALUES (?, ?)', (table, _relative(path, DataLayout(root).root)))
         return True
     except (sqlite3.Error, OSError, ValueError): return False
+
+# %% ../../nbs/09_data_index.ipynb #d46fe2da
+def read_run(run_dir:Path, # outputs/{experiment}/{model}/{domain}_task/{task_id}/{run_id}
+             outputs:Path)->dict: # the outputs folder
+    "One run's summary from its folder; a broken `metadata.json` gives status 'unreadable' and the reason."
+    r = Run.from_dir(run_dir)
+    run = dict(experiment=r.experiment, model=r.model, domain=r.domain, task_id=r.task_id, run_id=r.run_id,
+               path=f"outputs/{r.dir.relative_to(outputs).as_posix()}")
+    try: meta = r.metadata()
+    except DataError as e: meta = str(e)
+    if not isinstance(meta, dict): return {**run, 'status': 'unreadable', 'error': str(meta)}
+    inference, question = meta.get('inference') or {}, meta.get('question_data') or {}
+    prompt = (meta.get('input') or {}).get('prompt') or question.get('prompt')
+    return {**run, 'status': inference.get('status', 'unknown'), 'error': inference.get('error'),
+            'sample': inference.get('sample'), 'prompt': prompt, 'difficulty': question.get('difficulty'),
+            'timestamp': inference.get('timestamp'), 'duration_seconds': inference.get('duration_seconds')}
+
+# %% ../../nbs/09_data_index.ipynb #cabebfce
+def _folders(paths:list, task_level:bool=False)->list:
+    "The visible sub-folders of `paths` (only `*_task` ones at the domain level)."
+    out = []
+    for path in paths:
+        try: entries = list(os.scandir(path))
+        except (FileNotFoundError, NotADirectoryError): continue
+        out += [e.path for e in entries if e.is_dir() and not e.name.startswith('.') and (not task_level or e.name.endswith('_task'))]
+    return out
+
+def run_files(layout:DataLayout)->list:
+    "Every run's `metadata.json` path under `layout.outputs` (`{experiment}/{model}/{domain}_task/{task_id}/{run_id}/`)."
+    folders = [str(layout.outputs)]
+    for depth in range(5): folders = _folders(folders, task_level=depth == 2)
+    return sorted(os.path.join(f, METADATA_NAME) for f in folders)
+
+RUN_COLUMNS = dict(experiment='str', model='str', domain='str', task_id='str', run_id='str', path='str', status='str',
+                    error='str', sample='int64', prompt='str', difficulty='str', timestamp='str', duration_seconds='float64')
+
+def _run_row(path:str, root:str)->tuple:
+    run = read_run(Path(path).parent, Path(root)/'outputs')
+    return tuple(run.get(c) for c in RUN_COLUMNS)
+
+RUN_TABLE = Table(RUNS, RUN_COLUMNS, run_files, _run_row, keys=(('experiment', 'model', 'domain', 'task_id', 'run_id'),))

@@ -29,9 +29,9 @@ __all__ = ['SCORE_MEANING', 'FOUND', 'TILES', 'CLEAR', 'OVERLAY', 'MAX_HIDDEN', 
            'MIN_FRAMES', 'ORIGINAL_RECORDS', 'SCORERS', 'ScoreRecord', 'scorer_folder', 'score_path', 'write_score',
            'Registration', 'to_canvas', 'register_frame', 'refine', 'grown', 'perturb', 'seen_box', 'cut_off',
            'Checker', 'get_checker', 'register_checker', 'others_median', 'hold_gaps', 'read_states', 'Follower',
-           'Verdict', 'judge', 'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs', 'runs_in_shard',
-           'is_current', 'original_records', 'claim_and_score', 'score_experiment', 'Scorer', 'get_scorer',
-           'register_scorer']
+           'Verdict', 'judge', 'check_video', 'run_state', 'score_run', 'ScoreSummary', 'run_dirs',
+           'experiment_outputs', 'choose_runs', 'runs_in_shard', 'is_current', 'record_folders', 'original_names',
+           'original_records', 'claim_and_score', 'score_experiment', 'Scorer', 'get_scorer', 'register_scorer']
 
 # %% ../../nbs/40_scoring.ipynb #0005
 SCORE_MEANING = {1: 'wrong', 2: 'mostly wrong', 3: 'half right', 4: 'mostly right', 5: 'perfect'}
@@ -865,15 +865,25 @@ class ScoreSummary:
 # %% ../../nbs/40_scoring.ipynb #0041
 def run_dirs(layout:DataLayout, experiment:str, models:list|None=None, domains:list|None=None)->list:
     "Every run folder of `experiment` (only `models` and `domains`, when given), in a fixed order."
+    root = experiment_outputs(layout, experiment)
+    dirs = sorted(m.parent for m in root.glob(f'*/*_task/*/*/{METADATA_NAME}') if not m.parent.name.startswith('.'))
+    return choose_runs(experiment, [(_run_identity(d)[0], domain_of(d.parent.name), d) for d in dirs], models, domains)
+
+def experiment_outputs(layout:DataLayout, experiment:str)->Path:
+    "The outputs folder of `experiment`; refuses an unsafe name or an experiment that has none."
     root = layout.outputs/safe_name(experiment, 'experiment')
     if not root.is_dir(): raise DataError(f"No outputs for experiment {experiment!r} in {root}. Run `vmevalkit infer` first.")
-    dirs = sorted(m.parent for m in root.glob(f'*/*_task/*/*/{METADATA_NAME}') if not m.parent.name.startswith('.'))
-    _check_filter('model', models, {_run_identity(d)[0] for d in dirs} | set(MODEL_CATALOG))
-    _check_filter('domain', domains, {domain_of(d.parent.name) for d in dirs} | set(DOMAIN_REGISTRY))
-    chosen = [d for d in dirs if (not models or _run_identity(d)[0] in models) and (not domains or domain_of(d.parent.name) in domains)]
-    if dirs and not chosen:
+    return root
+
+def choose_runs(experiment:str, runs:list, # (model, domain, run folder) of each of the experiment's runs
+                models:list|None=None, domains:list|None=None)->list:
+    "The folders of the `runs` of `models` and `domains` (all when None); refuses a name it does not know."
+    _check_filter('model', models, {m for m, _, _ in runs} | set(MODEL_CATALOG))
+    _check_filter('domain', domains, {d for _, d, _ in runs} | set(DOMAIN_REGISTRY))
+    chosen = [f for m, d, f in runs if (not models or m in models) and (not domains or d in domains)]
+    if runs and not chosen:
         raise DataError(f"No run of experiment {experiment!r} matches models {models or 'any'} and domains {domains or 'any'}: "
-                        f"it has runs of {', '.join(sorted({_run_identity(d)[0] for d in dirs}))}.")
+                        f"it has runs of {', '.join(sorted({m for m, _, _ in runs}))}.")
     return chosen
 
 def runs_in_shard(runs:list, # run folders, e.g. from `run_dirs`
@@ -910,13 +920,19 @@ def _already_scored(layout, experiment, run_dir, scorer)->bool:
 # the original toolkit's record file names, and the scorer each stands for (its documents 002 and 004)
 ORIGINAL_RECORDS = {'human-eval.json': 'human', 'GPT4OScorer.json': 'gpt4o', 'GPT4OEvaluator.json': 'gpt4o'}
 
+def record_folders(layout:DataLayout, scorer:str)->list:
+    "Where records of `scorer` are kept, one experiment folder below each: ours first, then the original toolkit's."
+    # its versions put records in scorings/{scorer}-eval/, evaluations/ (document 002) and evaluations/{scorer}-eval/
+    return [layout.scorings/scorer_folder(scorer), layout.evaluations, layout.evaluations/scorer_folder(scorer)]
+
+def original_names(scorer:str, folder:int)->list: # folder: its position in `record_folders`
+    "The file names of the original toolkit's records of `scorer` in that folder (ours, in the first, are found as ours)."
+    return [n for n, s in ORIGINAL_RECORDS.items() if s == scorer and not (folder == 0 and n == f"{scorer_folder(scorer)}.json")]
+
 def original_records(layout:DataLayout, experiment:str, scorer:str, model:str, task_id:str)->list:
     "The record files of `scorer` for `model` on `task_id` that the original toolkit wrote (under `scorings/` or `evaluations/`)."
-    names = [n for n, s in ORIGINAL_RECORDS.items() if s == scorer]
     tail = Path(experiment, model, f"{domain_of(task_id)}_task", task_id)
-    # its versions put records in scorings/{scorer}-eval/, evaluations/ (document 002) and evaluations/{scorer}-eval/
-    folders = [layout.scorings/scorer_folder(scorer)/tail, layout.evaluations/tail, layout.evaluations/scorer_folder(scorer)/tail]
-    return [f/n for f in folders for n in names if (f/n).is_file() and not (f == folders[0] and n == f"{scorer_folder(scorer)}.json")]
+    return [f/tail/n for i, f in enumerate(record_folders(layout, scorer)) for n in original_names(scorer, i) if (f/tail/n).is_file()]
 
 def claim_and_score(layout:DataLayout, experiment:str, run_dir:Path, scorer:str, score)->tuple:
     "('scored', record) after `score(run_dir)` wrote its record; ('already', None) or ('elsewhere', None) when not needed."

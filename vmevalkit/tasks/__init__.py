@@ -7,17 +7,19 @@ Docs: https://vmevalkit.github.io/vmevalkit/tasks.html.md"""
 # %% ../../nbs/10_tasks.ipynb #0002
 from __future__ import annotations
 import json, os, random
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from PIL import Image
-from ..core import (CANVAS, FINAL_FRAME, FIRST_FRAME, MANIFEST_NAME, PROMPT_FILE, QUESTION_METADATA, ConflictError,
-                            PLUGIN_GROUPS, DataError, DataLayout, TaskPair, VMEvalError, add_plugins, atomic_dir, domain_of,
-                            load_image, load_ref, make_manifest, question_dir, read_json, read_manifest, safe_name, save_png,
-                            unknown_name, utc_now, write_json, write_manifest, write_text)
+from ..core import (CANVAS, FINAL_FRAME, FIRST_FRAME, MANIFEST_NAME, PLUGIN_GROUPS, PROMPT_FILE,
+                            QUESTION_METADATA, ConflictError, DataError, DataLayout, StoredPairs, TaskPair,
+                            VMEvalError, add_plugins, atomic_dir, domain_of, image_size, load_image, load_ref,
+                            make_manifest, question_dir, read_json, read_manifest, safe_name, save_png, unknown_name,
+                            utc_now, write_json, write_manifest, write_text)
 
 # %% auto #0
 __all__ = ['GENERATOR_VERSION', 'DOMAIN_REGISTRY', 'MAX_NEW_PER_DOMAIN', 'Task', 'question_rng', 'generator_info',
@@ -245,12 +247,12 @@ def _existing_pair(questions:Path, tid:str, seed:int, difficulty:str|None)->Task
 
 # %% ../../nbs/10_tasks.ipynb #0041
 def _make_question(job:tuple)->tuple:
-    "Draw (attempt 0), render and write one question; its pair and puzzle key."
+    "Draw (attempt 0), render and write one question; its puzzle key."
     domain, index, seed, difficulty, questions = job
     task = get_task(domain)
     pair = task.make_pair(index, seed, difficulty)
     write_question(task, pair, Path(questions), replace=True)
-    return pair, task.puzzle_key(pair.metadata)
+    return task.puzzle_key(pair.metadata)
 
 @contextmanager
 def _question_pool(workers:int|None, jobs:int):
@@ -267,33 +269,34 @@ def _made(jobs:list, pool)->Iterator:
 
 # %% ../../nbs/10_tasks.ipynb #0043
 def _finished(domains:list, n:int, seed:int, difficulty:str|None, questions:Path)->dict:
-    "The finished questions on disk, by id; raises, before anything is written, if another one is in the way."
-    ids = [f"{d}_{i:04d}" for d in domains for i in range(n)]
-    return {tid: pair for tid in ids if (pair := _existing_pair(questions, tid, seed, difficulty))}
+    "The puzzle keys of the finished questions on disk, by id; raises, before anything is written, if one is in the way."
+    keys = {}
+    for d in domains:
+        task = get_task(d)
+        for i in range(n):
+            if pair := _existing_pair(questions, f"{d}_{i:04d}", seed, difficulty): keys[pair.id] = task.puzzle_key(pair.metadata)
+    return keys
 
 def _make_questions(domains:list, n:int, seed:int, difficulty:str|None, questions:Path, workers:int|None)->list:
-    "The `n` questions of each domain: finished ones as they are, the others made and written, repeats redrawn."
+    "The ids of the `n` questions of each domain: finished ones as they are, the others made and written, repeats redrawn."
     have = _finished(domains, n, seed, difficulty, questions)
     jobs = [(d, i, seed, difficulty, str(questions)) for d in domains for i in range(n) if f"{d}_{i:04d}" not in have]
-    pairs = []
+    ids = []
     with _question_pool(workers, len(jobs)) as pool:
         made = _made(jobs, pool)
         for d in domains:
             task, seen = get_task(d), set()
             for i in range(n):
-                old = have.get(f"{d}_{i:04d}")
-                pair, key = (old, task.puzzle_key(old.metadata)) if old else next(made)
-                if key in seen: pair = _redraw(task, pair, seed, difficulty, seen, questions)
+                tid = f"{d}_{i:04d}"
+                key = have[tid] if tid in have else next(made)
+                if key in seen: _redraw(task, i, seed, difficulty, seen, questions)
                 else: seen.add(key)
-                pairs.append(pair)
-    return pairs
+                ids.append(tid)
+    return ids
 
-def _redraw(task:Task, repeat:TaskPair, seed:int, difficulty:str|None, seen:set, questions:Path)->TaskPair:
-    "The next attempt at `repeat`'s index that is not in `seen`, written over `repeat`'s folder."
-    index = repeat.extra['generator']['index']
-    pair = task.unique_pair(index, seed, difficulty, seen, first=repeat)
-    write_question(task, pair, questions, replace=True)
-    return pair
+def _redraw(task:Task, index:int, seed:int, difficulty:str|None, seen:set, questions:Path):
+    "Write the first attempt at question `index` that is not in `seen` over the repeat in its folder."
+    write_question(task, task.unique_pair(index, seed, difficulty, seen), questions, replace=True)
 
 # %% ../../nbs/10_tasks.ipynb #0045
 def create_dataset(pairs_per_domain:int=15, # questions per domain
@@ -303,22 +306,24 @@ def create_dataset(pairs_per_domain:int=15, # questions per domain
                    output_dir:str|Path|None=None, # the questions folder (default: `data/questions`)
                    workers:int|None=None, # worker processes (default: one per core)
                   )->dict:
-    "Generate (or resume, or extend) a dataset and write its manifest; returns the manifest."
+    "Generate (or resume, or extend) a dataset and write its manifest; returns it (`pairs` read from disk when used)."
     questions = Path(output_dir or DataLayout().questions)
     domains = _check_request(pairs_per_domain, domains, difficulty)
     old = read_manifest(questions) if (questions/MANIFEST_NAME).exists() else {'pairs': []}
     _check_size(pairs_per_domain, domains, old['pairs'])
     _check_writable(questions)
-    pairs = {p.id: p for p in old['pairs']}
-    pairs.update({p.id: p for p in _make_questions(domains, pairs_per_domain, seed, difficulty, questions, workers)})
-    manifest = make_manifest(list(pairs.values()), _generation_info(pairs.values(), seed, pairs_per_domain, domains))
+    made = _make_questions(domains, pairs_per_domain, seed, difficulty, questions, workers)
+    made_ids = set(made)
+    kept = [p for p in old['pairs'] if p.id not in made_ids]  # the old manifest's other questions, as they were
+    pairs = StoredPairs(questions, sorted(made + kept, key=lambda e: e if isinstance(e, str) else e.id))
+    counts = Counter(p.domain for p in kept) + Counter({d: pairs_per_domain for d in domains})
+    manifest = make_manifest(pairs, _generation_info(counts, seed, pairs_per_domain, domains))
     write_manifest(manifest, questions/MANIFEST_NAME)
     return manifest
 
-def _generation_info(pairs, seed, pairs_per_domain, domains)->dict:
-    "The manifest's `generation_info`: the request, and what the dataset holds now."
-    counts = {}
-    for p in pairs: counts[p.domain] = counts.get(p.domain, 0) + 1
+def _generation_info(counts:dict, seed, pairs_per_domain, domains)->dict:
+    "The manifest's `generation_info`: the request, and what the dataset holds now (`counts`: questions per domain)."
+    counts = dict(sorted(counts.items()))
     return dict(random_seed=seed, pairs_per_domain=pairs_per_domain, target_pairs=pairs_per_domain*len(domains),
                 actual_pairs=sum(counts.values()), allocation=counts,
                 domains={d: dict(count=c, description=DOMAIN_REGISTRY.get(d, {}).get('description', ''),
@@ -394,9 +399,9 @@ class ValidationReport(list):
 
 # %% ../../nbs/10_tasks.ipynb #0056
 def _image_problems(path:Path, any_size:bool=False)->list:
-    try: im = load_image(path)
+    try: size = image_size(path)
     except DataError as e: return [Problem(str(path), str(e))]
-    return [] if any_size or im.size == CANVAS else [Problem(str(path), f"size {im.size[0]}×{im.size[1]}, expected 1280×720")]
+    return [] if any_size or size == CANVAS else [Problem(str(path), f"size {size[0]}×{size[1]}, expected 1280×720")]
 
 def _file_problems(pair:TaskPair, questions:Path)->list:
     "Problems with the files of `pair`'s folder."
@@ -448,8 +453,10 @@ def validate_dataset(questions:str|Path|None=None)->ValidationReport: # default:
     questions = Path(questions or DataLayout().questions)
     try: manifest = read_manifest(questions)
     except DataError as e: return ValidationReport([Problem(str(questions/MANIFEST_NAME), str(e))])
-    pairs, out = manifest['pairs'], []
-    for p in pairs: out += _file_problems(p, questions) + _truth_problems(p, str(question_dir(questions, p.id)))
+    pairs = manifest['pairs']
+    check = lambda p: _file_problems(p, questions) + _truth_problems(p, str(question_dir(questions, p.id)))
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:  # most of the time is decoding PNGs, which frees the GIL
+        out = [problem for found in pool.map(check, pairs) for problem in found]
     return ValidationReport(out + _listing_problems(pairs, questions, manifest), checked=len(pairs),
                             notes=_original_notes(pairs))
 
