@@ -171,7 +171,7 @@ def test_the_human_queue_from_the_index_equals_one_from_every_file(tmp_path):
     def queue(**kw):
         fast = human.AnnotationQueue('e', 'Grace', root, **kw)
         with mock.patch.object(human, '_indexed_runs', lambda layout, experiment: None), \
-             mock.patch.object(human, 'human_record_files', lambda layout, experiment: None):
+             mock.patch.object(human, 'experiment_human_records', lambda layout, experiment: None):
             slow = human.AnnotationQueue('e', 'Grace', root, **kw)
         fct.test_eq((fast.items, fast.scored_by, fast.queue), (slow.items, slow.scored_by, slow.queue))
         return fast

@@ -51,11 +51,12 @@ def completed_result(run_dir:Path)->dict|None:
     if not meta.is_file(): return None
     try: m = read_json(meta)
     except DataError: return None
-    video = run_video(run_dir)
-    if m.get('inference', {}).get('status') != 'success' or not video.is_file(): return None
-    return dict(success=True, status='success', model=m['inference']['model'], run_id=m['inference']['run_id'],
+    video, inference = run_video(run_dir), m.get('inference') or {}
+    if inference.get('status') != 'success' or not video.is_file(): return None
+    # a run copied in from elsewhere (another tool, a hand-made fixture) may lack the fields ours always write
+    return dict(success=True, status='success', model=inference.get('model'), run_id=inference.get('run_id'),
                 video_path=str(video), inference_dir=str(run_dir), error=None, skipped=True,
-                duration_seconds=m['inference'].get('duration_seconds'), generation_id=m['output'].get('generation_id'))
+                duration_seconds=inference.get('duration_seconds'), generation_id=(m.get('output') or {}).get('generation_id'))
 
 # %% ../nbs/30_inference.ipynb #0009
 def _question(image_path:Path, text_prompt:str, question_data:dict|None)->TaskPair:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastcore.basics import patch
-from ..core import (FINAL_FRAME, FIRST_FRAME, PROMPT_FILE, ConflictError, DataError, DataLayout, Run, VMEvalError,
-                            domain_of, read_json, run_video, safe_name, video_info, write_json, write_text)
+from ..core import (FINAL_FRAME, FIRST_FRAME, PROMPT_FILE, VIDEO_NAMES, ConflictError, DataError, DataLayout, Run,
+                            VMEvalError, domain_of, read_json, safe_name, video_info, write_json, write_text)
 from ..core.index import RUN_TABLE, RUNS, SCORES, connect, note_change, sync
 from ..inference import completed_result
 from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, choose_runs, experiment_outputs,
@@ -24,7 +24,7 @@ _log = logging.getLogger('vmevalkit.scoring.human')
 
 # %% auto #0
 __all__ = ['RUBRIC', 'SHORTCUTS', 'KEYS_HINT', 'NOTEBOOK_INTRO', 'ScoringItem', 'scoring_items', 'annotator_order',
-           'write_human_record', 'human_records', 'human_record_files', 'annotators_of', 'check_annotator',
+           'write_human_record', 'human_records', 'experiment_human_records', 'annotators_of', 'check_annotator',
            'AnnotationQueue', 'progress_html', 'pair_agreement', 'pairwise_agreement', 'agreement_html', 'HumanScorer',
            'video_player_type', 'shortcut_keys_type', 'question_html', 'notebook_path', 'scoring_notebook',
            'lab_command', 'HumanQueue', 'score_human']
@@ -55,29 +55,29 @@ class ScoringItem:
 def scoring_items(layout:DataLayout, experiment:str,
                   models:list|None=None, domains:list|None=None)->list: # only these models / domains
     "The runs of `experiment` that have a video, question by question; the index says which finished (no run is read)."
-    runs = _indexed_runs(layout, experiment)
-    if runs is None:  # no index to be had (e.g. nowhere to write one): read every run's metadata
+    rows = _indexed_runs(layout, experiment)
+    if rows is None:  # no index to be had (e.g. nowhere to write one): read every run's metadata
         dirs = run_dirs(layout, experiment, models, domains)
-        finished = [d for d in dirs if completed_result(d)]
-    else:
-        dirs = choose_runs(experiment, [(m, d, f) for m, d, f, _ in runs], models, domains)
-        ok = {f for *_, f, status in runs if status == 'success'}
-        finished = [d for d in dirs if d in ok and run_video(d).is_file()]
-    items = [ScoringItem(*_run_identity(d), d) for d in finished]
+        items = [ScoringItem(*_run_identity(d), d) for d in dirs if completed_result(d)]
+    else:  # the index's rows hold the names, checked when the run was indexed: 150,000 runs, no file read
+        dirs = choose_runs(experiment, [(row[0], row[1], row) for row in rows], models, domains)
+        base = str(layout.root)
+        items = [ScoringItem(m, t, r, Path(base, p)) for m, _, t, r, p, status in dirs
+                 if status == 'success' and any(os.path.isfile(os.path.join(base, p, 'video', n)) for n in VIDEO_NAMES)]
     if not items:
         raise DataError(f"Experiment {experiment!r} in {layout.outputs} has {len(dirs)} runs (with these filters) and "
                         "no video among them. Run `vmevalkit infer` first, or check --model / --domains.")
     return sorted(items, key=lambda i: (i.task_id, i.model, i.run_id))
 
 def _indexed_runs(layout:DataLayout, experiment:str)->list|None:
-    "(model, domain, folder, status) of each run of `experiment`, from the index brought up to date; None without one."
+    "The index's (model, domain, task_id, run_id, path, status) of each run of `experiment`, after a sync; None without one."
     root = experiment_outputs(layout, experiment)
     try:
         with closing(connect(layout.root)) as con:
             sync(layout.root, RUN_TABLE, con=con)
-            rows = con.execute(f"SELECT model, domain, path, status FROM {RUNS} WHERE experiment = ?", (root.name,)).fetchall()
+            return con.execute(f"SELECT model, domain, task_id, run_id, path, status FROM {RUNS} WHERE experiment = ?",
+                               (root.name,)).fetchall()
     except (sqlite3.Error, OSError): return None
-    return [(m, d, layout.root/p, status) for m, d, p, status in rows]
 
 # %% ../../nbs/47_human.ipynb #f43fb43d
 def annotator_order(items:list, # `ScoringItem`s question by question, as `scoring_items` lists them
@@ -109,23 +109,24 @@ def write_human_record(layout:DataLayout, experiment:str, rec:ScoreRecord)->Path
 
 # %% ../../nbs/47_human.ipynb #0013
 def human_records(layout:DataLayout, experiment:str, item:ScoringItem,
-                  files:dict|None=None)->list: # from `human_record_files` (default: look in `item`'s folders)
+                  known:dict|None=None)->list: # `experiment_human_records` (default: read `item`'s folders)
     "Every annotator's record of `item`'s run."
-    if files is not None: paths = files.get((item.model, item.task_id), [])
+    if known is not None: recs = known.get((item.model, item.task_id), [])
     else:
         folder = score_path(layout, experiment, ScoreRecord('human', item.model, item.task_id, item.run_id)).parent
         paths = sorted(folder.glob('human-eval*.json')) + original_records(layout, experiment, 'human', item.model, item.task_id)
-    recs = [r for p in paths if (r := _read_record(p))]
+        recs = [r for p in paths if (r := _read_record(p))]
     return [r for r in recs if r.run_id in (item.run_id, '') and is_current(r, item.run_dir)]
 
-def human_record_files(layout:DataLayout, experiment:str)->dict:
-    "The files `human_records` reads, of every run of `experiment` at once, by (model, task_id): one walk of each folder."
+def experiment_human_records(layout:DataLayout, experiment:str)->dict:
+    "The records `human_records` reads, of every run of `experiment` at once, by (model, task_id): one walk of each folder."
     tail = f"{safe_name(experiment, 'experiment')}/*/*_task/*/"
     found = [p for i, f in enumerate(record_folders(layout, 'human'))
              for n in (['human-eval*.json'] if i == 0 else []) + original_names('human', i) for p in sorted(f.glob(tail + n))]
-    files = {}
-    for p in found: files.setdefault((p.parent.parent.parent.name, p.parent.name), []).append(p)
-    return files
+    known = {}
+    for p in found:
+        if rec := _read_record(p): known.setdefault((p.parent.parent.parent.name, p.parent.name), []).append(rec)
+    return known
 
 def annotators_of(records:list)->set:
     "The annotators who completed a score among `records`."
@@ -151,8 +152,8 @@ class AnnotationQueue:
         self.annotators_per_run, self.position = annotators_per_run, 0
         self.items = scoring_items(self.layout, experiment, models, domains)
         if shuffle: self.items = annotator_order(self.items, self.annotator, experiment)
-        files = human_record_files(self.layout, experiment)  # one walk, not one look per run: 150,000 runs open in seconds
-        self.scored_by = {i: annotators_of(human_records(self.layout, experiment, i, files)) for i in self.items}
+        known = experiment_human_records(self.layout, experiment)  # one walk, not one look per run
+        self.scored_by = {i: annotators_of(human_records(self.layout, experiment, i, known)) for i in self.items}
         self.queue = [i for i in self.items if self.wanted(i)]
 
     def wanted(self, item:ScoringItem)->bool:
