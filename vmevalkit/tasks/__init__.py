@@ -274,7 +274,8 @@ def _finished(domains:list, n:int, seed:int, difficulty:str|None, questions:Path
     for d in domains:
         task = get_task(d)
         for i in range(n):
-            if pair := _existing_pair(questions, f"{d}_{i:04d}", seed, difficulty): keys[pair.id] = task.puzzle_key(pair.metadata)
+            pair = _existing_pair(questions, f"{d}_{i:04d}", seed, difficulty)
+            if pair: keys[pair.id] = task.puzzle_key(pair.metadata)
     return keys
 
 def _make_questions(domains:list, n:int, seed:int, difficulty:str|None, questions:Path, workers:int|None)->list:
@@ -309,17 +310,22 @@ def create_dataset(pairs_per_domain:int=15, # questions per domain
     "Generate (or resume, or extend) a dataset and write its manifest; returns it (`pairs` read from disk when used)."
     questions = Path(output_dir or DataLayout().questions)
     domains = _check_request(pairs_per_domain, domains, difficulty)
-    old = read_manifest(questions) if (questions/MANIFEST_NAME).exists() else {'pairs': []}
-    _check_size(pairs_per_domain, domains, old['pairs'])
+    kept = _other_pairs(questions, pairs_per_domain, domains)
     _check_writable(questions)
     made = _make_questions(domains, pairs_per_domain, seed, difficulty, questions, workers)
-    made_ids = set(made)
-    kept = [p for p in old['pairs'] if p.id not in made_ids]  # the old manifest's other questions, as they were
     pairs = StoredPairs(questions, sorted(made + kept, key=lambda e: e if isinstance(e, str) else e.id))
     counts = Counter(p.domain for p in kept) + Counter({d: pairs_per_domain for d in domains})
     manifest = make_manifest(pairs, _generation_info(counts, seed, pairs_per_domain, domains))
     write_manifest(manifest, questions/MANIFEST_NAME)
     return manifest
+
+def _other_pairs(questions:Path, pairs_per_domain:int, domains:list)->list:
+    "The questions of the manifest in `questions` that this request leaves as they were (its size checked first)."
+    if not (questions/MANIFEST_NAME).exists(): return []
+    old = read_manifest(questions)['pairs']
+    _check_size(pairs_per_domain, domains, old)
+    asked = {f"{d}_{i:04d}" for d in domains for i in range(pairs_per_domain)}
+    return [p for p in old if p.id not in asked]  # only these stay in memory while the questions are made
 
 def _generation_info(counts:dict, seed, pairs_per_domain, domains)->dict:
     "The manifest's `generation_info`: the request, and what the dataset holds now (`counts`: questions per domain)."
