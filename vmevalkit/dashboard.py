@@ -657,7 +657,7 @@ EMPTY_HTML = """{% extends "base.html" %}{% block main %}
 <p>Or step by step: <code>vmevalkit create</code> (questions), <code>vmevalkit infer --model NAME --experiment E</code>
 (videos), <code>vmevalkit score auto --experiment E</code> (scores), each with <code>--data-dir {{ data_dir }}</code> or
 <code>VMEVAL_DATA_DIR</code> set.</p>
-<p class="note">This page reads the folder on every request: reload it when results are there.</p>
+<p class="note">Reload this page once results are there: it finds them within seconds, without a restart.</p>
 {% endblock %}"""
 
 # %% ../nbs/65_dashboard.ipynb #0049
