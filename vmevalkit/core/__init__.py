@@ -24,12 +24,12 @@ __all__ = ['MANIFEST_NAME', 'FIRST_FRAME', 'FINAL_FRAME', 'PROMPT_FILE', 'QUESTI
            'METADATA_NAME', 'VIDEO_NAMES', 'SUCCESS_FROM', 'CANVAS', 'VMEvalError', 'DataError', 'ConflictError',
            'UnknownNameError', 'UnsafeNameError', 'Busy', 'Interrupted', 'unknown_name', 'load_env', 'data_dir',
            'DataLayout', 'safe_name', 'load_ref', 'plugins', 'add_plugins', 'question_dir', 'domain_of', 'run_video',
-           'Run', 'is_success', 'atomic_path', 'write_bytes', 'write_text', 'write_json', 'read_json', 'remove_tree',
-           'atomic_dir', 'file_digest', 'provenance', 'provenance_text', 'claim', 'request_stop', 'reset_stop',
-           'stop_requested', 'pause', 'int_arg', 'name_arg', 'function_flags', 'function_args', 'TaskPair', 'utc_now',
-           'StoredPairs', 'make_manifest', 'read_manifest', 'write_manifest', 'fit_to_canvas', 'svg_to_image',
-           'load_image', 'image_size', 'save_png', 'write_video', 'iter_frames', 'read_frames', 'sample_frames',
-           'last_frame', 'read_ahead', 'video_info']
+           'has_video', 'Run', 'is_success', 'atomic_path', 'write_bytes', 'write_text', 'write_json', 'read_json',
+           'remove_tree', 'atomic_dir', 'file_digest', 'provenance', 'provenance_text', 'claim', 'request_stop',
+           'reset_stop', 'stop_requested', 'pause', 'int_arg', 'name_arg', 'function_flags', 'function_args',
+           'TaskPair', 'utc_now', 'StoredPairs', 'make_manifest', 'read_manifest', 'write_manifest', 'fit_to_canvas',
+           'svg_to_image', 'load_image', 'image_size', 'save_png', 'write_video', 'iter_frames', 'read_frames',
+           'sample_frames', 'last_frame', 'read_ahead', 'video_info']
 
 # %% ../../nbs/00_core.ipynb #0005
 class VMEvalError(Exception):
@@ -165,6 +165,10 @@ def run_video(run_dir:str|Path)->Path:
     "The video of the run in `run_dir`: `video/generated_video.mp4`, or the original `video/model_output.mp4` if only that exists."
     folder = Path(run_dir)/'video'
     return next((folder/n for n in VIDEO_NAMES if (folder/n).is_file()), folder/VIDEO_NAME)
+
+def has_video(run_dir:str)->bool:
+    "Whether the run in `run_dir` has its video: `run_video`'s question, asked without `Path`s (150,000 runs in a second)."
+    return any(os.path.isfile(os.path.join(run_dir, 'video', n)) for n in VIDEO_NAMES)
 
 @dataclass(frozen=True)
 class Run:

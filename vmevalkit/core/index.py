@@ -215,7 +215,7 @@ def run_files(layout:DataLayout)->list:
     return sorted(os.path.join(f, METADATA_NAME) for f in folders)
 
 RUN_COLUMNS = dict(experiment='str', model='str', domain='str', task_id='str', run_id='str', path='str', status='str',
-                    error='str', sample='int64', prompt='str', difficulty='str', timestamp='str', duration_seconds='float64')
+                   error='str', sample='int64', prompt='str', difficulty='str', timestamp='str', duration_seconds='float64')
 
 def _run_row(path:str, root:str)->tuple:
     run = read_run(Path(path).parent, Path(root)/'outputs')

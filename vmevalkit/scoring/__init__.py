@@ -925,14 +925,14 @@ def record_folders(layout:DataLayout, scorer:str)->list:
     # its versions put records in scorings/{scorer}-eval/, evaluations/ (document 002) and evaluations/{scorer}-eval/
     return [layout.scorings/scorer_folder(scorer), layout.evaluations, layout.evaluations/scorer_folder(scorer)]
 
-def original_names(scorer:str, folder:int)->list: # folder: its position in `record_folders`
-    "The file names of the original toolkit's records of `scorer` in that folder (ours, in the first, are found as ours)."
-    return [n for n, s in ORIGINAL_RECORDS.items() if s == scorer and not (folder == 0 and n == f"{scorer_folder(scorer)}.json")]
+def original_names(scorer:str, in_ours:bool=False)->list: # in_ours: in our folder (the first of `record_folders`)
+    "The file names of the original toolkit's records of `scorer` (in our folder, less the one our own records take)."
+    return [n for n, s in ORIGINAL_RECORDS.items() if s == scorer and not (in_ours and n == f"{scorer_folder(scorer)}.json")]
 
 def original_records(layout:DataLayout, experiment:str, scorer:str, model:str, task_id:str)->list:
     "The record files of `scorer` for `model` on `task_id` that the original toolkit wrote (under `scorings/` or `evaluations/`)."
     tail = Path(experiment, model, f"{domain_of(task_id)}_task", task_id)
-    return [f/tail/n for i, f in enumerate(record_folders(layout, scorer)) for n in original_names(scorer, i) if (f/tail/n).is_file()]
+    return [f/tail/n for i, f in enumerate(record_folders(layout, scorer)) for n in original_names(scorer, i == 0) if (f/tail/n).is_file()]
 
 def claim_and_score(layout:DataLayout, experiment:str, run_dir:Path, scorer:str, score)->tuple:
     "('scored', record) after `score(run_dir)` wrote its record; ('already', None) or ('elsewhere', None) when not needed."

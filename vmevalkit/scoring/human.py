@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastcore.basics import patch
-from ..core import (FINAL_FRAME, FIRST_FRAME, PROMPT_FILE, VIDEO_NAMES, ConflictError, DataError, DataLayout, Run,
-                            VMEvalError, domain_of, read_json, safe_name, video_info, write_json, write_text)
+from ..core import (FINAL_FRAME, FIRST_FRAME, PROMPT_FILE, ConflictError, DataError, DataLayout, Run, VMEvalError,
+                            domain_of, has_video, read_json, safe_name, video_info, write_json, write_text)
 from ..core.index import RUN_TABLE, RUNS, SCORES, connect, note_change, sync
 from ..inference import completed_result
 from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, choose_runs, experiment_outputs,
@@ -23,7 +23,7 @@ from . import (SCORE_MEANING, ScoreRecord, _run_identity, _slug, choose_runs, ex
 _log = logging.getLogger('vmevalkit.scoring.human')
 
 # %% auto #0
-__all__ = ['RUBRIC', 'SHORTCUTS', 'KEYS_HINT', 'NOTEBOOK_INTRO', 'ScoringItem', 'scoring_items', 'annotator_order',
+__all__ = ['HUMAN_FILES', 'RUBRIC', 'SHORTCUTS', 'KEYS_HINT', 'NOTEBOOK_INTRO', 'ScoringItem', 'scoring_items', 'annotator_order',
            'write_human_record', 'human_records', 'experiment_human_records', 'annotators_of', 'check_annotator',
            'AnnotationQueue', 'progress_html', 'pair_agreement', 'pairwise_agreement', 'agreement_html', 'HumanScorer',
            'video_player_type', 'shortcut_keys_type', 'question_html', 'notebook_path', 'scoring_notebook',
@@ -63,7 +63,7 @@ def scoring_items(layout:DataLayout, experiment:str,
         dirs = choose_runs(experiment, [(row[0], row[1], row) for row in rows], models, domains)
         base = str(layout.root)
         items = [ScoringItem(m, t, r, Path(base, p)) for m, _, t, r, p, status in dirs
-                 if status == 'success' and any(os.path.isfile(os.path.join(base, p, 'video', n)) for n in VIDEO_NAMES)]
+                 if status == 'success' and has_video(os.path.join(base, p))]
     if not items:
         raise DataError(f"Experiment {experiment!r} in {layout.outputs} has {len(dirs)} runs (with these filters) and "
                         "no video among them. Run `vmevalkit infer` first, or check --model / --domains.")
@@ -108,21 +108,24 @@ def write_human_record(layout:DataLayout, experiment:str, rec:ScoreRecord)->Path
     return path
 
 # %% ../../nbs/47_human.ipynb #0013
+HUMAN_FILES = 'human-eval*.json'  # one file per annotator (`score_path`), and the original toolkit's `human-eval.json`
+
 def human_records(layout:DataLayout, experiment:str, item:ScoringItem,
                   known:dict|None=None)->list: # `experiment_human_records` (default: read `item`'s folders)
     "Every annotator's record of `item`'s run."
     if known is not None: recs = known.get((item.model, item.task_id), [])
     else:
         folder = score_path(layout, experiment, ScoreRecord('human', item.model, item.task_id, item.run_id)).parent
-        paths = sorted(folder.glob('human-eval*.json')) + original_records(layout, experiment, 'human', item.model, item.task_id)
+        paths = sorted(folder.glob(HUMAN_FILES)) + original_records(layout, experiment, 'human', item.model, item.task_id)
         recs = [r for p in paths if (r := _read_record(p))]
     return [r for r in recs if r.run_id in (item.run_id, '') and is_current(r, item.run_dir)]
 
 def experiment_human_records(layout:DataLayout, experiment:str)->dict:
     "The records `human_records` reads, of every run of `experiment` at once, by (model, task_id): one walk of each folder."
     tail = f"{safe_name(experiment, 'experiment')}/*/*_task/*/"
-    found = [p for i, f in enumerate(record_folders(layout, 'human'))
-             for n in (['human-eval*.json'] if i == 0 else []) + original_names('human', i) for p in sorted(f.glob(tail + n))]
+    ours, *originals = record_folders(layout, 'human')
+    found = sorted(ours.glob(tail + HUMAN_FILES))
+    found += [p for f in originals for n in original_names('human') for p in sorted(f.glob(tail + n))]
     known = {}
     for p in found:
         if rec := _read_record(p): known.setdefault((p.parent.parent.parent.name, p.parent.name), []).append(rec)

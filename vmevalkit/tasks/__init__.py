@@ -22,7 +22,7 @@ from ..core import (CANVAS, FINAL_FRAME, FIRST_FRAME, MANIFEST_NAME, PLUGIN_GROU
                             utc_now, write_json, write_manifest, write_text)
 
 # %% auto #0
-__all__ = ['GENERATOR_VERSION', 'DOMAIN_REGISTRY', 'MAX_NEW_PER_DOMAIN', 'Task', 'question_rng', 'generator_info',
+__all__ = ['GENERATOR_VERSION', 'DOMAIN_REGISTRY', 'MAX_NEW_PER_DOMAIN', 'Task', 'question_rng', 'question_id', 'generator_info',
            'write_question', 'get_task', 'register_domain', 'create_dataset', 'read_question',
            'read_dataset_from_folders', 'dataset_summary', 'original_format', 'Problem', 'ValidationReport',
            'validate_dataset']
@@ -104,13 +104,17 @@ def make_pair(self:Task, index:int, # position in the domain: the id is `{name}_
     level = difficulty or self.difficulties[index % len(self.difficulties)]
     if level not in self.difficulties: raise unknown_name(f"{self.name} difficulty", level, self.difficulties)
     state = self.sample(question_rng(self.name, seed, index, attempt), level)
-    tid = f"{self.name}_{index:04d}"
+    tid = question_id(self.name, index)
     folder = f"{self.name}_task/{tid}"
     return TaskPair(id=tid, domain=self.name, prompt=self.prompt(state), difficulty=level,
                     task_category=self.task_category, first_image_path=f"{folder}/{FIRST_FRAME}",
                     final_image_path=f"{folder}/{FINAL_FRAME}", created_at=utc_now(), metadata=state,
                     render=self.geometry(state),
                     extra={'generator': generator_info(seed, index, attempt, difficulty, self.renderer_version)})
+
+def question_id(domain:str, index:int)->str:
+    "The id of question `index` of `domain`, which names its folder: `maze_0007`."
+    return f"{domain}_{index:04d}"
 
 def generator_info(seed, index, attempt, difficulty, renderer:int=1)->dict:
     "The record that ties a question to the call that made it (and to the version of its domain's drawing code)."
@@ -127,10 +131,9 @@ def generate(self:Task, n:int, seed:int=42, difficulty:str|None=None, start:int=
     return pairs
 
 @patch
-def unique_pair(self:Task, index:int, seed:int, difficulty:str|None, seen:set, first:TaskPair|None=None,
-                max_attempts:int=1000)->TaskPair:
+def unique_pair(self:Task, index:int, seed:int, difficulty:str|None, seen:set, max_attempts:int=1000)->TaskPair:
     "Question `index`, redrawn until its puzzle key is not in `seen` (which it joins)."
-    pair = first or self.make_pair(index, seed, difficulty)
+    pair = self.make_pair(index, seed, difficulty)
     for attempt in range(1, max_attempts+1):
         key = self.puzzle_key(pair.metadata)
         if key not in seen: seen.add(key); return pair
@@ -274,21 +277,21 @@ def _finished(domains:list, n:int, seed:int, difficulty:str|None, questions:Path
     for d in domains:
         task = get_task(d)
         for i in range(n):
-            pair = _existing_pair(questions, f"{d}_{i:04d}", seed, difficulty)
+            pair = _existing_pair(questions, question_id(d, i), seed, difficulty)
             if pair: keys[pair.id] = task.puzzle_key(pair.metadata)
     return keys
 
 def _make_questions(domains:list, n:int, seed:int, difficulty:str|None, questions:Path, workers:int|None)->list:
     "The ids of the `n` questions of each domain: finished ones as they are, the others made and written, repeats redrawn."
     have = _finished(domains, n, seed, difficulty, questions)
-    jobs = [(d, i, seed, difficulty, str(questions)) for d in domains for i in range(n) if f"{d}_{i:04d}" not in have]
+    jobs = [(d, i, seed, difficulty, str(questions)) for d in domains for i in range(n) if question_id(d, i) not in have]
     ids = []
     with _question_pool(workers, len(jobs)) as pool:
         made = _made(jobs, pool)
         for d in domains:
             task, seen = get_task(d), set()
             for i in range(n):
-                tid = f"{d}_{i:04d}"
+                tid = question_id(d, i)
                 key = have[tid] if tid in have else next(made)
                 if key in seen: _redraw(task, i, seed, difficulty, seen, questions)
                 else: seen.add(key)
@@ -324,7 +327,7 @@ def _other_pairs(questions:Path, pairs_per_domain:int, domains:list)->list:
     if not (questions/MANIFEST_NAME).exists(): return []
     old = read_manifest(questions)['pairs']
     _check_size(pairs_per_domain, domains, old)
-    asked = {f"{d}_{i:04d}" for d in domains for i in range(pairs_per_domain)}
+    asked = {question_id(d, i) for d in domains for i in range(pairs_per_domain)}
     return [p for p in old if p.id not in asked]  # only these stay in memory while the questions are made
 
 def _generation_info(counts:dict, seed, pairs_per_domain, domains)->dict:
